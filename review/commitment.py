@@ -1,0 +1,192 @@
+"""Reading the plan and its commitments at any revision.
+
+Parsed objects are cached by the ids of the git objects they come from, so a cache entry
+can never go stale: a new revision has new ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from . import model
+from .gitrepo import CommitInfo, GitRepo, UnknownRevision
+from .model import Commitment, Plan, SchemaError
+
+MAIN = "refs/heads/main"
+
+
+class NotFound(LookupError):
+    """An unknown commitment or revision: the web answers 404."""
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size, self.data = size, OrderedDict()
+
+    def get(self, key):
+        value = self.data.get(key)
+        if value is not None:
+            self.data.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self.data[key] = value
+        self.data.move_to_end(key)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+        return value
+
+
+_plans = _LRU(64)
+_commitments = _LRU(20000)
+_indexes = _LRU(32)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a list of commitments needs: no body."""
+
+    id: str
+    number: int
+    title: str
+    titles: dict[str, str]
+    axis: str
+    theme: str | None
+    leads: tuple[str, ...]
+
+    def title_in(self, lang: str) -> str:
+        return self.titles.get(lang) or self.title
+
+
+def resolve(repo: GitRepo, rev: str | None) -> str:
+    """A revision named by a reader (branch, tag, commit id; default main) -> commit id."""
+    try:
+        return repo.resolve(rev or "main")
+    except UnknownRevision:
+        raise NotFound(f"unknown revision {rev!r}") from None
+
+
+def resolve_as_of(repo: GitRepo, day: dt.date, ref: str = MAIN) -> str:
+    """The commit of `ref` that was current at the end of `day` (UTC)."""
+    end = dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
+    commit = repo.as_of(repo.resolve(ref), end)
+    if commit is None:
+        raise NotFound(f"the plan did not exist yet on {day.isoformat()}")
+    return commit
+
+
+def read_plan(repo: GitRepo, commit: str) -> Plan:
+    blob = repo.blob_id(commit, model.PLAN_PATH)
+    if blob is None:
+        raise NotFound(f"no {model.PLAN_PATH} at {commit}")
+    plan = _plans.get(blob)
+    if plan is None:
+        plan = _plans.put(blob, model.parse_plan(repo.read_blob(blob)))
+    return plan
+
+
+def plan_blob_id(repo: GitRepo, commit: str) -> str | None:
+    return repo.blob_id(commit, model.PLAN_PATH)
+
+
+def commitment_ids(repo: GitRepo, commit: str) -> list[str]:
+    return [name for name, kind in repo.list_dir(commit, model.COMMITMENTS_DIR)
+            if kind == "tree" and model.valid_id(name)]
+
+
+def read_commitment(repo: GitRepo, commit: str, cid: str) -> Commitment:
+    if not model.valid_id(cid):
+        raise NotFound(f"unknown commitment {cid!r}")
+    fr = repo.blob_id(commit, model.commitment_path(cid))
+    if fr is None:
+        raise NotFound(f"no commitment {cid!r} at this revision")
+    en = repo.blob_id(commit, model.commitment_path(cid, "en"))
+    plan = read_plan(repo, commit)
+    key = (cid, fr, en, plan_blob_id(repo, commit))
+    c = _commitments.get(key)
+    if c is None:
+        translations = {"en": repo.read_blob(en)} if en else {}
+        c = _commitments.put(key, model.parse_commitment(cid, repo.read_blob(fr), plan,
+                                                         translations=translations))
+    return c
+
+
+def list_commitments(repo: GitRepo, commit: str) -> list[Summary]:
+    """Every commitment at a revision, by number; cached by the commitments tree id."""
+    tree = repo.tree_entry_id(commit, model.COMMITMENTS_DIR)
+    key = (tree, plan_blob_id(repo, commit))
+    index = _indexes.get(key)
+    if index is None:
+        items = []
+        for cid in commitment_ids(repo, commit):
+            c = read_commitment(repo, commit, cid)
+            items.append(Summary(c.id, c.number, c.title, c.titles, c.axis, c.theme, c.leads))
+        items.sort(key=lambda s: (s.number, s.id))
+        index = _indexes.put(key, items)
+    return index
+
+
+def history(repo: GitRepo, cid: str, start: str | None = None, limit: int | None = None) -> list[CommitInfo]:
+    """Changes to a commitment (both languages), newest first, along main's first parents."""
+    start = start or resolve(repo, "main")
+    if repo.tree_entry_id(start, f"{model.COMMITMENTS_DIR}/{cid}") is None:
+        raise NotFound(f"no commitment {cid!r} at this revision")
+    return repo.path_history(start, f"{model.COMMITMENTS_DIR}/{cid}", limit)
+
+
+def read_files(repo: GitRepo, commit: str, cid: str) -> dict[str, str]:
+    """The raw text of each language file of a commitment."""
+    out = {}
+    for lang in model.LANGUAGES:
+        data = repo.read_file(commit, model.commitment_path(cid, lang))
+        if data is not None:
+            out[lang] = data.decode("utf-8")
+    if not out:
+        raise NotFound(f"no commitment {cid!r} at this revision")
+    return out
+
+
+def validate_files(files: dict[str, bytes]) -> tuple[Plan, list[Commitment]]:
+    """Check a whole plan tree (path -> bytes) before it is written; raises SchemaError."""
+    problems: list[str] = []
+    if model.PLAN_PATH not in files:
+        raise SchemaError([f"{model.PLAN_PATH}:1: missing: a plan needs a plan.yaml at its root"])
+    plan = model.parse_plan(files[model.PLAN_PATH])
+    commitments: list[Commitment] = []
+    by_number: dict[int, str] = {}
+    folders = sorted({p.split("/")[1] for p in files if p.startswith(model.COMMITMENTS_DIR + "/")
+                      and p.count("/") >= 2})
+    for path in sorted(files):
+        if path == model.PLAN_PATH:
+            continue
+        parts = path.split("/")
+        if (len(parts) != 3 or parts[0] != model.COMMITMENTS_DIR
+                or parts[2] not in {f"{lang}.md" for lang in model.LANGUAGES}):
+            problems.append(f"{path}:1: not part of a plan: files are plan.yaml and "
+                            "commitments/<id>/fr.md or en.md")
+        elif not model.valid_id(parts[1]):
+            problems.append(f"{path}:1: commitment id {parts[1]!r} must be lowercase letters, "
+                            "digits and single hyphens")
+    for cid in folders:
+        if not model.valid_id(cid):
+            continue
+        fr_path = model.commitment_path(cid)
+        if fr_path not in files:
+            problems.append(f"{fr_path}:1: missing: every commitment needs its French file")
+            continue
+        translations = {lang: files[model.commitment_path(cid, lang)] for lang in model.LANGUAGES
+                        if lang != model.AUTHORITATIVE and model.commitment_path(cid, lang) in files}
+        try:
+            c = model.parse_commitment(cid, files[fr_path], plan, translations=translations)
+        except SchemaError as exc:
+            problems += exc.problems
+            continue
+        if c.number in by_number:
+            problems.append(f"{fr_path}:2: number {c.number} is already used by {by_number[c.number]}")
+        by_number[c.number] = cid
+        commitments.append(c)
+    if problems:
+        raise SchemaError(problems)
+    return plan, commitments

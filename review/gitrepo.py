@@ -1,0 +1,491 @@
+"""The git layer: the only module of the project that imports pygit2.
+
+It speaks in paths, revisions and commits, never in commitments or comments, so the
+domain code above it can be read without knowing libgit2. Every ref update is a
+compare-and-swap against the tip the writer read, retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+import pygit2
+from pygit2.enums import ObjectType
+
+# A 5,000-entry folder is re-parsed on every read with libgit2's default 4 KB tree cache.
+pygit2.settings.cache_object_limit(ObjectType.TREE, 1 << 20)
+
+HEX_RE = re.compile(r"^[0-9a-f]{4,40}$")
+MAX_RETRIES = 50
+STALE_LOCK_SECONDS = 60.0
+SERVICE_NAME = "review"
+SERVICE_EMAIL = "review@localhost"
+
+
+class GitLayerError(Exception):
+    """Base class of the errors this layer raises."""
+
+
+class UnknownRevision(GitLayerError):
+    pass
+
+
+class RefMoved(GitLayerError):
+    """The ref no longer points where the caller said it did (a lost race)."""
+
+    def __init__(self, ref: str, expected: str | None, actual: str | None):
+        super().__init__(f"{ref} moved: expected {expected}, found {actual}")
+        self.ref, self.expected, self.actual = ref, expected, actual
+
+
+class TooManyRetries(GitLayerError):
+    pass
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who acted: becomes the commit author. The committer is always the service."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    id: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    time: dt.datetime
+    committer_name: str
+    message: str
+    tree_id: str
+
+    @property
+    def summary(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    name: str
+    target: str
+    time: dt.datetime | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One path changed between two revisions: status is 'A', 'M' or 'D'."""
+
+    path: str
+    status: str
+    old_id: str | None
+    new_id: str | None
+
+
+def _utc(ts: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc)
+
+
+def _info(commit: pygit2.Commit) -> CommitInfo:
+    return CommitInfo(
+        id=str(commit.id),
+        parents=tuple(str(p) for p in commit.parent_ids),
+        author_name=commit.author.name,
+        author_email=commit.author.email,
+        time=_utc(commit.author.time),
+        committer_name=commit.committer.name,
+        message=commit.message,
+        tree_id=str(commit.tree_id),
+    )
+
+
+class GitRepo:
+    """A bare repository on disk. Open one per process or thread."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        try:
+            self._repo = pygit2.Repository(self.path)
+        except (pygit2.GitError, KeyError) as exc:
+            raise GitLayerError(f"{self.path} is not a git repository: {exc}") from None
+
+    # -- creation -------------------------------------------------------------
+
+    @classmethod
+    def init_bare(cls, path: str | os.PathLike, name: str = SERVICE_NAME,
+                  email: str = SERVICE_EMAIL) -> "GitRepo":
+        repo = pygit2.init_repository(os.fspath(path), bare=True, initial_head="main")
+        repo.config["core.logAllRefUpdates"] = "always"
+        repo.config["user.name"] = name
+        repo.config["user.email"] = email
+        repo.config["receive.denyNonFastForwards"] = "true"
+        repo.config["receive.denyDeletes"] = "true"
+        return cls(path)
+
+    def config_get(self, key: str) -> str | None:
+        try:
+            return self._repo.config[key]
+        except KeyError:
+            return None
+
+    def config_set(self, key: str, value: str) -> None:
+        self._repo.config[key] = value
+
+    # -- reading --------------------------------------------------------------
+
+    def resolve(self, rev: str) -> str:
+        """A branch, tag, full or abbreviated commit id, or full ref name -> commit id."""
+        if not rev or len(rev) > 255 or any(c in rev for c in " ~^:?*[\\\x00") or ".." in rev:
+            raise UnknownRevision(rev)
+        candidates = [rev] if rev.startswith("refs/") else [
+            f"refs/heads/{rev}", f"refs/tags/{rev}", f"refs/{rev}"]
+        for name in candidates:
+            try:
+                ref = self._repo.references.get(name)
+            except (ValueError, pygit2.GitError):
+                ref = None
+            if ref is not None:
+                return str(ref.peel(pygit2.Commit).id)
+        if HEX_RE.match(rev):
+            try:
+                obj = self._repo.revparse_single(rev)
+                return str(obj.peel(pygit2.Commit).id)
+            except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+                pass
+        raise UnknownRevision(rev)
+
+    def ref_target(self, ref: str) -> str | None:
+        """The commit a ref points at now, or None when it does not exist."""
+        r = self._repo.references.get(ref)
+        return None if r is None else str(r.resolve().target)
+
+    def refs(self, prefix: str = "refs/") -> dict[str, str]:
+        out = {}
+        for name in self._repo.references:
+            if name.startswith(prefix):
+                r = self._repo.references[name].resolve()
+                out[name] = str(r.target)
+        return out
+
+    def commit_info(self, commit_id: str) -> CommitInfo:
+        return _info(self._commit(commit_id))
+
+    def _commit(self, commit_id: str) -> pygit2.Commit:
+        try:
+            obj = self._repo[commit_id]
+        except (KeyError, ValueError):
+            raise UnknownRevision(commit_id) from None
+        if not isinstance(obj, pygit2.Commit):
+            raise UnknownRevision(commit_id)
+        return obj
+
+    def _entry(self, commit_id: str, path: str) -> pygit2.Object | None:
+        tree = self._commit(commit_id).tree
+        try:
+            return tree[path] if path else tree
+        except KeyError:
+            return None
+
+    def read_file(self, commit_id: str, path: str) -> bytes | None:
+        obj = self._entry(commit_id, path)
+        return obj.data if isinstance(obj, pygit2.Blob) else None
+
+    def blob_id(self, commit_id: str, path: str) -> str | None:
+        obj = self._entry(commit_id, path)
+        return str(obj.id) if isinstance(obj, pygit2.Blob) else None
+
+    def read_blob(self, blob_id: str) -> bytes:
+        return self._repo[blob_id].data
+
+    def list_dir(self, commit_id: str, path: str = "") -> list[tuple[str, str]]:
+        """(name, kind) of a folder's entries, kind 'tree' or 'blob'; [] when absent."""
+        obj = self._entry(commit_id, path)
+        if not isinstance(obj, pygit2.Tree):
+            return []
+        return [(e.name, "tree" if e.type == ObjectType.TREE else "blob") for e in obj]
+
+    def tree_entry_id(self, commit_id: str, path: str) -> str | None:
+        obj = self._entry(commit_id, path)
+        return None if obj is None else str(obj.id)
+
+    def first_parent_log(self, start: str, limit: int | None = None) -> Iterator[CommitInfo]:
+        commit = self._commit(start)
+        n = 0
+        while commit is not None and (limit is None or n < limit):
+            yield _info(commit)
+            n += 1
+            commit = commit.parents[0] if commit.parent_ids else None
+
+    def as_of(self, start: str, when: dt.datetime) -> str | None:
+        """The first-parent ancestor of start that was current at `when` (commit time)."""
+        ts = when.timestamp()
+        commit = self._commit(start)
+        while commit is not None:
+            if commit.commit_time <= ts:
+                return str(commit.id)
+            commit = commit.parents[0] if commit.parent_ids else None
+        return None
+
+    def path_history(self, start: str, path: str, limit: int | None = None) -> list[CommitInfo]:
+        """First-parent commits that changed `path` (a file or a folder), newest first.
+
+        Compares the tree entry id with the first parent's: one lookup per commit, no tree diff.
+        """
+        out: list[CommitInfo] = []
+        commit = self._commit(start)
+        current = self._entry_id_of(commit.tree, path)
+        while commit is not None:
+            parent = commit.parents[0] if commit.parent_ids else None
+            before = self._entry_id_of(parent.tree, path) if parent is not None else None
+            if current != before:
+                out.append(_info(commit))
+                if limit is not None and len(out) >= limit:
+                    break
+            commit, current = parent, before
+        return out
+
+    @staticmethod
+    def _entry_id_of(tree: pygit2.Tree, path: str):
+        try:
+            return tree[path].id
+        except KeyError:
+            return None
+
+    def diff(self, old: str, new: str, prefix: str = "") -> list[Change]:
+        """Paths that differ between two commits (blobs only), optionally under a folder."""
+        a, b = self._commit(old).tree, self._commit(new).tree
+        if prefix:
+            a = self._subtree(a, prefix)
+            b = self._subtree(b, prefix)
+        out: list[Change] = []
+        self._diff_trees(a, b, prefix.rstrip("/") + "/" if prefix else "", out)
+        return out
+
+    def _subtree(self, tree, path):
+        try:
+            obj = tree[path]
+        except KeyError:
+            return None
+        return obj if isinstance(obj, pygit2.Tree) else None
+
+    def _diff_trees(self, a, b, base: str, out: list[Change]) -> None:
+        ea = {e.name: e for e in a} if a is not None else {}
+        eb = {e.name: e for e in b} if b is not None else {}
+        for name in sorted(set(ea) | set(eb)):
+            x, y = ea.get(name), eb.get(name)
+            if x is not None and y is not None and x.id == y.id:
+                continue
+            xt = x is not None and x.type == ObjectType.TREE
+            yt = y is not None and y.type == ObjectType.TREE
+            if xt or yt:
+                self._diff_trees(self._repo[x.id] if xt else None,
+                                 self._repo[y.id] if yt else None, f"{base}{name}/", out)
+                if x is not None and not xt:
+                    out.append(Change(base + name, "D", str(x.id), None))
+                if y is not None and not yt:
+                    out.append(Change(base + name, "A", None, str(y.id)))
+                continue
+            status = "A" if x is None else "D" if y is None else "M"
+            out.append(Change(base + name, status, None if x is None else str(x.id),
+                              None if y is None else str(y.id)))
+
+    def tags(self) -> list[TagInfo]:
+        out = []
+        for name in self._repo.references:
+            if not name.startswith("refs/tags/"):
+                continue
+            ref = self._repo.references[name]
+            obj = self._repo[ref.target]
+            when, msg = None, ""
+            if isinstance(obj, pygit2.Tag):
+                msg = obj.message or ""
+                if obj.tagger is not None:
+                    when = _utc(obj.tagger.time)
+            try:
+                target = str(ref.peel(pygit2.Commit).id)
+            except (pygit2.GitError, ValueError):
+                continue
+            if when is None:
+                when = self.commit_info(target).time
+            out.append(TagInfo(name[len("refs/tags/"):], target, when, msg))
+        out.sort(key=lambda t: (t.time or _utc(0), t.name), reverse=True)
+        return out
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        if ancestor == descendant:
+            return True
+        return self._repo.descendant_of(descendant, ancestor)
+
+    # -- writing --------------------------------------------------------------
+
+    def _signature(self, who: Identity, when: dt.datetime | None = None) -> pygit2.Signature:
+        if when is None:
+            return pygit2.Signature(who.name, who.email)
+        return pygit2.Signature(who.name, who.email, int(when.timestamp()), 0)
+
+    def _service(self) -> Identity:
+        return Identity(self.config_get("user.name") or SERVICE_NAME,
+                        self.config_get("user.email") or SERVICE_EMAIL)
+
+    def write_tree(self, base_commit: str | None, changes: dict[str, bytes | None]) -> str:
+        """A new tree: the base commit's tree with `changes` applied (None deletes a path)."""
+        base = self._commit(base_commit).tree if base_commit else None
+        nested: dict = {}
+        for path, data in changes.items():
+            parts = [p for p in path.split("/") if p]
+            if not parts or any(p in (".", "..") for p in parts):
+                raise GitLayerError(f"invalid path: {path!r}")
+            node = nested
+            for p in parts[:-1]:
+                node = node.setdefault(p, {})
+                if not isinstance(node, dict):
+                    raise GitLayerError(f"path conflict at {path!r}")
+            node[parts[-1]] = data
+        oid = self._build(base, nested)
+        if oid is None:
+            oid = self._repo.TreeBuilder().write()
+        return str(oid)
+
+    def _build(self, tree: pygit2.Tree | None, nested: dict):
+        tb = self._repo.TreeBuilder(tree) if tree is not None else self._repo.TreeBuilder()
+        for name, value in nested.items():
+            existing = tb.get(name)
+            if isinstance(value, dict):
+                sub = None
+                if existing is not None and existing.type == ObjectType.TREE:
+                    sub = self._repo[existing.id]
+                oid = self._build(sub, value)
+                if oid is None:
+                    if existing is not None:
+                        tb.remove(name)
+                else:
+                    tb.insert(name, oid, pygit2.GIT_FILEMODE_TREE)
+            elif value is None:
+                if existing is not None:
+                    tb.remove(name)
+            else:
+                tb.insert(name, self._repo.create_blob(value), pygit2.GIT_FILEMODE_BLOB)
+        if len(tb) == 0:
+            return None
+        return tb.write()
+
+    def create_commit(self, tree_id: str, parents: Iterable[str], author: Identity,
+                      message: str, when: dt.datetime | None = None) -> str:
+        """A commit object that no ref points at yet."""
+        sig = self._signature(author, when)
+        svc = self._signature(self._service(), when)
+        oid = self._repo.create_commit(None, sig, svc, message, pygit2.Oid(hex=tree_id),
+                                       [pygit2.Oid(hex=p) for p in parents])
+        return str(oid)
+
+    def update_ref(self, ref: str, new: str, expected: str | None, reason: str = "") -> None:
+        """Compare-and-swap: point `ref` at `new` only if it still points at `expected`.
+
+        `expected=None` means the ref must not exist yet. Raises RefMoved when it lost the
+        race; the caller re-reads and decides. A held lock is waited for, a stale one broken.
+        """
+        for attempt in range(MAX_RETRIES):
+            try:
+                self._cas(ref, new, expected, reason)
+                return
+            except OSError as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                self._break_stale_lock(ref)
+                _sleep(attempt)
+        raise TooManyRetries(f"{ref} stayed locked after {MAX_RETRIES} attempts")
+
+    def _cas(self, ref: str, new: str, expected: str | None, reason: str) -> None:
+        oid = pygit2.Oid(hex=new)
+        message = reason or "review: update"
+        if expected is None:
+            try:
+                self._repo.create_reference_direct(ref, oid, False, message=message)
+            except pygit2.AlreadyExistsError:
+                raise RefMoved(ref, None, self.ref_target(ref)) from None
+            return
+        current = self._repo.references.get(ref)
+        if current is None or str(current.target) != expected:
+            raise RefMoved(ref, expected, None if current is None else str(current.target))
+        try:
+            # libgit2 compares the on-disk value with the one this Reference was read with.
+            current.set_target(oid, message)
+        except pygit2.GitError as exc:
+            if "does not match" in str(exc) or "old reference value" in str(exc):
+                raise RefMoved(ref, expected, self.ref_target(ref)) from None
+            raise
+
+    def _break_stale_lock(self, ref: str) -> None:
+        lock = os.path.join(self.path, ref + ".lock")
+        try:
+            age = time.time() - os.stat(lock).st_mtime
+        except FileNotFoundError:
+            return
+        if age > STALE_LOCK_SECONDS:
+            try:
+                os.unlink(lock)
+            except FileNotFoundError:
+                pass
+
+    def commit_on(self, ref: str, build: Callable[[str | None], tuple[dict[str, bytes | None], str] | None],
+                  author: Identity, expected: str | None | type(...) = ...,
+                  extra_parents: Callable[[str | None], list[str]] | None = None,
+                  when: dt.datetime | None = None) -> tuple[str, str | None]:
+        """Commit on `ref` with bounded, jittered retry; returns (new commit id, old tip).
+
+        `build(tip)` is called with the tip read for this attempt and returns
+        (changes, message), or None to write nothing. When `expected` is given, the
+        caller insists on that tip: a moved ref raises RefMoved at once, no retry.
+        """
+        for attempt in range(MAX_RETRIES):
+            tip = self.ref_target(ref)
+            if expected is not ... and tip != expected:
+                raise RefMoved(ref, expected, tip)
+            built = build(tip)
+            if built is None:
+                return tip, tip
+            changes, message = built
+            tree = self.write_tree(tip, changes)
+            parents = ([tip] if tip else []) + (extra_parents(tip) if extra_parents else [])
+            new = self.create_commit(tree, parents, author, message, when)
+            try:
+                self.update_ref(ref, new, tip, f"review: {message.splitlines()[0][:80]}")
+                return new, tip
+            except RefMoved:
+                if expected is not ...:
+                    raise
+                _sleep(attempt)
+        raise TooManyRetries(f"{ref}: gave up after {MAX_RETRIES} attempts")
+
+    def create_tag(self, name: str, target: str, tagger: Identity, message: str) -> str:
+        oid = self._repo.create_tag(name, pygit2.Oid(hex=target), ObjectType.COMMIT,
+                                    self._signature(tagger), message)
+        return str(oid)
+
+
+def _sleep(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.002 * (2 ** min(attempt, 6)), 0.1)))
+
+
+_local = threading.local()
+
+
+def open_cached(path: str) -> GitRepo:
+    """One GitRepo per thread and process (pygit2 objects must not cross a fork)."""
+    key = (os.getpid(), path)
+    cache = getattr(_local, "repos", None)
+    if cache is None:
+        cache = _local.repos = {}
+    repo = cache.get(key)
+    if repo is None:
+        repo = cache[key] = GitRepo(path)
+    return repo

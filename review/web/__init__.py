@@ -1,0 +1,56 @@
+"""The web application: an app factory, the URL table in `urls.py`, thin views."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel
+
+from ..deployment import Deployment
+from . import errors, i18n, urls
+
+DEFAULTS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "JSON_SORT_KEYS": False,
+}
+
+
+def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dict | None = None) -> Flask:
+    """Defaults here, deployment overrides in DIR/instance/config.py, tests pass a dict."""
+    config = dict(test_config or {})
+    root = deployment_dir or config.get("REVIEW_DIR") or os.environ.get("REVIEW_DIR")
+    if not root:
+        raise RuntimeError("create_app needs a deployment folder (argument, REVIEW_DIR setting or environment)")
+    dep = Deployment.open(root)
+    app = Flask(__name__, instance_path=str(dep.instance_path), instance_relative_config=True)
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config)
+    app.config["REVIEW_DIR"] = str(dep.root)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(f"no SECRET_KEY in {dep.instance_path}/config.py")
+    app.extensions["review.deployment"] = dep
+
+    Babel(app, locale_selector=i18n.select_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    i18n.init_app(app)
+    errors.init_app(app)
+    urls.register(app)
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/api/") and "Access-Control-Allow-Origin" not in resp.headers:
+            resp.headers["Access-Control-Allow-Origin"] = "*"
+        return resp
+
+    return app

@@ -1,0 +1,38 @@
+"""Language of the interface and of the plan: French by default, English on request."""
+
+from __future__ import annotations
+
+from flask import g, redirect, request, url_for
+from flask_babel import get_locale
+
+from ..model import AUTHORITATIVE, LANGUAGES
+
+COOKIE = "lang"
+
+
+def select_locale() -> str:
+    lang = request.args.get("lang") or request.cookies.get(COOKIE)
+    return lang if lang in LANGUAGES else AUTHORITATIVE
+
+
+def current_lang() -> str:
+    return str(get_locale() or AUTHORITATIVE)
+
+
+def switch_language(lang: str):
+    """Remember the reader's language in a cookie and go back to the page they were on."""
+    target = request.args.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    resp = redirect(target)
+    if lang in LANGUAGES:
+        resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return resp
+
+
+def init_app(app) -> None:
+    @app.context_processor
+    def _lang():
+        lang = current_lang()
+        return {"lang": lang, "other_langs": [x for x in LANGUAGES if x != lang],
+                "lang_names": {"fr": "Français", "en": "English"}}

@@ -1,0 +1,26 @@
+"""The whole URL map in one table: (rule, endpoint, view, methods)."""
+
+from __future__ import annotations
+
+from . import api, reading
+
+ROUTES = [
+    # Reading the plan (every page takes ?rev=)
+    ("/", "index", reading.index, ["GET"]),
+    ("/plan", "whole_plan", reading.whole_plan, ["GET"]),
+    ("/commitments/<cid>", "commitment", reading.commitment_page, ["GET"]),
+    ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
+    ("/commitments/<cid>/diff", "commitment_diff", reading.commitment_diff, ["GET"]),
+    ("/lang/<lang>", "set_language", reading.set_language, ["GET"]),
+    # JSON API
+    ("/api/v1/openapi.json", "api_openapi", api.openapi, ["GET"]),
+    ("/api/v1/commitments", "api_commitments", api.commitments, ["GET"]),
+    ("/api/v1/commitments/<cid>", "api_commitment", api.commitment, ["GET"]),
+    ("/api/v1/commitments/<cid>/history", "api_commitment_history", api.commitment_history, ["GET"]),
+    ("/api/v1/people", "api_people", api.people, ["GET"]),
+]
+
+
+def register(app) -> None:
+    for rule, endpoint, view, methods in ROUTES:
+        app.add_url_rule(rule, endpoint, view, methods=methods)
