@@ -1,0 +1,156 @@
+"""The git layer on real repositories in temporary folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import subprocess
+import time
+
+import pytest
+
+from review.gitrepo import GitRepo, Identity, RefMoved, UnknownRevision
+
+ALICE = Identity("Alice Martin", "alice@example.org")
+REF = "refs/heads/main"
+
+
+@pytest.fixture
+def bare(tmp_path):
+    return GitRepo.init_bare(tmp_path / "r.git")
+
+
+def _commit(repo, files, msg="change", when=None, ref=REF):
+    new, _ = repo.commit_on(ref, lambda tip: (files, msg), ALICE, when=when)
+    return new
+
+
+def test_init_bare_sets_reflog_and_identity(bare):
+    assert bare.config_get("core.logAllRefUpdates") == "always"
+    assert bare.config_get("user.name") == "review"
+
+
+def test_commit_without_work_tree_author_is_person_committer_is_service(bare):
+    c = _commit(bare, {"a/b/c.md": b"hello\n", "plan.yaml": b"x: 1\n"}, "first")
+    info = bare.commit_info(c)
+    assert (info.author_name, info.author_email) == ("Alice Martin", "alice@example.org")
+    assert info.committer_name == "review"
+    assert bare.read_file(c, "a/b/c.md") == b"hello\n"
+    assert bare.list_dir(c, "a") == [("b", "tree")]
+    assert bare.read_file(c, "missing") is None
+    # git itself agrees
+    out = subprocess.run(["git", "-C", bare.path, "log", "--format=%an|%cn|%s", "main"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "Alice Martin|review|first"
+    fsck = subprocess.run(["git", "-C", bare.path, "fsck", "--strict"], capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
+
+
+def test_delete_path_and_empty_folders_disappear(bare):
+    _commit(bare, {"a/b/c.md": b"1", "a/d.md": b"2"})
+    c = _commit(bare, {"a/b/c.md": None})
+    assert bare.list_dir(c, "a") == [("d.md", "blob")]
+
+
+def test_invalid_paths_are_refused(bare):
+    from review.gitrepo import GitLayerError
+    for bad in ("../x", "a/../b", "", "/"):
+        with pytest.raises(GitLayerError):
+            bare.write_tree(None, {bad: b"x"})
+
+
+def test_resolve_branch_tag_id_and_unknown(bare):
+    c1 = _commit(bare, {"f": b"1"})
+    bare.create_tag("v1", c1, ALICE, "first version")
+    c2 = _commit(bare, {"f": b"2"})
+    assert bare.resolve("main") == c2
+    assert bare.resolve("v1") == c1
+    assert bare.resolve(c1) == c1
+    assert bare.resolve(c1[:10]) == c1
+    assert bare.resolve("refs/heads/main") == c2
+    for bad in ("nope", "main~1", "HEAD^", "../x", "", "a" * 300, "deadbeef" * 5):
+        with pytest.raises(UnknownRevision):
+            bare.resolve(bad)
+    assert [t.name for t in bare.tags()] == ["v1"]
+
+
+def test_as_of_date_follows_first_parent(bare):
+    d = lambda s: dt.datetime.fromisoformat(s).replace(tzinfo=dt.timezone.utc)
+    c1 = _commit(bare, {"f": b"1"}, when=d("2015-07-16T12:00:00"))
+    c2 = _commit(bare, {"f": b"2"}, when=d("2016-01-10T12:00:00"))
+    head = bare.resolve("main")
+    assert bare.as_of(head, d("2015-12-31T00:00:00")) == c1
+    assert bare.as_of(head, d("2016-01-10T12:00:00")) == c2
+    assert bare.as_of(head, d("2015-01-01T00:00:00")) is None
+
+
+def test_path_history_matches_git_log(bare):
+    ids = []
+    for i in range(12):
+        path = "commitments/x/fr.md" if i % 3 == 0 else f"commitments/y{i}/fr.md"
+        ids.append(_commit(bare, {path: f"v{i}\n".encode()}, f"c{i}"))
+    ours = [c.id for c in bare.path_history(bare.resolve("main"), "commitments/x")]
+    git = subprocess.run(["git", "-C", bare.path, "log", "--format=%H", "main", "--", "commitments/x"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert ours == git == [ids[9], ids[6], ids[3], ids[0]]
+    assert len(bare.path_history(bare.resolve("main"), "commitments/x", limit=2)) == 2
+
+
+def test_diff_lists_changed_paths(bare):
+    c1 = _commit(bare, {"a/x.md": b"1", "a/y.md": b"1", "b.md": b"1"})
+    c2 = _commit(bare, {"a/x.md": b"2", "a/y.md": None, "a/z.md": b"3"})
+    changes = {(ch.path, ch.status) for ch in bare.diff(c1, c2)}
+    assert changes == {("a/x.md", "M"), ("a/y.md", "D"), ("a/z.md", "A")}
+    assert {ch.path for ch in bare.diff(c1, c2, prefix="a")} == {"a/x.md", "a/y.md", "a/z.md"}
+
+
+def test_expected_tip_is_a_compare_and_swap(bare):
+    c1 = _commit(bare, {"f": b"1"})
+    _commit(bare, {"f": b"2"})
+    with pytest.raises(RefMoved):
+        bare.commit_on(REF, lambda tip: ({"f": b"3"}, "late"), ALICE, expected=c1)
+    assert bare.read_file(bare.resolve("main"), "f") == b"2"
+    with pytest.raises(RefMoved):  # creating a ref that exists
+        bare.update_ref(REF, c1, None)
+    with pytest.raises(RefMoved):
+        bare.update_ref(REF, c1, c1)
+
+
+def test_stale_lock_is_broken_fresh_lock_waits(bare, monkeypatch):
+    import review.gitrepo as g
+    _commit(bare, {"f": b"1"})
+    lock = os.path.join(bare.path, "refs/heads/main.lock")
+    open(lock, "w").close()
+    old = time.time() - 3600
+    os.utime(lock, (old, old))
+    c = _commit(bare, {"f": b"2"})  # the stale lock is removed, the write goes through
+    assert bare.resolve("main") == c
+    open(lock, "w").close()  # a fresh lock: the writer gives up after bounded retries
+    monkeypatch.setattr(g, "MAX_RETRIES", 3)
+    with pytest.raises(g.TooManyRetries):
+        _commit(bare, {"f": b"3"})
+    assert bare.resolve("main") == c
+
+
+def _append_many(path: str, worker: int, n: int) -> None:
+    repo = GitRepo(path)
+    for i in range(n):
+        repo.commit_on("refs/reviews/test", lambda tip, i=i: ({f"events/{worker:02d}-{i:04d}": b"x"}, f"w{worker} e{i}"),
+                       Identity(f"Worker {worker}", f"w{worker}@example.org"))
+
+
+def test_concurrent_processes_lose_no_write(bare):
+    n_proc, n_each = 8, 40
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(bare.path, w, n_each)) for w in range(n_proc)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    tip = bare.resolve("refs/reviews/test")
+    assert len(bare.list_dir(tip, "events")) == n_proc * n_each
+    assert len(list(bare.first_parent_log(tip))) == n_proc * n_each
+    fsck = subprocess.run(["git", "-C", bare.path, "fsck", "--strict"], capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stderr
