@@ -25,9 +25,8 @@ def _init(args) -> int:
     print(f"  instance folder: {d.instance_path}")
     if args.demo:
         from . import accounts
-        print("Demo accounts (handle / password):")
-        for handle, password in accounts.create_demo_accounts(d):
-            print(f"  {handle:10} {password}")
+        accounts.create_demo_accounts(d)
+        print((d.instance_path / accounts.DEMO_FILE).read_text(), end="")
     print(f"Serve it with: review serve {d.root}")
     return 0
 
@@ -42,6 +41,78 @@ def _serve(args) -> int:
     app = create_app(d.root)
     print(f"Serving {d.root} on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
     app.run(host=args.host, port=args.port, debug=False, threaded=True)
+    return 0
+
+
+def _open(args, command: str):
+    try:
+        return deployment.Deployment.open(args.dir)
+    except deployment.DeploymentError as exc:
+        print(f"review {command}: {exc}", file=sys.stderr)
+        return None
+
+
+def _read_password(args, command: str) -> str | None:
+    if not args.password_stdin:
+        print(f"review {command}: pass --password-stdin and write the password on standard input "
+              "(it is never taken from the command line, where others could see it)", file=sys.stderr)
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print(f"review {command}: standard input held no password", file=sys.stderr)
+        return None
+    return password
+
+
+def _user_add(args) -> int:
+    from . import accounts
+    d = _open(args, "user add")
+    password = d and _read_password(args, "user add")
+    if not password:
+        return 1
+    store = accounts.Accounts(d)
+    if args.name:
+        from . import commitment
+        person = commitment.read_plan(d.open_repo(), commitment.resolve(d.open_repo(), "main")).people.get(args.handle)
+        if person is not None and person.name != args.name:
+            print(f"review user add: plan.yaml names '{args.handle}' \"{person.name}\", not \"{args.name}\": "
+                  "names, organisations and roles come from plan.yaml; fix the --name or amend plan.yaml", file=sys.stderr)
+            return 1
+    try:
+        store.add(args.handle, password)
+    except accounts.AccountError as exc:
+        print(f"review user add: {exc}", file=sys.stderr)
+        return 1
+    print(f"Account created for {args.handle}")
+    return 0
+
+
+def _user_passwd(args) -> int:
+    from . import accounts
+    d = _open(args, "user passwd")
+    password = d and _read_password(args, "user passwd")
+    if not password:
+        return 1
+    try:
+        accounts.Accounts(d).set_password(args.handle, password)
+    except accounts.AccountError as exc:
+        print(f"review user passwd: {exc}", file=sys.stderr)
+        return 1
+    print(f"Password changed for {args.handle}")
+    return 0
+
+
+def _token(args) -> int:
+    from . import accounts
+    d = _open(args, "token")
+    if d is None:
+        return 1
+    try:
+        _tid, secret = accounts.Accounts(d).create_token(args.handle, args.label)
+    except accounts.AccountError as exc:
+        print(f"review token: {exc}", file=sys.stderr)
+        return 1
+    print(secret)
     return 0
 
 
@@ -71,6 +142,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=_port, default=5000)
     s.set_defaults(func=_serve)
+
+    s = sub.add_parser("user", help="manage accounts (credentials stay in DIR/instance/)")
+    users = s.add_subparsers(dest="user_command", metavar="ACTION")
+    users.required = True
+    u = users.add_parser("add", help="create an account for a person listed in plan.yaml")
+    u.add_argument("dir", metavar="DIR")
+    u.add_argument("handle", metavar="HANDLE")
+    u.add_argument("--name", help="the person's name, checked against plan.yaml")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u.set_defaults(func=_user_add)
+    u = users.add_parser("passwd", help="set a new password")
+    u.add_argument("dir", metavar="DIR")
+    u.add_argument("handle", metavar="HANDLE")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u.set_defaults(func=_user_passwd)
+
+    s = sub.add_parser("token", help="print a new personal access token for an account")
+    s.add_argument("dir", metavar="DIR")
+    s.add_argument("handle", metavar="HANDLE")
+    s.add_argument("--label", default="command line", help="a name to recognise the token by")
+    s.set_defaults(func=_token)
     return p
 
 

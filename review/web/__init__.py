@@ -9,7 +9,7 @@ from flask import Flask, g, request
 from flask_babel import Babel
 
 from ..deployment import Deployment
-from . import errors, i18n, urls
+from . import auth, errors, i18n, urls
 
 DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
@@ -42,6 +42,7 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     i18n.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
     urls.register(app)
 
     @app.after_request

@@ -6,10 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 
 from .. import commitment as core
 from .. import model
+from .errors import ApiError
 from .reading import repo
 
 
@@ -63,6 +64,14 @@ def people():
         {"handle": p.handle, "name": p.name, "organisation": p.organisation,
          "organisation_kind": plan.organisations[p.organisation].kind if p.organisation else None,
          "roles": list(p.roles)} for p in plan.people.values()]})
+
+
+def me():
+    """Who the bearer token belongs to: lets a tool check its token."""
+    p = g.person
+    if p is None:
+        raise ApiError(401, "no token: send 'Authorization: Bearer <token>' (create one on your profile page)")
+    return jsonify({"handle": p.handle, "name": p.name, "organisation": p.organisation, "roles": list(p.roles)})
 
 
 @lru_cache(maxsize=1)

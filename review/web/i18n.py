@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from flask import g, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext as _l
 
 from ..model import AUTHORITATIVE, LANGUAGES
 
 COOKIE = "lang"
+ROLE_NAMES = {"member": _l("member"), "signatory": _l("signatory"), "coordinator": _l("coordinator"),
+              "moderator": _l("moderator"), "auditor": _l("auditor")}
+ORG_KINDS = {"administration": _l("administration"), "civil-society": _l("civil society"),
+             "independent": _l("independent")}
 
 
 def select_locale() -> str:
@@ -34,5 +38,5 @@ def init_app(app) -> None:
     @app.context_processor
     def _lang():
         lang = current_lang()
-        return {"lang": lang, "other_langs": [x for x in LANGUAGES if x != lang],
+        return {"role_names": ROLE_NAMES, "org_kinds": ORG_KINDS, "lang": lang, "other_langs": [x for x in LANGUAGES if x != lang],
                 "lang_names": {"fr": "Français", "en": "English"}}

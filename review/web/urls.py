@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import api, reading
+from . import api, auth, reading
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -12,12 +12,19 @@ ROUTES = [
     ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
     ("/commitments/<cid>/diff", "commitment_diff", reading.commitment_diff, ["GET"]),
     ("/lang/<lang>", "set_language", reading.set_language, ["GET"]),
+    # People and accounts
+    ("/signin", "sign_in", auth.sign_in, ["GET", "POST"]),
+    ("/signout", "sign_out", auth.sign_out, ["POST"]),
+    ("/people", "people_list", auth.people_list, ["GET"]),
+    ("/people/<handle>", "profile", auth.profile, ["GET", "POST"]),
+    ("/people/<handle>/tokens/<tid>/revoke", "revoke_token", auth.revoke_token, ["POST"]),
     # JSON API
     ("/api/v1/openapi.json", "api_openapi", api.openapi, ["GET"]),
     ("/api/v1/commitments", "api_commitments", api.commitments, ["GET"]),
     ("/api/v1/commitments/<cid>", "api_commitment", api.commitment, ["GET"]),
     ("/api/v1/commitments/<cid>/history", "api_commitment_history", api.commitment_history, ["GET"]),
     ("/api/v1/people", "api_people", api.people, ["GET"]),
+    ("/api/v1/me", "api_me", api.me, ["GET"]),
 ]
 
 

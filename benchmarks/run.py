@@ -1,0 +1,536 @@
+"""Speed and scale of the review site, printed as ratios against baselines measured in the same run.
+
+    .venv/bin/python benchmarks/run.py            # full run, about 4-6 minutes
+    .venv/bin/python benchmarks/run.py --quick    # smoke run, under a minute
+
+Never a test: it prints "target met" or "target missed" per line and exits 0 whatever the
+figures are (it exits 1 only when it could not measure). See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import pstats
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+SAMPLE_PLAN = ROOT / "plan-repo"
+sys.path.insert(0, str(ROOT))
+
+from review import commitment, deployment  # noqa: E402
+from review.gitrepo import GitRepo  # noqa: E402
+
+PAGE_26 = "engagement-02"
+PAGE_5000 = "engagement-0002"
+SCALE_COMMITMENTS = 5000
+CYCLE = 26  # commits cycle over the first 26 commitments in both plans
+WRK_THREADS, WRK_CONNECTIONS = 2, 16
+WARMUP_REQUESTS = 40
+HISTORY_RUNS = 5
+
+# git run by this script sees neither the user's nor the system's configuration.
+GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+           "GIT_TERMINAL_PROMPT": "0"}
+
+
+class BenchError(Exception):
+    """Something could not be measured; the message says what to do."""
+
+
+def say(msg: str) -> None:
+    print(f"  . {msg}", flush=True)
+
+
+# -- tools ---------------------------------------------------------------------
+
+def check_tools() -> list[str]:
+    """The gunicorn command line (from this interpreter's environment); raises when a tool is missing."""
+    missing = []
+    if shutil.which("wrk") is None:
+        missing.append("wrk is not installed: install with: apt-get install wrk")
+    if shutil.which("git") is None:
+        missing.append("git is not installed: install with: apt-get install git")
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        missing.append(f"gunicorn is not installed in {sys.prefix}: install with: "
+                       f"{sys.executable} -m pip install gunicorn  (or: bash scripts/setup.sh --test)")
+    if missing:
+        raise BenchError("\n".join(missing))
+    cmd = [sys.executable, "-m", "gunicorn"]
+    help_text = subprocess.run(cmd + ["--help"], capture_output=True, text=True, timeout=60).stdout
+    if "--no-control-socket" in help_text:  # gunicorn >= 27 otherwise writes ~/.gunicorn/gunicorn.ctl
+        cmd.append("--no-control-socket")
+    return cmd
+
+
+def git(*args: str, cwd: str | os.PathLike | None = None, input: bytes | None = None,
+        timeout: float = 600) -> str:
+    p = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True,
+                       env=GIT_ENV, timeout=timeout)
+    if p.returncode != 0:
+        raise BenchError(f"git {' '.join(args)} failed ({p.returncode}): "
+                         f"{p.stderr.decode(errors='replace').strip()}")
+    return p.stdout.decode()
+
+
+# -- servers -------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Servers:
+    """Every gunicorn this run started; stop_all() kills each one's process group."""
+
+    def __init__(self, gunicorn: list[str], logdir: Path):
+        self.gunicorn, self.logdir = gunicorn, logdir
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, name: str, app: str, env: dict[str, str] | None = None,
+              pythonpath: Path | None = None, check_path: str = "/", expect: str = "") -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        log = self.logdir / f"gunicorn-{re.sub(r'[^A-Za-z0-9_.-]+', '-', name).strip('-')}.log"
+        cmd = self.gunicorn + ["--workers", "2", "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
+                               "--log-level", "warning", "--error-logfile", str(log)]
+        if pythonpath:
+            cmd += ["--pythonpath", str(pythonpath)]
+        cmd.append(app)
+        with open(log, "ab") as out:  # what gunicorn prints before its log file is open
+            proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self.procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise BenchError(f"gunicorn for {name} exited with {proc.returncode}:\n{_tail(log)}")
+            try:
+                with urllib.request.urlopen(base + check_path, timeout=5) as resp:
+                    body = resp.read().decode("utf-8", "replace")
+                break
+            except urllib.error.HTTPError as exc:
+                raise BenchError(f"{name}: GET {check_path} answered {exc.code}:\n{_tail(log)}") from None
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                if time.monotonic() > deadline:
+                    raise BenchError(f"gunicorn for {name} did not answer within 60 s:\n{_tail(log)}") from None
+                time.sleep(0.1)
+        if expect and expect not in body:
+            raise BenchError(f"{name}: GET {check_path} did not contain {expect!r}")
+        return proc, base
+
+    def stop(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # the master and its workers: a session of their own
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(timeout=10)
+        # Workers orphaned by a dead master are still in its process group.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            try:
+                self.stop(proc)
+            except Exception as exc:  # keep stopping the others
+                print(f"warning: could not stop gunicorn {proc.pid}: {exc}", file=sys.stderr)
+        self.procs.clear()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def warm_up(url: str, n: int = WARMUP_REQUESTS) -> None:
+    for _ in range(n):
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            resp.read()
+            if resp.status != 200:
+                raise BenchError(f"warm-up of {url} answered {resp.status}")
+
+
+# -- load ----------------------------------------------------------------------
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: str  # "" when every answer was 2xx/3xx and no socket error
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip())
+    if not m:
+        raise BenchError(f"cannot read wrk latency {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_wrk(out: str) -> Load:
+    rps = re.search(r"^Requests/sec:\s*([\d.]+)", out, re.M)
+    p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M)
+    total = re.search(r"^\s*(\d+) requests in", out, re.M)
+    if not (rps and p50 and p99 and total):
+        raise BenchError(f"cannot read wrk output:\n{out}")
+    errors = []
+    m = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    if m:
+        errors.append(f"{m.group(1)} non-2xx")
+    m = re.search(r"Socket errors:(.*)", out)
+    if m:
+        errors.append("socket errors:" + m.group(1).strip())
+    return Load(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), int(total.group(1)),
+                ", ".join(errors))
+
+
+def load(url: str, seconds: int) -> Load:
+    cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    if p.returncode != 0:
+        raise BenchError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()}")
+    return parse_wrk(p.stdout)
+
+
+def serve_and_load(servers: Servers, name: str, app: str, path: str, seconds: int,
+                   env: dict[str, str] | None = None, pythonpath: Path | None = None,
+                   expect: str = "") -> Load:
+    proc, base = servers.start(name, app, env=env, pythonpath=pythonpath, check_path=path, expect=expect)
+    try:
+        warm_up(base + path)
+        result = load(base + path, seconds)
+    finally:
+        servers.stop(proc)
+    say(f"{name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms"
+        + (f"  [{result.errors}]" if result.errors else ""))
+    return result
+
+
+# -- data ----------------------------------------------------------------------
+
+def make_scale_plan(target: Path, n: int) -> None:
+    """plan.yaml of the sample plan and commitments engagement-0001..n cycling over its 26."""
+    shutil.copy(SAMPLE_PLAN / "plan.yaml", target / "plan.yaml")
+    sources = sorted(p for p in (SAMPLE_PLAN / "commitments").iterdir() if p.is_dir())
+    texts = [((s / "fr.md").read_text(encoding="utf-8"), (s / "en.md").read_bytes()) for s in sources]
+    for i in range(1, n + 1):
+        fr, en = texts[(i - 1) % len(texts)]
+        fr, count = re.subn(r"(?m)\A(---\n(?:.*\n)*?)number:[^\n]*\n", rf"\g<1>number: {i}\n", fr, count=1)
+        if count != 1:
+            raise BenchError(f"no 'number:' line in the front matter of {sources[(i - 1) % len(texts)]}")
+        folder = target / "commitments" / f"engagement-{i:04d}"
+        folder.mkdir(parents=True)
+        (folder / "fr.md").write_text(fr, encoding="utf-8")
+        (folder / "en.md").write_bytes(en)
+
+
+def add_history(repo_path: Path, cids: list[str], commits: int) -> None:
+    """`commits` commits on main, each changing one commitment's fr.md, cycling over `cids`.
+
+    Built with `git fast-import` (one pack, seconds instead of minutes), then packed and
+    given a commit-graph with changed-path Bloom filters, as a maintained server would be.
+    """
+    repo = GitRepo(repo_path)
+    tip = repo.resolve("main")
+    start = repo.commit_info(tip).time
+    originals = {cid: repo.read_file(tip, f"commitments/{cid}/fr.md") for cid in cids}
+    if any(v is None for v in originals.values()):
+        raise BenchError(f"{repo_path}: missing one of {cids}")
+    out = io.BytesIO()
+
+    def data(payload: bytes) -> None:
+        out.write(b"data %d\n" % len(payload))
+        out.write(payload)
+        out.write(b"\n")
+
+    for i in range(commits):
+        cid = cids[i % len(cids)]
+        when = int(start.timestamp()) + 3600 * (i + 1)
+        body = originals[cid].rstrip(b"\n") + f"\n\nRévision n° {i + 1} du banc d'essai.\n".encode()
+        out.write(b"commit refs/heads/main\n")
+        out.write(b"author Benchmark <bench@localhost> %d +0000\n" % when)
+        out.write(b"committer review <review@localhost> %d +0000\n" % when)
+        data(f"Revise {cid} ({i + 1})\n".encode())
+        if i == 0:
+            out.write(b"from %s\n" % tip.encode())
+        out.write(b"M 100644 inline commitments/%s/fr.md\n" % cid.encode())
+        data(body)
+    git("-C", str(repo_path), "fast-import", "--quiet", input=out.getvalue())
+    count = int(git("-C", str(repo_path), "rev-list", "--count", "refs/heads/main"))
+    first = int(git("-C", str(repo_path), "rev-list", "--count", "--first-parent", "refs/heads/main"))
+    if count != commits + 1 or first != count:
+        raise BenchError(f"{repo_path}: main has {count} commits ({first} first-parent), "
+                         f"expected a chain of {commits + 1}")
+    git("-C", str(repo_path), "gc", "-q")
+    git("-C", str(repo_path), "commit-graph", "write", "--reachable", "--changed-paths")
+
+
+@dataclass
+class History:
+    ours_ms: float
+    git_ms: float
+    same: bool
+    changes: int
+
+
+def time_history(repo_path: Path, cid: str, runs: int = HISTORY_RUNS, profile: bool = False) -> History:
+    ours, ours_ids = float("inf"), None
+    for _ in range(runs):
+        t = time.perf_counter()
+        repo = GitRepo(repo_path)  # fresh each time: nothing carried over between runs
+        result = commitment.history(repo, cid)
+        ours = min(ours, time.perf_counter() - t)
+        ours_ids = [c.id for c in result]
+    cmd = ["git", "-C", str(repo_path), "log", "--format=%H", "--", f"commitments/{cid}"]
+    theirs, git_ids = float("inf"), None
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, env=GIT_ENV, timeout=300)
+        theirs = min(theirs, time.perf_counter() - t)
+        if p.returncode != 0:
+            raise BenchError(f"{' '.join(cmd)} failed: {p.stderr.decode(errors='replace')}")
+        git_ids = p.stdout.decode().split()
+    say(f"history of {cid}: ours {ours * 1e3:.1f} ms, git log {theirs * 1e3:.1f} ms, "
+        f"{len(ours_ids)} changes")
+    if profile:
+        prof = cProfile.Profile()
+        repo = GitRepo(repo_path)
+        prof.runcall(commitment.history, repo, cid)
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(12)
+        print(textwrap.indent(text.getvalue().strip(), "    "), flush=True)
+    return History(ours * 1e3, theirs * 1e3, ours_ids == git_ids, len(ours_ids))
+
+
+COLD_INDEX = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from review.web import create_app
+app = create_app(sys.argv[1])
+client = app.test_client()
+t1 = time.perf_counter()
+r1 = client.get("/")
+t2 = time.perf_counter()
+r2 = client.get("/")
+t3 = time.perf_counter()
+print(json.dumps({"app_ms": (t1 - t0) * 1e3, "first_ms": (t2 - t1) * 1e3, "second_ms": (t3 - t2) * 1e3,
+                  "status": [r1.status_code, r2.status_code], "bytes": len(r1.data)}))
+"""
+
+
+def cold_index(dep_dir: Path) -> dict:
+    """GET / in a fresh interpreter (empty caches): first request, then the cached one."""
+    p = subprocess.run([sys.executable, "-c", COLD_INDEX, str(dep_dir)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise BenchError(f"cold GET / failed:\n{p.stderr[-2000:]}")
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    if result["status"] != [200, 200]:
+        raise BenchError(f"cold GET / answered {result['status']}")
+    say(f"cold GET / ({SCALE_COMMITMENTS:,} commitments): first {result['first_ms']:.0f} ms, "
+        f"second {result['second_ms']:.1f} ms ({result['bytes']:,} bytes)")
+    return result
+
+
+# -- report --------------------------------------------------------------------
+
+@dataclass
+class Row:
+    measure: str
+    value: str
+    baseline: str = "-"
+    ratio: str = "-"
+    target: str = "-"
+    verdict: str = "info"
+
+
+def judged(measure: str, value: str, baseline: str, ratio: float, op: str, limit: float,
+           valid: bool = True) -> Row:
+    met = ratio >= limit if op == ">=" else ratio <= limit
+    verdict = ("target met" if met else "target missed") if valid else "invalid (errors)"
+    return Row(measure, value, baseline, f"{ratio:.2f}", f"{op} {limit:g}", verdict)
+
+
+def print_table(rows: list[Row]) -> None:
+    header = Row("measure", "value", "baseline", "ratio", "target", "verdict")
+    cols = list(zip(*[(r.measure, r.value, r.baseline, r.ratio, r.target, r.verdict)
+                      for r in [header, *rows]]))
+    widths = [max(len(c) for c in col) for col in cols]
+    right = [False, True, True, True, False, False]
+
+    def line(cells):
+        return " | ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+
+    print(line(cols_of(header)))
+    print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        print(line(cols_of(r)))
+
+
+def cols_of(r: Row) -> tuple[str, ...]:
+    return (r.measure, r.value, r.baseline, r.ratio, r.target, r.verdict)
+
+
+def rps(x: float) -> str:
+    return f"{x:,.0f} req/s"
+
+
+def ms(x: float) -> str:
+    return f"{x:,.1f} ms" if x < 100 else f"{x:,.0f} ms"
+
+
+# -- the run -------------------------------------------------------------------
+
+def run(args: argparse.Namespace, work: Path, servers: Servers) -> list[Row]:
+    seconds = 2 if args.quick else 10
+    commits = 1000 if args.quick else 10000
+    rows: list[Row] = []
+    errors_note = lambda l: "" if not l.errors else f" [{l.errors}]"  # noqa: E731
+
+    # (a) throughput on the 26-commitment sample plan
+    dep26 = work / "dep26"
+    t = time.perf_counter()
+    deployment.init(dep26)
+    say(f"deployment of the sample plan in {time.perf_counter() - t:.1f} s")
+    hello = serve_and_load(servers, "hello-world", "hello_app:app", "/", seconds, pythonpath=BENCH,
+                           expect="Hello")
+    page26 = serve_and_load(servers, f"/commitments/{PAGE_26}", "review.web.wsgi:app",
+                            f"/commitments/{PAGE_26}", seconds, env={"REVIEW_DIR": str(dep26)},
+                            expect="Accro")
+
+    # (c) generate the 5,000-commitment plan, then throughput on it
+    plan_dir = work / "plan5000"
+    plan_dir.mkdir()
+    t = time.perf_counter()
+    make_scale_plan(plan_dir, SCALE_COMMITMENTS)
+    dep5000 = work / "dep5000"
+    deployment.init(dep5000, plan_dir)
+    say(f"plan of {SCALE_COMMITMENTS:,} commitments generated and deployed in {time.perf_counter() - t:.1f} s")
+    page5000 = serve_and_load(servers, f"/commitments/{PAGE_5000}", "review.web.wsgi:app",
+                              f"/commitments/{PAGE_5000}", seconds, env={"REVIEW_DIR": str(dep5000)},
+                              expect="Accro")
+
+    # (b) history over `commits` commits, 26 commitments then 5,000
+    histories = {}
+    for label, dep, cids, cid in (("26", dep26, [f"engagement-{i:02d}" for i in range(1, CYCLE + 1)], PAGE_26),
+                                  (f"{SCALE_COMMITMENTS:,}", dep5000,
+                                   [f"engagement-{i:04d}" for i in range(1, CYCLE + 1)], PAGE_5000)):
+        t = time.perf_counter()
+        add_history(dep / deployment.REPO_DIR, cids, commits)
+        say(f"{commits:,} commits on the {label}-commitment plan, packed, in {time.perf_counter() - t:.1f} s")
+        histories[label] = time_history(dep / deployment.REPO_DIR, cid, profile=args.profile)
+    h26, h5000 = histories["26"], histories[f"{SCALE_COMMITMENTS:,}"]
+
+    cold = cold_index(dep5000)
+
+    # the table
+    n = f"{SCALE_COMMITMENTS:,}"
+    rows.append(Row("hello-world (gunicorn 2 sync, wrk -c16)", rps(hello.rps) + errors_note(hello)))
+    rows.append(judged(f"page /commitments/{PAGE_26} vs hello", rps(page26.rps) + errors_note(page26),
+                       rps(hello.rps), page26.rps / hello.rps, ">=", 0.5, not page26.errors))
+    rows.append(Row("p99 latency, hello-world", ms(hello.p99_ms)))
+    rows.append(Row(f"p99 latency, page {PAGE_26}", ms(page26.p99_ms), ms(hello.p99_ms),
+                    f"{page26.p99_ms / hello.p99_ms:.2f}"))
+    rows.append(judged(f"history {PAGE_26}, {commits:,} commits: ours vs git log", ms(h26.ours_ms),
+                       ms(h26.git_ms), h26.ours_ms / h26.git_ms, "<=", 1.0))
+    rows.append(Row(f"history {PAGE_26}: same commits as git log ({h26.changes})",
+                    "yes" if h26.same else "no", target="yes",
+                    verdict="target met" if h26.same else "target missed"))
+    rows.append(judged(f"page /commitments/{PAGE_5000} ({n} plan) vs hello",
+                       rps(page5000.rps) + errors_note(page5000), rps(hello.rps), page5000.rps / hello.rps,
+                       ">=", 0.5, not page5000.errors))
+    rows.append(judged(f"time per request, {n} plan vs 26 plan", rps(page5000.rps), rps(page26.rps),
+                       page26.rps / page5000.rps, "<=", 2.0, not page5000.errors))
+    rows.append(judged(f"p99 latency, {n} plan vs 26 plan", ms(page5000.p99_ms), ms(page26.p99_ms),
+                       page5000.p99_ms / page26.p99_ms, "<=", 2.0, not page5000.errors))
+    rows.append(judged(f"history {PAGE_5000} ({n} plan): ours vs git log", ms(h5000.ours_ms),
+                       ms(h5000.git_ms), h5000.ours_ms / h5000.git_ms, "<=", 1.0))
+    rows.append(judged(f"history, {n} plan vs 26 plan (ours)", ms(h5000.ours_ms), ms(h26.ours_ms),
+                       h5000.ours_ms / h26.ours_ms, "<=", 2.0))
+    rows.append(Row(f"history {PAGE_5000}: same commits as git log ({h5000.changes})",
+                    "yes" if h5000.same else "no", target="yes",
+                    verdict="target met" if h5000.same else "target missed"))
+    rows.append(Row(f"cold GET / ({n} plan, test client): first", ms(cold["first_ms"])))
+    rows.append(Row(f"cold GET / ({n} plan, test client): second", ms(cold["second_ms"])))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1,000 commits instead of 10,000, 2 s loads instead of 10 s")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print a cProfile of each history call (where the time goes)")
+    args = parser.parse_args(argv)
+
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)  # runs the finally blocks: servers killed, data removed
+    signal.signal(signal.SIGTERM, on_term)
+
+    started = time.perf_counter()
+    try:
+        gunicorn = check_tools()
+    except BenchError as exc:
+        print(f"benchmarks: {exc}", file=sys.stderr)
+        return 1
+    work = Path(tempfile.mkdtemp(prefix="review-bench-"))
+    servers = Servers(gunicorn, work)
+    print(f"review benchmarks ({'quick' if args.quick else 'full'} run), data in {work}", flush=True)
+    try:
+        rows = run(args, work, servers)
+    except BenchError as exc:
+        print(f"benchmarks: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        servers.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    print()
+    print_table(rows)
+    print(f"\n{sum(r.verdict == 'target met' for r in rows)} targets met, "
+          f"{sum(r.verdict == 'target missed' for r in rows)} missed; "
+          f"run took {time.perf_counter() - started:.0f} s "
+          f"({os.cpu_count()} CPUs, {dt.datetime.now().isoformat(timespec='seconds')})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
