@@ -26,14 +26,47 @@ _plan_md = _md()
 _comment_md = _md()
 
 
-def _add_anchors(tokens) -> None:
-    """Give each top-level block an id `p-N`: comments and blame point at it."""
-    n = 0
+@dataclass(frozen=True)
+class SourceBlock:
+    """A paragraph of the Markdown source: lines start..end (0-based, end exclusive)."""
+
+    start: int
+    end: int
+    text: str
+
+
+def source_blocks(text: str) -> list[SourceBlock]:
+    """The body's blocks, separated by blank lines. Block N is anchor `p-N`."""
+    out, start, lines = [], None, text.split("\n")
+    for i, line in enumerate(lines + [""]):
+        if line.strip():
+            if start is None:
+                start = i
+        elif start is not None:
+            out.append(SourceBlock(start, i, "\n".join(lines[start:i])))
+            start = None
+    return out
+
+
+def _block_index(blocks: list[SourceBlock], line: int) -> int | None:
+    for i, b in enumerate(blocks):
+        if b.start <= line < b.end:
+            return i
+    return None
+
+
+def _add_anchors(tokens, blocks: list[SourceBlock]) -> None:
+    """Give each paragraph (and each list item) an id `p-N` after its source block."""
+    used = set()
     for tok in tokens:
-        if tok.level == 0 and tok.type in _BLOCK_OPENERS and tok.nesting >= 0:
-            n += 1
-            tok.attrSet("id", f"p-{n}")
-            tok.attrSet("data-anchor", f"p-{n}")
+        top = tok.level == 0 and tok.type in _BLOCK_OPENERS and tok.type not in ("bullet_list_open", "ordered_list_open")
+        item = tok.type == "list_item_open" and tok.level == 1
+        if (top or item) and tok.map:
+            i = _block_index(blocks, tok.map[0])
+            if i is not None and i not in used:
+                used.add(i)
+                tok.attrSet("id", f"p-{i + 1}")
+                tok.attrSet("data-anchor", f"p-{i + 1}")
 
 
 @lru_cache(maxsize=4096)
@@ -42,7 +75,7 @@ def render_markdown(text: str, anchors: bool = True) -> str:
     env: dict = {}
     tokens = _plan_md.parse(text, env)
     if anchors:
-        _add_anchors(tokens)
+        _add_anchors(tokens, source_blocks(text))
     return _plan_md.renderer.render(tokens, _plan_md.options, env)
 
 
@@ -57,9 +90,41 @@ def render_comment(text: str) -> str:
     return _comment_md.renderer.render(tokens, _comment_md.options, env)
 
 
-def paragraphs(text: str) -> list[str]:
-    """A body split into its blocks (separated by blank lines)."""
-    return [p.strip("\n") for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+@dataclass(frozen=True)
+class RenderedBlock:
+    html: str
+    anchors: tuple[str, ...]
+
+
+@lru_cache(maxsize=2048)
+def render_blocks(text: str) -> tuple[RenderedBlock, ...]:
+    """The body as top-level HTML blocks, each with the anchors it holds (a list holds
+    one per item), so a page can put comments beside each block."""
+    env: dict = {}
+    tokens = _plan_md.parse(text, env)
+    _add_anchors(tokens, source_blocks(text))
+    out, current, in_footnotes = [], [], False
+    for tok in tokens:
+        current.append(tok)
+        in_footnotes = in_footnotes or tok.type == "footnote_block_open"
+        if tok.level == 0 and tok.nesting <= 0 and not in_footnotes:
+            html = _plan_md.renderer.render(current, _plan_md.options, env)
+            anchors = tuple(t.attrGet("id") for t in current if t.attrGet("data-anchor"))
+            out.append(RenderedBlock(html, anchors))
+            current = []
+    if current:
+        out.append(RenderedBlock(_plan_md.renderer.render(current, _plan_md.options, env), ()))
+    return tuple(out)
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+@lru_cache(maxsize=8192)
+def plain_text(block: str) -> str:
+    """What a reader sees of a Markdown block: no markup, one line."""
+    inline = _plan_md.render(block)
+    return re.sub(r"\s+", " ", html.unescape(_TAG_RE.sub("", inline))).strip()
 
 
 # -- word diff ------------------------------------------------------------------

@@ -1,0 +1,290 @@
+"""Comments on passages of a commitment: threads, edits, resolution, moderation.
+
+Every act is an event in the commitment's review log (`review.reviewlog`); the state is
+folded from the events, so nothing is ever erased: an edit supersedes, a hide leaves a stub.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from . import commitment as core
+from . import model, render, reviewlog
+from .errors import Conflict, Forbidden, Invalid, Missing
+from .gitrepo import GitRepo
+from .model import Person
+from .permissions import Subject, why_not
+
+MAX_BODY = 10_000
+MAX_QUOTE = 2_000
+MAX_REASON = 500
+STANCES = ("for", "against", "neutral")
+ANCHOR_RE = re.compile(r"^p-([1-9][0-9]{0,4})$")
+CLOSE_ENOUGH = 0.8  # share of the quote's words found in order in one paragraph
+
+ADD, EDIT, RESOLVE, REOPEN, HIDE = "comment", "comment-edit", "comment-resolve", "comment-reopen", "comment-hide"
+
+
+@dataclass
+class Comment:
+    id: str
+    author: str
+    time: str
+    body: str
+    anchor: str | None
+    quote: str | None
+    rev: str
+    blob: str | None
+    lang: str
+    stance: str | None
+    reply_to: str | None
+    versions: list[tuple[str, str]] = field(default_factory=list)  # earlier (time, body)
+    edited: str | None = None       # time of the current text when it was edited
+    resolved: bool = False
+    hidden: dict | None = None      # {"by", "time", "reason"}
+    replies: list["Comment"] = field(default_factory=list)
+    # Where it stands on the text shown (set by place()): anchor now and how it was found.
+    placed_at: str | None = None
+    placement: str = "whole"        # whole | exact | moved | close | outdated
+
+    @property
+    def state(self) -> str:
+        return "hidden" if self.hidden else "resolved" if self.resolved else "open"
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id, "author": self.author, "time": self.time,
+            "body": None if self.hidden else self.body,
+            "anchor": self.anchor, "quote": self.quote, "rev": self.rev, "blob": self.blob,
+            "lang": self.lang, "stance": self.stance, "reply_to": self.reply_to, "state": self.state,
+            "hidden": self.hidden, "edited": self.edited,
+            "versions": [] if self.hidden else [{"time": t, "body": b} for t, b in self.versions],
+            "placement": self.placement, "placed_at": self.placed_at,
+            "replies": [r.as_json() for r in self.replies],
+        }
+
+
+# -- reading -------------------------------------------------------------------------
+
+def fold(events) -> dict[str, Comment]:
+    """Comments by id, from a log's events (events of other kinds are ignored)."""
+    comments: dict[str, Comment] = {}
+    for e in events:
+        d = e.data
+        if e.type == ADD:
+            comments[e.id] = Comment(e.id, e.actor, e.time, d["body"], d.get("anchor"), d.get("quote"),
+                                     d["rev"], d.get("blob"), d.get("lang", model.AUTHORITATIVE),
+                                     d.get("stance"), d.get("reply_to"))
+            root = comments.get(d.get("reply_to") or "")
+            if root is not None:
+                root.replies.append(comments[e.id])
+        elif d.get("target") in comments:
+            c = comments[d["target"]]
+            if e.type == EDIT:
+                c.versions.append((c.edited or c.time, c.body))
+                c.body, c.edited = d["body"], e.time
+            elif e.type == RESOLVE:
+                c.resolved = True
+            elif e.type == REOPEN:
+                c.resolved = False
+            elif e.type == HIDE:
+                c.hidden = {"by": e.actor, "time": e.time, "reason": d["reason"]}
+    return comments
+
+
+def threads(repo: GitRepo, cid: str) -> list[Comment]:
+    """Root comments (oldest first), each with its replies."""
+    return [c for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values() if not c.reply_to]
+
+
+def get(repo: GitRepo, cid: str, comment_id: str) -> Comment:
+    c = fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).get(comment_id)
+    if c is None:
+        raise Missing(f"no comment {comment_id!r} on {cid}")
+    return c
+
+
+# -- placing comments on the text shown ----------------------------------------------------
+
+def _find(quote: str, blocks: list[str], prefer: int | None) -> tuple[int, str] | None:
+    if prefer is not None and 0 <= prefer < len(blocks) and quote in blocks[prefer]:
+        return prefer, "exact"
+    for i, b in enumerate(blocks):
+        if quote in b:
+            return i, "moved" if prefer is not None else "exact"
+    words = [t for t in render.tokens(quote) if not t.isspace()]
+    best, best_i = 0.0, None
+    for i, b in enumerate(blocks):
+        sm = difflib.SequenceMatcher(None, words, [t for t in render.tokens(b) if not t.isspace()], autojunk=False)
+        score = sum(m.size for m in sm.get_matching_blocks()) / max(len(words), 1)
+        if score > best:
+            best, best_i = score, i
+    if best_i is not None and best >= CLOSE_ENOUGH:
+        return best_i, "close"
+    return None
+
+
+def place(comments: list[Comment], body: str, blob: str | None) -> None:
+    """Anchor each root comment on the current text: exactly, closely, or mark it outdated."""
+    blocks = [b.text for b in render.source_blocks(body)]
+    plain = [render.plain_text(b) for b in blocks]
+    for c in comments:
+        if c.anchor is None:
+            c.placement, c.placed_at = "whole", None
+            continue
+        m = ANCHOR_RE.match(c.anchor)
+        index = int(m.group(1)) - 1 if m else None
+        if c.blob is not None and c.blob == blob:
+            c.placement, c.placed_at = "exact", c.anchor
+            continue
+        found = _find(c.quote, blocks, index) or _find(c.quote, plain, index) if c.quote else None
+        if found is None:
+            c.placement, c.placed_at = "outdated", None
+        else:
+            c.placement, c.placed_at = found[1], f"p-{found[0] + 1}"
+
+
+# -- writing --------------------------------------------------------------------------------
+
+def _check_body(body) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise Invalid("the comment is empty: write something")
+    if len(body) > MAX_BODY:
+        raise Invalid(f"the comment is {len(body)} characters long; the limit is {MAX_BODY}")
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid("the comment is not valid UTF-8 text") from None
+    return body.replace("\r\n", "\n")
+
+
+def _allow(person: Person | None, action: str, subject: Subject | None = None) -> None:
+    reason = why_not(person, action, subject)
+    if reason:
+        raise Forbidden(reason)
+
+
+def _leads(repo: GitRepo, cid: str) -> tuple[str, ...]:
+    main = core.resolve(repo, "main")
+    try:
+        return core.read_commitment(repo, main, cid).leads
+    except core.NotFound:
+        return ()
+
+
+def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | None = None,
+        anchor: str | None = None, quote: str | None = None, reply_to: str | None = None,
+        stance: str | None = None, lang: str = model.AUTHORITATIVE) -> Comment:
+    _allow(person, "comment")
+    body = _check_body(body)
+    if stance not in (None, "", *STANCES):
+        raise Invalid(f"stance must be one of {', '.join(STANCES)} (or left out), not {stance!r}")
+    if lang not in model.LANGUAGES:
+        raise Invalid(f"lang must be one of {', '.join(model.LANGUAGES)}")
+    try:
+        commit = core.resolve(repo, rev or "main")
+    except core.NotFound:
+        raise Invalid(f"revision {rev!r} does not exist: give a commit id, a tag or 'main'") from None
+    try:
+        c = core.read_commitment(repo, commit, cid)
+    except core.NotFound:
+        raise Missing(f"no commitment {cid!r} at revision {rev or 'main'}") from None
+    blob = repo.blob_id(commit, model.commitment_path(cid, lang if lang in c.bodies else model.AUTHORITATIVE))
+    if reply_to:
+        if anchor or quote:
+            raise Invalid("a reply takes its thread's place: leave anchor and quote out")
+    elif anchor:
+        m = ANCHOR_RE.match(anchor) if isinstance(anchor, str) else None
+        blocks = [b.text for b in render.source_blocks(c.body_in(lang))]
+        if m is None or int(m.group(1)) > len(blocks):
+            raise Invalid(f"anchor {anchor!r} is not a paragraph of this revision (p-1 to p-{len(blocks)})")
+        block = blocks[int(m.group(1)) - 1]
+        if quote is None or not str(quote).strip():
+            quote = render.plain_text(block)
+        elif not isinstance(quote, str) or len(quote) > MAX_QUOTE:
+            raise Invalid(f"the quote must be text of at most {MAX_QUOTE} characters")
+        elif quote not in block and quote not in render.plain_text(block):
+            raise Invalid(f"the quoted words are not in paragraph {anchor} of this revision: quote them exactly")
+    elif quote:
+        raise Invalid("a quote needs the anchor of its paragraph (p-1, p-2, ...)")
+    data = {"commitment": cid, "body": body, "rev": commit, "blob": blob, "lang": lang,
+            "anchor": None if reply_to else anchor, "quote": None if reply_to else quote,
+            "stance": stance or None, "reply_to": reply_to or None}
+
+    def check(events):
+        if reply_to:
+            target = fold(events).get(reply_to)
+            if target is None:
+                raise Invalid(f"there is no comment {reply_to!r} to reply to on {cid}")
+            if target.hidden:
+                raise Invalid("this comment was hidden by moderation: it takes no more replies")
+            if target.reply_to:  # replies attach to the thread's first comment
+                data["reply_to"] = target.reply_to
+
+    summary = f"Reply on {cid}" if reply_to else f"Comment on {cid}" + (f" {anchor}" if anchor else "")
+    ev = reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
+                          person.handle, ADD, data, summary, check, {"Revision": commit})
+    return get(repo, cid, ev.id)
+
+
+def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_check):
+    def check(events):
+        comments = fold(events)
+        target = comments.get(comment_id)
+        if target is None:
+            raise Missing(f"no comment {comment_id!r} on {cid}")
+        _allow(person, action, Subject(author=target.author, leads=_leads(repo, cid), hidden=bool(target.hidden)))
+        state_check(target)
+
+    if person is None:
+        raise Forbidden("sign in first")
+    reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
+                     person.handle, etype, {"target": comment_id, **extra}, summary, check)
+    return get(repo, cid, comment_id)
+
+
+def _not_hidden(c):
+    if c.hidden:
+        raise Conflict("this comment was hidden by moderation")
+
+
+def edit(repo: GitRepo, person: Person | None, cid: str, comment_id: str, body: str) -> Comment:
+    body = _check_body(body)
+
+    def state(c):
+        _not_hidden(c)
+        if c.body == body:
+            raise Invalid("the new text is the same as the current one")
+    return _act(repo, person, cid, comment_id, EDIT, "edit_comment", {"body": body}, f"Edit a comment on {cid}", state)
+
+
+def resolve(repo: GitRepo, person: Person | None, cid: str, comment_id: str) -> Comment:
+    def state(c):
+        if c.reply_to:
+            raise Invalid("resolve the thread's first comment, not a reply")
+        if c.resolved:
+            raise Conflict("this thread is already resolved")
+    return _act(repo, person, cid, comment_id, RESOLVE, "resolve_comment", {}, f"Resolve a thread on {cid}", state)
+
+
+def reopen(repo: GitRepo, person: Person | None, cid: str, comment_id: str) -> Comment:
+    def state(c):
+        if not c.resolved:
+            raise Conflict("this thread is open already")
+    return _act(repo, person, cid, comment_id, REOPEN, "resolve_comment", {}, f"Reopen a thread on {cid}", state)
+
+
+def hide(repo: GitRepo, person: Person | None, cid: str, comment_id: str, reason: str) -> Comment:
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("give the reason for hiding this comment: it is shown in its place")
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"the reason is too long: at most {MAX_REASON} characters")
+    return _act(repo, person, cid, comment_id, HIDE, "hide", {"reason": reason.strip()},
+                f"Hide a comment on {cid}", _not_hidden)
+
+
+def counts(repo: GitRepo, cid: str) -> int:
+    """Number of visible comments (threads and replies) on a commitment."""
+    return sum(1 for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values() if not c.hidden)

@@ -1,0 +1,155 @@
+"""Append-only review logs: one event per commit, in a sharded folder (docs/events.md).
+
+A log is a ref (`refs/reviews/commitments/<id>`, `refs/reviews/amendments/<n>`) whose
+commits each add exactly one file `events/<shard>/<seq>-<id>.json` to a cumulative tree.
+The current state is folded from the events; folded states are cached by the tip's
+commit id and extended incrementally when the log grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+from .gitrepo import GitRepo, Identity
+
+EVENT_FORMAT = 1
+SHARD_SIZE = 100
+EVENTS_DIR = "events"
+EMAIL_DOMAIN = "review.invalid"
+
+
+def commitment_log(cid: str) -> str:
+    return f"refs/reviews/commitments/{cid}"
+
+
+def amendment_log(number: int) -> str:
+    return f"refs/reviews/amendments/{number}"
+
+
+def event_path(seq: int, event_id: str) -> str:
+    return f"{EVENTS_DIR}/{seq // SHARD_SIZE:05d}/{seq:07d}-{event_id}.json"
+
+
+def identity(handle: str, name: str) -> Identity:
+    """A person as a git author: their name and their public handle."""
+    return Identity(name, f"{handle}@{EMAIL_DOMAIN}")
+
+
+def handle_of(email: str) -> str | None:
+    local, _, domain = email.partition("@")
+    return local if domain == EMAIL_DOMAIN else None
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    id: str
+    type: str
+    actor: str
+    time: str
+    data: dict
+    commit: str | None = None
+
+    def as_json(self) -> dict:
+        return {"format": EVENT_FORMAT, "seq": self.seq, "id": self.id, "type": self.type,
+                "actor": self.actor, "time": self.time, **self.data}
+
+
+def parse_event(raw: bytes, commit: str | None = None) -> Event:
+    d = json.loads(raw)
+    core = {k: d.pop(k) for k in ("format", "seq", "id", "type", "actor", "time")}
+    return Event(core["seq"], core["id"], core["type"], core["actor"], core["time"], d, commit)
+
+
+class _Cache:
+    def __init__(self, size=256):
+        self.size, self.data = size, OrderedDict()
+
+    def get(self, key):
+        v = self.data.get(key)
+        if v is not None:
+            self.data.move_to_end(key)
+        return v
+
+    def put(self, key, value):
+        self.data[key] = value
+        self.data.move_to_end(key)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+
+_events_cache = _Cache()
+
+
+def read_events(repo: GitRepo, ref: str) -> list[Event]:
+    """Every event of a log, oldest first (cached by tip; extended incrementally)."""
+    tip = repo.ref_target(ref)
+    return events_at(repo, tip) if tip else []
+
+
+def events_at(repo: GitRepo, tip: str) -> list[Event]:
+    """The events of a log as of one of its commits."""
+    cached = _events_cache.get((repo.path, tip))
+    if cached is not None:
+        return cached
+    new: list[Event] = []
+    base: list[Event] = []
+    for info in repo.first_parent_log(tip):
+        hit = _events_cache.get((repo.path, info.id))
+        if hit is not None:
+            base = hit
+            break
+        trailers = _trailers(info.message)
+        seq, eid = int(trailers["Seq"]), trailers["Event-Id"]
+        raw = repo.read_file(info.id, event_path(seq, eid))
+        new.append(parse_event(raw, info.id))
+    events = base + new[::-1]
+    _events_cache.put((repo.path, tip), events)
+    return events
+
+
+def _trailers(message: str) -> dict[str, str]:
+    out = {}
+    for line in message.strip().split("\n")[::-1]:
+        if not line.strip():
+            break
+        key, sep, value = line.partition(": ")
+        if sep:
+            out.setdefault(key.strip(), value.strip())
+    return out
+
+
+def append(repo: GitRepo, ref: str, who: Identity, actor: str, etype: str, data: dict,
+           summary: str, check: Callable[[list[Event]], None] | None = None,
+           trailers: dict[str, str] | None = None) -> Event:
+    """Append one event, compare-and-swap with retry.
+
+    `check(events)` runs against the log as read at each attempt and raises to refuse
+    (for instance: the comment replied to was hidden meanwhile); nothing is written then.
+    """
+    result: dict = {}
+
+    def build(tip):
+        events = events_at(repo, tip) if tip else []
+        if check is not None:
+            check(events)
+        seq = (events[-1].seq + 1) if events else 1
+        event = Event(seq, secrets.token_hex(6), etype, actor, now(), data)
+        lines = [summary, "", f"Event: {etype}", f"Actor: {actor}", f"Event-Id: {event.id}", f"Seq: {seq}"]
+        lines += [f"{k}: {v}" for k, v in (trailers or {}).items()]
+        body = json.dumps(event.as_json(), ensure_ascii=False, indent=1, sort_keys=False).encode() + b"\n"
+        result["event"] = event
+        return {event_path(seq, event.id): body}, "\n".join(lines) + "\n"
+
+    commit, _ = repo.commit_on(ref, build, who)
+    ev = result["event"]
+    return Event(ev.seq, ev.id, ev.type, ev.actor, ev.time, ev.data, commit)
