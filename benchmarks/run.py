@@ -438,7 +438,7 @@ def ms(x: float) -> str:
 
 def run(args: argparse.Namespace, work: Path, servers: Servers) -> list[Row]:
     seconds = 2 if args.quick else 10
-    rounds = 1 if args.quick else 2
+    rounds = 1 if args.quick else 3
     commits = 1000 if args.quick else 10000
     n = f"{SCALE_COMMITMENTS:,}"
 

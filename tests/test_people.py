@@ -290,3 +290,18 @@ def test_api_without_token(client):
     r = client.get("/api/v1/me")
     assert r.status_code == 401 and "Bearer" in r.get_json()["error"]
     assert client.get("/api/v1/commitments").status_code == 200  # reads stay open
+
+
+def test_api_ignores_the_session_cookie(client):
+    """Signed in on the site, the API still wants a token: no CSRF through the API."""
+    sign_in(client, "karim")
+    assert client.get("/api/v1/me").status_code == 401
+    r = client.post("/api/v1/commitments/engagement-02/comments", json={"body": "x"})
+    assert r.status_code == 401
+
+
+def test_new_token_page_is_not_cached(client):
+    sign_in(client, "karim")
+    html = client.get("/people/karim").get_data(as_text=True)
+    r = client.post("/people/karim", data={"label": "x", "csrf_token": _csrf(html)})
+    assert r.headers["Cache-Control"] == "no-store"

@@ -64,7 +64,7 @@ def load_person() -> None:
             if g.person is None:
                 raise ApiError(401, f"'{handle}' is no longer a person of the plan")
             g.via_token = True
-            return
+        return  # the API never uses the session: no CSRF exposure through it
     handle = session.get("handle")
     if not handle:
         return
@@ -160,8 +160,9 @@ def profile(handle: str):
             return redirect(url_for("profile", handle=handle))
         _tid, new_secret = accounts().create_token(handle, form.label.data)
     tokens = accounts().tokens(handle) if mine else []
-    return render_template("people/profile.html", plan=plan, person=person, mine=mine, tokens=tokens,
+    page = render_template("people/profile.html", plan=plan, person=person, mine=mine, tokens=tokens,
                            new_secret=new_secret, token_form=TokenForm(), empty_form=EmptyForm())
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 def revoke_token(handle: str, tid: str):

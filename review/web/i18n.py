@@ -10,6 +10,7 @@ from ..model import AUTHORITATIVE, LANGUAGES
 COOKIE = "lang"
 ROLE_NAMES = {"member": _l("member"), "signatory": _l("signatory"), "coordinator": _l("coordinator"),
               "moderator": _l("moderator"), "auditor": _l("auditor")}
+STANCE_NAMES = {"for": _l("for"), "against": _l("against"), "neutral": _l("neutral")}
 ORG_KINDS = {"administration": _l("administration"), "civil-society": _l("civil society"),
              "independent": _l("independent")}
 
@@ -38,5 +39,5 @@ def init_app(app) -> None:
     @app.context_processor
     def _lang():
         lang = current_lang()
-        return {"role_names": ROLE_NAMES, "org_kinds": ORG_KINDS, "lang": lang, "other_langs": [x for x in LANGUAGES if x != lang],
+        return {"stance_names": STANCE_NAMES, "role_names": ROLE_NAMES, "org_kinds": ORG_KINDS, "lang": lang, "other_langs": [x for x in LANGUAGES if x != lang],
                 "lang_names": {"fr": "Français", "en": "English"}}

@@ -6,7 +6,7 @@ from flask import current_app, render_template, request
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import render
+from .. import comments, render
 from ..gitrepo import GitRepo, open_cached
 from .i18n import current_lang, switch_language
 
@@ -64,11 +64,37 @@ def commitment_page(cid: str):
     c = core.read_commitment(r, commit, cid)
     plan = core.read_plan(r, commit)
     lang = current_lang()
-    body = Markup(render.render_markdown(c.body_in(lang)))
+    text = c.body_in(lang)
+    blocks = [(Markup(b.html), b.anchors) for b in render.render_blocks(text)]
     recent = core.history(r, cid, core.resolve(r, "main"), limit=10)
-    return render_template("plan/commitment.html", c=c, plan=plan, body=body,
+    discussion = _discussion(r, cid, text, commit, lang)
+    paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
+    return render_template("plan/commitment.html", c=c, plan=plan, blocks=blocks,
                            translated=lang in c.bodies, version=_version(name, commit),
-                           rev=name, tags=r.tags(), recent=recent)
+                           rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
+                           draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
+                           render_comment=lambda t: Markup(render.render_comment(t)), **discussion)
+
+
+THREADS_PER_PAGE = 50
+
+
+def _discussion(r, cid, text, commit, lang):
+    """Threads placed on the text shown, grouped by paragraph, one page of them."""
+    roots = comments.threads(r, cid)
+    path = f"commitments/{cid}/{lang}.md"
+    comments.place(roots, text, r.blob_id(commit, path) or r.blob_id(commit, f"commitments/{cid}/fr.md"))
+    counts: dict[str, int] = {}
+    for t in roots:
+        if t.placed_at:
+            counts[t.placed_at] = counts.get(t.placed_at, 0) + 1 + len(t.replies)
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    pages = max(1, -(-len(roots) // THREADS_PER_PAGE))
+    shown = roots[(page - 1) * THREADS_PER_PAGE: page * THREADS_PER_PAGE]
+    return {"threads": shown, "counts": counts, "page": page, "pages": pages, "total": len(roots)}
 
 
 def commitment_history(cid: str):

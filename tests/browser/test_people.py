@@ -37,9 +37,9 @@ def profile_value(page: Page, term: str):
     return dt.locator("xpath=following-sibling::dd[1]")
 
 
-def me_status(page: Page, url: str, secret: str):
-    response = page.request.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
-    return response
+def api_me(page: Page, url: str, secret: str):
+    """GET /api/v1/me with the token (the header wins over the context's session cookie)."""
+    return page.request.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
 
 
 def sign_in_from_home(page: Page, url: str, handle: str, password: str, axe) -> None:
@@ -84,7 +84,7 @@ def test_sign_in_profile_token_and_sign_out(page: Page, live_server, axe, person
     assert TOKEN_SHAPE.match(secret), secret
     axe(page)
 
-    response = me_status(page, url, secret)
+    response = api_me(page, url, secret)
     assert response.status == 200, response.text()
     me = response.json()
     assert me["handle"] == handle and me["name"] == name, me
@@ -106,7 +106,7 @@ def test_sign_in_profile_token_and_sign_out(page: Page, live_server, axe, person
     expect(page.get_by_role("status")).to_have_text("Le jeton a été révoqué : il ne fonctionne plus.")
     expect(ci.locator("td").nth(3)).to_contain_text("révoqué le")
     expect(ci.get_by_role("button", name="Révoquer")).to_have_count(0)
-    response = me_status(page, url, secret)
+    response = api_me(page, url, secret)
     assert response.status == 401, (response.status, response.text())
 
     # Sign out from the header.
