@@ -285,6 +285,8 @@ def hide(repo: GitRepo, person: Person | None, cid: str, comment_id: str, reason
                 f"Hide a comment on {cid}", _not_hidden)
 
 
-def counts(repo: GitRepo, cid: str) -> int:
+def count(repo: GitRepo, cid: str) -> int:
     """Number of visible comments (threads and replies) on a commitment."""
+    if repo.ref_target(reviewlog.commitment_log(cid)) is None:
+        return 0
     return sum(1 for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values() if not c.hidden)

@@ -176,3 +176,11 @@ def test_eight_http_clients_add_800_comments_none_lost(deployment_dir, dep):
     assert len(found) == 800 and len({c.id for c in found.values()}) == 800
     fsck = subprocess.run(["git", "-C", str(dep.repo_path), "fsck", "--strict"], capture_output=True, text=True)
     assert fsck.returncode == 0, fsck.stderr
+
+
+def test_plan_page_shows_comment_counts(client, tokens):
+    for i in range(3):
+        _post(client, tokens["karim"], URL, {"body": f"c{i}"})
+    html = client.get("/").get_data(as_text=True)
+    assert html.count("3 commentaires") == 1
+    assert 'class="comment-count"' in html

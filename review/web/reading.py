@@ -38,8 +38,10 @@ def index():
     r = repo()
     plan = core.read_plan(r, commit)
     summaries = core.list_commitments(r, commit)
+    counts = {s.id: comments.count(r, s.id) for s in summaries}
     return render_template("plan/index.html", plan=plan, axes=_axes_with(plan, summaries),
-                           count=len(summaries), version=_version(name, commit), rev=name)
+                           count=len(summaries), version=_version(name, commit), rev=name,
+                           comment_counts=counts)
 
 
 def whole_plan():
