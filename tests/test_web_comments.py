@@ -184,3 +184,10 @@ def test_plan_page_shows_comment_counts(client, tokens):
     html = client.get("/").get_data(as_text=True)
     assert html.count("3 commentaires") == 1
     assert 'class="comment-count"' in html
+
+
+def test_two_threads_on_one_paragraph_give_one_target_id(client, tokens):
+    for i in range(2):
+        _post(client, tokens["karim"], URL, {"body": f"c{i}", "anchor": "p-2"})
+    html = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    assert html.count('id="comments-p-2"') == 1
