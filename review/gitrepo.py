@@ -270,6 +270,19 @@ class GitRepo:
         self._diff_trees(a, b, prefix.rstrip("/") + "/" if prefix else "", out)
         return out
 
+    def diff_trees(self, old_commit: str, new_tree: str) -> list[Change]:
+        """Paths that differ between a commit and a tree not yet committed."""
+        out: list[Change] = []
+        self._diff_trees(self._commit(old_commit).tree, self._repo[new_tree], "", out)
+        return out
+
+    def read_tree_file(self, tree_id: str, path: str) -> bytes | None:
+        try:
+            obj = self._repo[tree_id][path]
+        except KeyError:
+            return None
+        return obj.data if isinstance(obj, pygit2.Blob) else None
+
     def _subtree(self, tree, path):
         try:
             obj = tree[path]
@@ -319,6 +332,38 @@ class GitRepo:
             out.append(TagInfo(name[len("refs/tags/"):], target, when, msg))
         out.sort(key=lambda t: (t.time or _utc(0), t.name), reverse=True)
         return out
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        oid = self._repo.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
+        return None if oid is None else str(oid)
+
+    def merge_trees(self, ours: str, theirs: str,
+                    resolutions: dict[str, bytes | None] | None = None) -> tuple[str | None, dict[str, str]]:
+        """Three-way merge of two commits in memory.
+
+        Returns (tree id, {}) when clean, else (None, {path: text with conflict markers}).
+        With `resolutions` for every conflicting path, returns the resolved tree.
+        """
+        index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
+        conflicts: dict[str, str] = {}
+        if index.conflicts is not None:
+            for ancestor, our, their in list(index.conflicts):
+                path = (our or their or ancestor).path
+                if resolutions is not None and path in resolutions:
+                    del index.conflicts[path]
+                    data = resolutions[path]
+                    if data is not None:
+                        index.add(pygit2.IndexEntry(path, self._repo.create_blob(data), pygit2.GIT_FILEMODE_BLOB))
+                    continue
+                if our is not None and their is not None:
+                    merged = self._repo.merge_file_from_index(ancestor, our, their)
+                    conflicts[path] = merged if isinstance(merged, str) else merged.contents
+                else:  # changed on one side, deleted on the other
+                    side = our or their
+                    conflicts[path] = self._repo[side.id].data.decode("utf-8", "replace")
+        if conflicts:
+            return None, conflicts
+        return str(index.write_tree(self._repo)), {}
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         if ancestor == descendant:
@@ -465,6 +510,13 @@ class GitRepo:
                     raise
                 _sleep(attempt)
         raise TooManyRetries(f"{ref}: gave up after {MAX_RETRIES} attempts")
+
+    def commit_tree_on(self, ref: str, tree_id: str, parents: list[str], author: Identity,
+                       message: str, expected: str | None) -> str:
+        """Point `ref` at a new commit of a ready tree, only if it is still at `expected`."""
+        new = self.create_commit(tree_id, parents, author, message)
+        self.update_ref(ref, new, expected, f"review: {message.splitlines()[0][:80]}")
+        return new
 
     def create_tag(self, name: str, target: str, tagger: Identity, message: str) -> str:
         oid = self._repo.create_tag(name, pygit2.Oid(hex=target), ObjectType.COMMIT,

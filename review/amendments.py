@@ -1,0 +1,372 @@
+"""Amendments: branches `refs/heads/amendments/<n>` off main, with a review log each.
+
+The branch holds the text (each revision a commit, never rewritten; bringing main in is a
+merge). The log `refs/reviews/amendments/<n>` holds the life of the amendment: opening,
+revisions, state changes, comments, approvals (docs/events.md). The current revision is
+always the branch head; the log says who did what and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import commitment as core
+from . import model, reviewlog
+from .errors import Conflict, Forbidden, Invalid, Missing
+from .gitrepo import GitRepo, RefMoved
+from .model import Person, SchemaError
+from .permissions import Subject, why_not
+
+BRANCH_PREFIX = "refs/heads/amendments/"
+PLAN_TARGET = "plan"  # an amendment of plan.yaml itself (people, roles, policy)
+MAX_TITLE = 200
+MAX_RATIONALE = 20_000
+MAX_NUMBER_TRIES = 1000
+PATH_RE = re.compile(r"^commitments/([a-z0-9]+(?:-[a-z0-9]+)*)/(fr|en)\.md$")
+
+OPEN, REVISE, UPDATE, WITHDRAW, REOPEN, REJECT, MERGE = (
+    "amendment-open", "amendment-revise", "amendment-update", "amendment-withdraw",
+    "amendment-reopen", "amendment-reject", "amendment-merge")
+
+
+def branch(number: int) -> str:
+    return f"{BRANCH_PREFIX}{number}"
+
+
+@dataclass
+class Revision:
+    id: str
+    time: str
+    author: str          # name of the commit author
+    message: str
+    is_merge: bool       # a merge of main into the amendment
+
+
+@dataclass
+class Amendment:
+    number: int
+    commitment: str
+    title: str
+    rationale: str
+    author: str
+    opened: str
+    state: str = "open"
+    state_reason: str | None = None
+    head: str = ""
+    opened_revision: str = ""
+    revisions: list[Revision] = field(default_factory=list)
+    merged_as: str | None = None
+    events: list = field(default_factory=list)
+
+    def subject(self) -> Subject:
+        return Subject(author=self.author, state=self.state)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+def numbers(repo: GitRepo) -> list[int]:
+    out = []
+    for ref in repo.refs("refs/reviews/amendments/"):
+        tail = ref.rsplit("/", 1)[1]
+        if tail.isdigit():
+            out.append(int(tail))
+    return sorted(out)
+
+
+def _fold(number: int, events) -> Amendment | None:
+    a = None
+    for e in events:
+        d = e.data
+        if e.type == OPEN:
+            a = Amendment(number, d["commitment"], d["title"], d.get("rationale", ""), e.actor, e.time,
+                          opened_revision=d["revision"])
+        elif a is None:
+            continue
+        elif e.type == WITHDRAW:
+            a.state, a.state_reason = "withdrawn", d.get("reason")
+        elif e.type == REOPEN:
+            a.state, a.state_reason = "open", None
+        elif e.type == REJECT:
+            a.state, a.state_reason = "rejected", d.get("reason")
+        elif e.type == MERGE:
+            a.state, a.merged_as = "merged", d.get("merge")
+    if a is not None:
+        a.events = list(events)
+    return a
+
+
+def get(repo: GitRepo, number: int) -> Amendment:
+    events = reviewlog.read_events(repo, reviewlog.amendment_log(number))
+    a = _fold(number, events)
+    head = repo.ref_target(branch(number))
+    if a is None or head is None:
+        raise Missing(f"there is no amendment {number}")
+    a.head = head
+    a.revisions = _revisions(repo, a)
+    return a
+
+
+def _revisions(repo: GitRepo, a: Amendment) -> list[Revision]:
+    """The branch's own commits, oldest first: from the opening revision to the head."""
+    out = []
+    for info in repo.first_parent_log(a.head):
+        out.append(Revision(info.id, info.time.isoformat().replace("+00:00", "Z"), info.author_name,
+                            info.summary, len(info.parents) > 1))
+        if info.id == a.opened_revision:
+            break
+    return out[::-1]
+
+
+def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = None,
+             author: str | None = None) -> list[Amendment]:
+    out = []
+    for n in numbers(repo):
+        try:
+            a = get(repo, n)
+        except Missing:
+            continue
+        if (state and a.state != state) or (commitment and a.commitment != commitment) or (author and a.author != author):
+            continue
+        out.append(a)
+    return out
+
+
+def base_of(repo: GitRepo, a: Amendment) -> str:
+    """The main commit the amendment's current text starts from."""
+    return repo.merge_base(a.head, core.resolve(repo, "main")) or a.opened_revision
+
+
+def behind_main(repo: GitRepo, a: Amendment) -> bool:
+    return not repo.is_ancestor(core.resolve(repo, "main"), a.head)
+
+
+def changed_files(repo: GitRepo, old: str, new: str) -> list[tuple[str, str, str]]:
+    """(path, old text, new text) of each plan file that differs between two commits."""
+    out = []
+    for ch in repo.diff(old, new):
+        before = repo.read_file(old, ch.path) if ch.old_id else b""
+        after = repo.read_file(new, ch.path) if ch.new_id else b""
+        out.append((ch.path, before.decode("utf-8", "replace"), after.decode("utf-8", "replace")))
+    return out
+
+
+# -- checks ---------------------------------------------------------------------------
+
+def _allow(person: Person | None, action: str, subject: Subject | None = None) -> None:
+    reason = why_not(person, action, subject)
+    if reason:
+        raise Forbidden(reason)
+
+
+def _normalise_files(files) -> dict[str, bytes]:
+    if not isinstance(files, dict) or not files:
+        raise Invalid("files must map at least one path of the plan to its full new text")
+    out = {}
+    for path, text in files.items():
+        if not isinstance(path, str) or not (path == model.PLAN_PATH or PATH_RE.match(path)):
+            raise Invalid(f"{path!r} is outside the plan: amendments change plan.yaml or "
+                          "commitments/<id>/fr.md and en.md")
+        if text is None:
+            raise Invalid(f"{path}: removing a file is not something an amendment can do here; "
+                          "send its full new text")
+        if isinstance(text, str):
+            try:
+                text = text.replace("\r\n", "\n").encode("utf-8")
+            except UnicodeEncodeError:
+                raise Invalid(f"{path}: the text is not valid UTF-8") from None
+        if not isinstance(text, bytes):
+            raise Invalid(f"{path}: the text must be a string")
+        if len(text) > model.MAX_FILE_BYTES:
+            raise Invalid(f"{path} is {len(text)} bytes; the limit is {model.MAX_FILE_BYTES} bytes (200 KB)")
+        out[path] = text
+    return out
+
+
+def validate_change(repo: GitRepo, base: str, files: dict[str, bytes]) -> None:
+    """The plan as it would be after the change obeys the schemas; raises Invalid with
+    `path:line: ...` messages. The same check serves the web, the API and git pushes."""
+    try:
+        if model.PLAN_PATH in files:
+            tree_files = {model.PLAN_PATH: files[model.PLAN_PATH]}
+            for cid in core.commitment_ids(repo, base):
+                for lang in model.LANGUAGES:
+                    p = model.commitment_path(cid, lang)
+                    data = files.get(p, repo.read_file(base, p))
+                    if data is not None:
+                        tree_files[p] = data
+            for p, data in files.items():
+                tree_files[p] = data
+            core.validate_files(tree_files)
+            return
+        plan = core.read_plan(repo, base)
+        others = {s.number: s.id for s in core.list_commitments(repo, base)}
+        for cid in sorted({PATH_RE.match(p).group(1) for p in files}):
+            fr_path = model.commitment_path(cid)
+            fr = files.get(fr_path, repo.read_file(base, fr_path))
+            if fr is None:
+                raise SchemaError([f"{fr_path}:1: missing: a commitment needs its French file first"])
+            translations = {}
+            for lang in model.LANGUAGES[1:]:
+                p = model.commitment_path(cid, lang)
+                data = files.get(p, repo.read_file(base, p))
+                if data is not None:
+                    translations[lang] = data
+            c = model.parse_commitment(cid, fr, plan, translations=translations)
+            if others.get(c.number, cid) != cid:
+                raise SchemaError([f"{fr_path}:2: number {c.number} is already used by {others[c.number]}"])
+    except SchemaError as exc:
+        raise Invalid("the text does not fit the plan's format: " + "; ".join(exc.problems)) from None
+
+
+def _check_words(title, rationale):
+    if not isinstance(title, str) or not title.strip():
+        raise Invalid("give the amendment a title")
+    if len(title) > MAX_TITLE:
+        raise Invalid(f"the title is too long: at most {MAX_TITLE} characters")
+    if rationale is not None and not isinstance(rationale, str):
+        raise Invalid("the rationale must be text")
+    if rationale and len(rationale) > MAX_RATIONALE:
+        raise Invalid(f"the rationale is too long: at most {MAX_RATIONALE} characters")
+
+
+def _unchanged(repo: GitRepo, commit: str, files: dict[str, bytes]) -> bool:
+    return all(repo.read_file(commit, p) == data for p, data in files.items())
+
+
+# -- writing ------------------------------------------------------------------------------
+
+def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, rationale: str,
+            files) -> Amendment:
+    """Open amendment n: a branch from current main with one commit, and its log."""
+    _allow(person, "propose_amendment")
+    _check_words(title, rationale)
+    files = _normalise_files(files)
+    main = core.resolve(repo, "main")
+    if commitment != PLAN_TARGET:
+        try:
+            core.read_commitment(repo, main, commitment)
+        except core.NotFound:
+            if not any(PATH_RE.match(p) and PATH_RE.match(p).group(1) == commitment for p in files):
+                raise Missing(f"there is no commitment {commitment!r} in the plan") from None
+    if _unchanged(repo, main, files):
+        raise Invalid("the text is identical to the plan: change something before proposing")
+    validate_change(repo, main, files)
+    who = reviewlog.identity(person.handle, person.name)
+    tree = repo.write_tree(main, files)
+    commit = repo.create_commit(tree, [main], who, f"{title.strip()}\n\n{(rationale or '').strip()}\n".rstrip() + "\n")
+    number = (max(numbers(repo) + _branch_numbers(repo) or [0])) + 1
+    for _ in range(MAX_NUMBER_TRIES):
+        try:
+            repo.update_ref(branch(number), commit, None, f"review: open amendment {number}")
+            break
+        except RefMoved:
+            number += 1
+    else:  # pragma: no cover - a thousand amendments opened in the same instant
+        raise Conflict("could not allocate an amendment number: try again")
+    reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, OPEN,
+                     {"number": number, "commitment": commitment, "title": title.strip(),
+                      "rationale": (rationale or "").strip(), "revision": commit, "base": main,
+                      "files": sorted(files)},
+                     f"Open amendment {number}: {title.strip()[:60]}",
+                     trailers={"Amendment": str(number), "Revision": commit})
+    return get(repo, number)
+
+
+def _branch_numbers(repo: GitRepo) -> list[int]:
+    return [int(r.rsplit("/", 1)[1]) for r in repo.refs(BRANCH_PREFIX) if r.rsplit("/", 1)[1].isdigit()]
+
+
+def revise(repo: GitRepo, person: Person | None, number: int, files, expected_revision: str | None,
+           message: str | None = None) -> Amendment:
+    """A new revision: one commit on the branch, only if it is still where the author saw it."""
+    a = get(repo, number)
+    _allow(person, "revise_amendment", a.subject())
+    files = _normalise_files(files)
+    if not expected_revision:
+        raise Invalid("say which revision you edited (expected_revision): it guards against "
+                      "overwriting someone else's revision")
+    if expected_revision != a.head:
+        raise Conflict("this amendment changed since you opened it: reload it and apply your changes again "
+                       f"(current revision {a.head[:12]})")
+    if _unchanged(repo, a.head, files):
+        raise Invalid("nothing changed compared to the current revision")
+    validate_change(repo, a.head, files)
+    who = reviewlog.identity(person.handle, person.name)
+    summary = (message or "").strip() or f"Revise amendment {number}"
+    try:
+        commit, _ = repo.commit_on(branch(number), lambda tip: (files, summary + "\n"), who, expected=a.head)
+    except RefMoved:
+        raise Conflict("this amendment changed since you opened it: reload it and apply your changes again") from None
+    record_revision(repo, person, number, commit, a.head, sorted(files), "web")
+    return get(repo, number)
+
+
+def record_revision(repo: GitRepo, person: Person, number: int, commit: str, previous: str,
+                    paths: list[str], via: str) -> None:
+    reviewlog.append(repo, reviewlog.amendment_log(number), reviewlog.identity(person.handle, person.name),
+                     person.handle, REVISE, {"revision": commit, "previous": previous, "files": paths, "via": via},
+                     f"Revise amendment {number}", trailers={"Amendment": str(number), "Revision": commit})
+
+
+def _state_event(repo, person, number, action, etype, data, summary, check_state=None):
+    a = get(repo, number)
+    _allow(person, action, a.subject())
+
+    def check(events):
+        now = _fold(number, events)
+        if now.state != a.state:
+            raise Conflict(f"the amendment became {now.state} meanwhile: reload it")
+
+    reviewlog.append(repo, reviewlog.amendment_log(number), reviewlog.identity(person.handle, person.name),
+                     person.handle, etype, data, summary, check,
+                     trailers={"Amendment": str(number), "Revision": a.head})
+    return get(repo, number)
+
+
+def withdraw(repo: GitRepo, person: Person | None, number: int, reason: str | None = None) -> Amendment:
+    return _state_event(repo, person, number, "withdraw_amendment", WITHDRAW, {"reason": (reason or "").strip() or None},
+                        f"Withdraw amendment {number}")
+
+
+def reopen(repo: GitRepo, person: Person | None, number: int) -> Amendment:
+    return _state_event(repo, person, number, "reopen_amendment", REOPEN, {}, f"Reopen amendment {number}")
+
+
+def reject(repo: GitRepo, person: Person | None, number: int, reason: str) -> Amendment:
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("give the reason for rejecting: the author and the public will read it")
+    return _state_event(repo, person, number, "reject_amendment", REJECT, {"reason": reason.strip()},
+                        f"Reject amendment {number}")
+
+
+def update_from_main(repo: GitRepo, person: Person | None, number: int,
+                     resolutions: dict | None = None, expected_revision: str | None = None):
+    """Merge main into the amendment (never a rebase). Returns (amendment, conflicts);
+    with conflicts nothing is written and the author resolves them by sending
+    `resolutions` ({path: resolved full text}) for every conflicting path."""
+    a = get(repo, number)
+    _allow(person, "update_amendment", a.subject())
+    if expected_revision and expected_revision != a.head:
+        raise Conflict("this amendment changed since you opened it: reload it")
+    main = core.resolve(repo, "main")
+    if repo.is_ancestor(main, a.head):
+        raise Invalid("the amendment is already up to date with the plan")
+    res = _normalise_files(resolutions) if resolutions else None
+    tree, conflicts = repo.merge_trees(a.head, main, res)
+    if conflicts:
+        return a, conflicts
+    merged_paths = [ch.path for ch in repo.diff_trees(main, tree)]
+    if merged_paths:
+        merged = {p: repo.read_tree_file(tree, p) for p in merged_paths}
+        validate_change(repo, main, {p: d for p, d in merged.items() if d is not None})
+    who = reviewlog.identity(person.handle, person.name)
+    try:
+        commit = repo.commit_tree_on(branch(number), tree, [a.head, main], who,
+                                     f"Bring the plan's changes into amendment {number}\n", a.head)
+    except RefMoved:
+        raise Conflict("this amendment changed meanwhile: reload it") from None
+    reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, UPDATE,
+                     {"revision": commit, "previous": a.head, "main": main},
+                     f"Update amendment {number} with the plan", trailers={"Amendment": str(number), "Revision": commit})
+    return get(repo, number), {}
