@@ -104,6 +104,8 @@ def get(repo: GitRepo, number: int) -> Amendment:
         raise Missing(f"there is no amendment {number}")
     a.head = head
     a.revisions = _revisions(repo, a)
+    if a.state == "open" and repo.is_ancestor(head, core.resolve(repo, "main")):
+        a.state = "merged"  # the merge reached main but its event did not reach the log
     return a
 
 

@@ -75,6 +75,39 @@ class Axis:
     themes: dict[str, dict[str, str]]
 
 
+REQUIREMENT_KINDS = ("lead-signatories", "civil-society", "coordinators")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """N approvals from people of one kind (see docs/format.md, sign-off)."""
+
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    requirements: tuple[Requirement, ...]
+    exclude_author_organisation: bool = True
+    objections_block: bool = True
+    auto_merge: bool = False
+
+
+DEFAULT_POLICY = Policy((Requirement("lead-signatories", 1), Requirement("civil-society", 1)))
+DEFAULT_PLAN_POLICY = Policy((Requirement("coordinators", 1), Requirement("civil-society", 1)))
+
+
+@dataclass(frozen=True)
+class Signoff:
+    default: Policy = DEFAULT_POLICY
+    plan: Policy = DEFAULT_PLAN_POLICY          # amendments that change plan.yaml
+    commitments: dict = field(default_factory=dict)  # commitment id -> Policy
+
+    def for_commitment(self, cid: str) -> Policy:
+        return self.commitments.get(cid, self.default)
+
+
 @dataclass(frozen=True)
 class Plan:
     title: dict[str, str]
@@ -86,6 +119,7 @@ class Plan:
     axes: tuple[Axis, ...]
     organisations: dict[str, Organisation]
     people: dict[str, Person]
+    signoff: Signoff = field(default_factory=Signoff)
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     def axis(self, axis_id: str) -> Axis | None:
@@ -321,10 +355,62 @@ def parse_plan(text: str | bytes, path: str = PLAN_PATH) -> Plan:
         if ("member" in roles or "signatory" in roles) and org is None:
             doc.error(key + ("roles",), "a member or signatory needs an organisation")
         people[handle] = Person(handle, name or handle, org, tuple(roles))
+    signoff = _signoff(doc, top.get("signoff"), ("signoff",)) if "signoff" in top else Signoff()
     doc.check()
     return Plan(title=title, country=str(top.get("country", "")), adopted=adopted,
                 period=period, review_due=review_due, languages=languages, axes=tuple(axes),
-                organisations=orgs, people=people, raw=top)
+                organisations=orgs, people=people, signoff=signoff, raw=top)
+
+
+def _policy(doc: _Doc, value, key: tuple, fallback: Policy) -> Policy:
+    m = _mapping(doc, value, key, {}, {"requirements": "list", "exclude_author_organisation": "true|false",
+                                       "objections_block": "true|false", "auto_merge": "true|false"})
+    if m is None:
+        return fallback
+    reqs = []
+    for i, r in enumerate(_list(doc, m.get("requirements", []), key + ("requirements",))):
+        rk = key + ("requirements", i)
+        r = _mapping(doc, r, rk, {"kind": "|".join(REQUIREMENT_KINDS), "count": "whole number"}, {})
+        if r is None:
+            continue
+        if r.get("kind") not in REQUIREMENT_KINDS:
+            doc.error(rk + ("kind",), f"requirement kind must be one of {', '.join(REQUIREMENT_KINDS)}, not {r.get('kind')!r}")
+        count = r.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 50:
+            doc.error(rk + ("count",), f"count must be a whole number from 1 to 50, not {count!r}")
+        reqs.append(Requirement(r.get("kind"), count if isinstance(count, int) else 1))
+    if "requirements" in m and not reqs:
+        doc.error(key + ("requirements",), "a policy needs at least one requirement")
+    flags = {}
+    for name in ("exclude_author_organisation", "objections_block", "auto_merge"):
+        if name in m:
+            if not isinstance(m[name], bool):
+                doc.error(key + (name,), f"{name} must be true or false")
+            else:
+                flags[name] = m[name]
+    return Policy(tuple(reqs) or fallback.requirements,
+                  flags.get("exclude_author_organisation", fallback.exclude_author_organisation),
+                  flags.get("objections_block", fallback.objections_block),
+                  flags.get("auto_merge", fallback.auto_merge))
+
+
+def _signoff(doc: _Doc, value, key: tuple) -> Signoff:
+    m = _mapping(doc, value, key, {}, {"default": "policy", "plan": "policy", "commitments": "id -> policy"})
+    if m is None:
+        return Signoff()
+    default = _policy(doc, m["default"], key + ("default",), DEFAULT_POLICY) if "default" in m else DEFAULT_POLICY
+    plan = _policy(doc, m["plan"], key + ("plan",), DEFAULT_PLAN_POLICY) if "plan" in m else DEFAULT_PLAN_POLICY
+    per = {}
+    overrides = m.get("commitments", {}) or {}
+    if not isinstance(overrides, dict):
+        doc.error(key + ("commitments",), "signoff.commitments must map commitment ids to policies")
+        overrides = {}
+    for cid, pol in overrides.items():
+        if not valid_id(cid):
+            doc.error(key + ("commitments", cid), f"{cid!r} is not a commitment id")
+            continue
+        per[cid] = _policy(doc, pol, key + ("commitments", cid), default)
+    return Signoff(default, plan, per)
 
 
 # -- commitment files ---------------------------------------------------------

@@ -87,9 +87,10 @@ def _coordinator_open(p, s):
 
 
 def _signatory_open(p, s):
-    why = _role("signatory")(p, s)
-    if why:
-        return why
+    if p is None:
+        return "sign in first"
+    if not (p.has("signatory") or p.has("coordinator")):
+        return "only a signatory (or a coordinator, for the plan's own rules) may approve"
     return None if s is None or s.state == "open" else f"the amendment is {s.state}: approvals are closed"
 
 

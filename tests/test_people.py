@@ -45,7 +45,7 @@ TABLE = {
     "update_amendment": (Subject(author="karim", state="open"), {"member"}),
     "reopen_amendment": (Subject(author="karim", state="withdrawn"), {"member"}),
     "reject_amendment": (Subject(author="karim", state="open"), {"coordinator"}),
-    "approve_amendment": (Subject(author="karim", state="open"), {"signatory"}),
+    "approve_amendment": (Subject(author="karim", state="open"), {"signatory", "coordinator"}),
     "merge_amendment": (Subject(author="karim", state="open"), {"coordinator"}),
     "report_progress": (Subject(leads=LEADS), {"lead_member", "signatory"}),
     "checkpoint": (Subject(), {"auditor"}),

@@ -1,0 +1,167 @@
+"""Sign-off: approvals of a precise revision, the policy, and the merge."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+
+from review import amendments as am
+from review import commitment as core
+from review import signoff
+from review.errors import Conflict, Forbidden, Invalid
+from review.gitrepo import GitRepo, Identity
+
+CID = "engagement-04"  # led by se-reforme-etat (antoine)
+FR = f"commitments/{CID}/fr.md"
+
+
+@pytest.fixture
+def people(repo):
+    return core.read_plan(repo, repo.resolve("main")).people
+
+
+def _open(repo, people, who="lucie", old="## Enjeux", new="## Les enjeux"):
+    t = repo.read_file(repo.resolve("main"), FR).decode()
+    return am.propose(repo, people[who], CID, "Reformuler", "Plus clair.", {FR: t.replace(old, new, 1)})
+
+
+def test_policy_evaluation_and_merge_with_trailers(repo, people):
+    a = _open(repo, people)
+    ev = signoff.evaluate(repo, a)
+    assert not ev.satisfied and [r.missing for r in ev.requirements] == [1, 1]
+    signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve", "OK")
+    ev = signoff.give_verdict(repo, people["sophie"], 1, a.head, "approve")
+    assert ev.satisfied
+    assert [(r.kind, [v.handle for v in r.by]) for r in ev.requirements] == [("lead-signatories", ["antoine"]), ("civil-society", ["sophie"])]
+    main_before = repo.resolve("main")
+    policy_blob = repo.blob_id(main_before, "plan.yaml")
+    merge = signoff.merge(repo, people["claire"], 1, a.head)
+    info = repo.commit_info(merge)
+    assert info.parents == (main_before, a.head)
+    assert info.author_name == "Claire Lemaire" and info.committer_name == "review"
+    assert "Amendment: 1" in info.message
+    assert f"Approved-by: Antoine Girard antoine (se-reforme-etat, {a.head})" in info.message
+    assert f"Approved-by: Sophie Bernard sophie (observatoire-citoyen, {a.head})" in info.message
+    assert f"Policy: {policy_blob}" in info.message
+    assert "## Les enjeux" in repo.read_file(merge, FR).decode()
+    assert am.get(repo, 1).state == "merged"
+    with pytest.raises(Conflict, match="merged already"):
+        signoff.merge(repo, people["claire"], 1, a.head)
+
+
+def test_new_revision_makes_approvals_stale(repo, people):
+    a = _open(repo, people)
+    signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")
+    t = repo.read_file(a.head, FR).decode()
+    b = am.revise(repo, people["lucie"], 1, {FR: t.replace("## Les enjeux", "## Les grands enjeux")}, a.head)
+    ev = signoff.evaluate(repo, b)
+    [v] = ev.verdicts
+    assert v.stale and v.not_counted.startswith("stale")
+    assert not ev.requirements[0].satisfied
+
+
+@pytest.mark.parametrize("who, verdict, error, message", [
+    ("karim", "approve", Forbidden, "signatory"),           # not a signatory
+    ("ines", "approve", Forbidden, "not entitled"),          # signatory of an administration that does not lead it
+    ("sophie", "maybe", Invalid, "verdict"),
+])
+def test_who_may_approve(repo, people, who, verdict, error, message):
+    a = _open(repo, people, who="lucie")
+    before = repo.refs()
+    with pytest.raises(error, match=message):
+        signoff.give_verdict(repo, people[who], 1, a.head, verdict)
+    assert repo.refs() == before
+
+
+def test_own_organisation_and_old_revision_refused(repo, people):
+    a = _open(repo, people, who="karim")  # karim is of sophie's organisation
+    before = repo.refs()
+    with pytest.raises(Forbidden, match="author's own organisation"):
+        signoff.give_verdict(repo, people["sophie"], 1, a.head, "approve")
+    with pytest.raises(Conflict, match="not the amendment's current revision"):
+        signoff.give_verdict(repo, people["antoine"], 1, "0" * 40, "approve")
+    assert repo.refs() == before
+
+
+def test_objection_blocks_until_withdrawn(repo, people):
+    a = _open(repo, people, who="lucie")
+    signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], 1, a.head, "approve")
+    ev = signoff.give_verdict(repo, people["sophie"], 1, a.head, "object", "Non, finalement")
+    assert not ev.satisfied and [o.handle for o in ev.objections] == ["sophie"]
+    before = repo.refs()
+    with pytest.raises(Conflict, match="objections withdrawn: sophie"):
+        signoff.merge(repo, people["claire"], 1, a.head)
+    assert repo.refs() == before
+    ev = signoff.give_verdict(repo, people["sophie"], 1, a.head, "approve")
+    assert ev.satisfied
+
+
+def test_merge_refusals(repo, people):
+    a = _open(repo, people, who="lucie")
+    before = repo.refs()
+    with pytest.raises(Conflict, match="not satisfied"):
+        signoff.merge(repo, people["claire"], 1, a.head)
+    signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], 1, a.head, "approve")
+    before = repo.refs()
+    with pytest.raises(Forbidden, match="coordinator"):
+        signoff.merge(repo, people["antoine"], 1, a.head)
+    with pytest.raises(Conflict, match="not the current revision"):
+        signoff.merge(repo, people["claire"], 1, "f" * 40)
+    # main changed the same passage: the merge would conflict
+    t = repo.read_file(repo.resolve("main"), FR).decode()
+    repo.commit_on("refs/heads/main", lambda tip: ({FR: t.replace("## Enjeux", "## Enjeux majeurs", 1).encode()}, "x"),
+                   Identity("E", "e@example.org"))
+    before = repo.refs()
+    with pytest.raises(Conflict, match="does not merge cleanly"):
+        signoff.merge(repo, people["claire"], 1, a.head)
+    assert repo.refs() == before
+
+
+def test_plan_amendments_follow_the_plan_section(repo, people):
+    t = repo.read_file(repo.resolve("main"), "plan.yaml").decode()
+    a = am.propose(repo, people["lucie"], am.PLAN_TARGET, "Karim signataire", "",
+                   {"plan.yaml": t.replace("roles: [member]}", "roles: [member, signatory]}", 1)})
+    with pytest.raises(Forbidden, match="not entitled"):
+        signoff.give_verdict(repo, people["antoine"], a.number, a.head, "approve")
+    signoff.give_verdict(repo, people["claire"], a.number, a.head, "approve")
+    ev = signoff.give_verdict(repo, people["sophie"], a.number, a.head, "approve")
+    assert ev.satisfied and [r.kind for r in ev.requirements] == ["coordinators", "civil-society"]
+
+
+def _merge_in_process(path, number, revision, q):
+    from review.model import Person
+    repo = GitRepo(path)
+    try:
+        q.put(signoff.merge(repo, Person("claire", "Claire Lemaire", "premier-ministre", ("member", "coordinator")), number, revision))
+    except Conflict as exc:
+        q.put("conflict: " + exc.message)
+
+
+def test_two_coordinators_merging_at_once_make_one_merge(repo, people):
+    a = _open(repo, people, who="lucie")
+    signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], 1, a.head, "approve")
+    main = repo.resolve("main")
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_merge_in_process, args=(repo.path, 1, a.head, q)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    results = [q.get(timeout=5) for _ in procs]
+    merges = [r for r in results if not r.startswith("conflict")]
+    assert len(merges) == 1, results
+    fresh = GitRepo(repo.path)
+    assert fresh.commit_info(fresh.resolve("main")).parents == (main, a.head)
+
+
+def test_pending_approvals(repo, people):
+    a = _open(repo, people, who="lucie")
+    assert [x.number for x, _ in signoff.pending_for(repo, people["antoine"])] == [1]
+    assert signoff.pending_for(repo, people["ines"]) == []
+    signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")
+    assert signoff.pending_for(repo, people["antoine"]) == []
