@@ -372,3 +372,54 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
                      {"revision": commit, "previous": a.head, "main": main},
                      f"Update amendment {number} with the plan", trailers={"Amendment": str(number), "Revision": commit})
     return get(repo, number), {}
+
+
+# -- comparing --------------------------------------------------------------------------
+
+@dataclass
+class FileChange:
+    path: str
+    old: str
+    new: str
+    summary: list[str]          # French drafting sentences (commitment files)
+
+
+def compare(repo: GitRepo, old: str, new: str) -> list[FileChange]:
+    """What changed between two commits, file by file, with a drafting summary."""
+    from . import drafting
+    out = []
+    for path, before, after in changed_files(repo, old, new):
+        summary = drafting.drafting_summary(before, after) if path.endswith(".md") and before else []
+        out.append(FileChange(path, before, after, summary))
+    return out
+
+
+def _touched(repo: GitRepo, a: Amendment, path: str) -> set[str]:
+    """Texts of the base paragraphs of `path` that the amendment changes."""
+    from . import drafting
+    from .render import source_blocks
+    base = base_of(repo, a)
+    before = repo.read_file(base, path)
+    after = repo.read_file(a.head, path)
+    if before is None or after is None or before == after:
+        return set()
+    before_t, after_t = before.decode("utf-8", "replace"), after.decode("utf-8", "replace")
+    body = before_t.split("\n---\n", 1)[1] if before_t.startswith("---\n") and "\n---\n" in before_t else before_t
+    blocks = source_blocks(body)
+    return {blocks[i].text for i in drafting.changed_blocks(before_t, after_t) if i < len(blocks)}
+
+
+def overlaps(repo: GitRepo, a: Amendment) -> list[tuple[int, str]]:
+    """(number, path) of other open amendments changing a same paragraph of a same file."""
+    if a.state != "open":
+        return []
+    mine = {ch.path: _touched(repo, a, ch.path) for ch in repo.diff(base_of(repo, a), a.head)
+            if ch.path.endswith(".md")}
+    out = []
+    for other in list_all(repo, state="open"):
+        if other.number == a.number:
+            continue
+        for path, texts in mine.items():
+            if texts and texts & _touched(repo, other, path):
+                out.append((other.number, path))
+    return out

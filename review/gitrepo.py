@@ -442,7 +442,7 @@ class GitRepo:
             try:
                 self._cas(ref, new, expected, reason)
                 return
-            except OSError as exc:
+            except (OSError, pygit2.GitError) as exc:
                 if "lock" not in str(exc).lower():
                     raise
                 self._break_stale_lock(ref)
@@ -450,24 +450,19 @@ class GitRepo:
         raise TooManyRetries(f"{ref} stayed locked after {MAX_RETRIES} attempts")
 
     def _cas(self, ref: str, new: str, expected: str | None, reason: str) -> None:
+        """Lock the ref, re-read it under the lock, compare, then write (git's own protocol).
+
+        libgit2's "create if absent" checks before locking, so two creators could both
+        win; under the lock the check and the write cannot interleave with another writer.
+        """
         oid = pygit2.Oid(hex=new)
         message = reason or "review: update"
-        if expected is None:
-            try:
-                self._repo.create_reference_direct(ref, oid, False, message=message)
-            except pygit2.AlreadyExistsError:
-                raise RefMoved(ref, None, self.ref_target(ref)) from None
-            return
-        current = self._repo.references.get(ref)
-        if current is None or str(current.target) != expected:
-            raise RefMoved(ref, expected, None if current is None else str(current.target))
-        try:
-            # libgit2 compares the on-disk value with the one this Reference was read with.
-            current.set_target(oid, message)
-        except pygit2.GitError as exc:
-            if "does not match" in str(exc) or "old reference value" in str(exc):
-                raise RefMoved(ref, expected, self.ref_target(ref)) from None
-            raise
+        with self._repo.transaction() as txn:
+            txn.lock_ref(ref)  # OSError/GitError "failed to lock" when another writer holds it
+            current = self.ref_target(ref)
+            if current != expected:
+                raise RefMoved(ref, expected, current)
+            txn.set_target(ref, oid, message=message)
 
     def _break_stale_lock(self, ref: str) -> None:
         lock = os.path.join(self.path, ref + ".lock")

@@ -184,3 +184,19 @@ def test_list_filters(repo, people):
     assert [a.number for a in am.list_all(repo, state="open")] == [1]
     assert [a.number for a in am.list_all(repo, commitment="engagement-04")] == [2]
     assert [a.number for a in am.list_all(repo, author="karim")] == [1]
+
+
+def test_overlap_is_flagged_on_both_sides(repo, people):
+    am.propose(repo, people["karim"], CID, "A", "", {FR: replaced(repo, "sommes considérables", "sommes X")})
+    am.propose(repo, people["sophie"], CID, "B", "", {FR: replaced(repo, "considérables", "colossales")})
+    am.propose(repo, people["lucie"], CID, "C", "", {FR: replaced(repo, "## Contexte", "## Le contexte")})
+    assert am.overlaps(repo, am.get(repo, 1)) == [(2, FR)]
+    assert am.overlaps(repo, am.get(repo, 2)) == [(1, FR)]
+    assert am.overlaps(repo, am.get(repo, 3)) == []
+
+
+def test_compare_gives_french_drafting_summary(repo, people):
+    a = am.propose(repo, people["karim"], CID, "A", "", {FR: replaced(repo, "sommes considérables", "sommes modestes")})
+    [change] = am.compare(repo, am.base_of(repo, a), a.head)
+    assert change.path == FR
+    assert change.summary == ["Au deuxième alinéa, les mots «\u00a0considérables\u00a0» sont remplacés par les mots «\u00a0modestes\u00a0»."]

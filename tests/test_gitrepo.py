@@ -154,3 +154,30 @@ def test_concurrent_processes_lose_no_write(bare):
     assert len(list(bare.first_parent_log(tip))) == n_proc * n_each
     fsck = subprocess.run(["git", "-C", bare.path, "fsck", "--strict"], capture_output=True, text=True)
     assert fsck.returncode == 0, fsck.stderr
+
+
+def _create_once(path: str, worker: int, q) -> None:
+    repo = GitRepo(path)
+    tree = repo.write_tree(None, {"f": f"{worker}".encode()})
+    commit = repo.create_commit(tree, [], ALICE, f"w{worker}")
+    try:
+        repo.update_ref("refs/heads/race", commit, None)
+        q.put(("won", commit))
+    except RefMoved:
+        q.put(("lost", commit))
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_creating_a_ref_has_exactly_one_winner(bare, round_):
+    """libgit2's create-if-absent checks before locking; ours compares under the lock."""
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_create_once, args=(bare.path, w, q)) for w in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    results = [q.get(timeout=5) for _ in procs]
+    winners = [c for r, c in results if r == "won"]
+    assert len(winners) == 1, results
+    assert bare.resolve("refs/heads/race") == winners[0]
