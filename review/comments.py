@@ -21,6 +21,7 @@ MAX_BODY = 10_000
 MAX_QUOTE = 2_000
 MAX_REASON = 500
 STANCES = ("for", "against", "neutral")
+REPORT_STANCES = (*STANCES, "contested")  # an answer on a progress report may contest it
 ANCHOR_RE = re.compile(r"^p-([1-9][0-9]{0,4})$")
 CLOSE_ENOUGH = 0.8  # share of the quote's words found in order in one paragraph
 
@@ -40,6 +41,7 @@ class Comment:
     lang: str
     stance: str | None
     reply_to: str | None
+    report: str | None = None       # id of the progress report this answers (review.progress)
     versions: list[tuple[str, str]] = field(default_factory=list)  # earlier (time, body)
     edited: str | None = None       # time of the current text when it was edited
     resolved: bool = False
@@ -58,7 +60,8 @@ class Comment:
             "id": self.id, "author": self.author, "time": self.time,
             "body": None if self.hidden else self.body,
             "anchor": self.anchor, "quote": self.quote, "rev": self.rev, "blob": self.blob,
-            "lang": self.lang, "stance": self.stance, "reply_to": self.reply_to, "state": self.state,
+            "lang": self.lang, "stance": self.stance, "reply_to": self.reply_to, "report": self.report,
+            "state": self.state,
             "hidden": self.hidden, "edited": self.edited,
             "versions": [] if self.hidden else [{"time": t, "body": b} for t, b in self.versions],
             "placement": self.placement, "placed_at": self.placed_at,
@@ -76,7 +79,7 @@ def fold(events) -> dict[str, Comment]:
         if e.type == ADD:
             comments[e.id] = Comment(e.id, e.actor, e.time, d["body"], d.get("anchor"), d.get("quote"),
                                      d["rev"], d.get("blob"), d.get("lang", model.AUTHORITATIVE),
-                                     d.get("stance"), d.get("reply_to"))
+                                     d.get("stance"), d.get("reply_to"), d.get("report"))
             root = comments.get(d.get("reply_to") or "")
             if root is not None:
                 root.replies.append(comments[e.id])
@@ -95,8 +98,15 @@ def fold(events) -> dict[str, Comment]:
 
 
 def threads(repo: GitRepo, cid: str) -> list[Comment]:
-    """Root comments (oldest first), each with its replies."""
-    return [c for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values() if not c.reply_to]
+    """Root comments (oldest first), each with its replies; answers on progress reports are not here."""
+    return [c for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values()
+            if not c.reply_to and not c.report]
+
+
+def report_thread(repo: GitRepo, cid: str, report_id: str) -> list[Comment]:
+    """The answers on one progress report (oldest first), each with its replies."""
+    return [c for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values()
+            if c.report == report_id and not c.reply_to]
 
 
 def get(repo: GitRepo, cid: str, comment_id: str) -> Comment:
@@ -176,11 +186,14 @@ def _leads(repo: GitRepo, cid: str) -> tuple[str, ...]:
 
 def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | None = None,
         anchor: str | None = None, quote: str | None = None, reply_to: str | None = None,
-        stance: str | None = None, lang: str = model.AUTHORITATIVE) -> Comment:
+        stance: str | None = None, lang: str = model.AUTHORITATIVE, on_report: str | None = None) -> Comment:
     _allow(person, "comment")
     body = _check_body(body)
-    if stance not in (None, "", *STANCES):
-        raise Invalid(f"stance must be one of {', '.join(STANCES)} (or left out), not {stance!r}")
+    stances = REPORT_STANCES if on_report else STANCES
+    if stance not in (None, "", *stances):
+        raise Invalid(f"stance must be one of {', '.join(stances)} (or left out), not {stance!r}")
+    if on_report and (reply_to or anchor or quote):
+        raise Invalid("an answer on a progress report takes no reply_to, anchor or quote")
     if lang not in model.LANGUAGES:
         raise Invalid(f"lang must be one of {', '.join(model.LANGUAGES)}")
     try:
@@ -212,8 +225,13 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
     data = {"commitment": cid, "body": body, "rev": commit, "blob": blob, "lang": lang,
             "anchor": None if reply_to else anchor, "quote": None if reply_to else quote,
             "stance": stance or None, "reply_to": reply_to or None}
+    if on_report:
+        data["report"] = on_report
 
     def check(events):
+        if on_report:
+            from .progress import check_answerable  # progress reads comments: import here, not at the top
+            check_answerable(events, cid, on_report)
         if reply_to:
             target = fold(events).get(reply_to)
             if target is None:
@@ -223,7 +241,8 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
             if target.reply_to:  # replies attach to the thread's first comment
                 data["reply_to"] = target.reply_to
 
-    summary = f"Reply on {cid}" if reply_to else f"Comment on {cid}" + (f" {anchor}" if anchor else "")
+    summary = (f"Answer on progress report {on_report} of {cid}" if on_report else f"Reply on {cid}" if reply_to
+               else f"Comment on {cid}" + (f" {anchor}" if anchor else ""))
     ev = reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
                           person.handle, ADD, data, summary, check, {"Revision": commit})
     return get(repo, cid, ev.id)

@@ -10,6 +10,11 @@ from ..model import AUTHORITATIVE, LANGUAGES
 COOKIE = "lang"
 ROLE_NAMES = {"member": _l("member"), "signatory": _l("signatory"), "coordinator": _l("coordinator"),
               "moderator": _l("moderator"), "auditor": _l("auditor")}
+STATE_NAMES = {"open": _l("open"), "withdrawn": _l("withdrawn"), "rejected": _l("rejected"), "merged": _l("merged")}
+REQUIREMENT_NAMES = {"lead-signatories": _l("signatory of a lead administration"),
+                     "civil-society": _l("signatory of a civil-society organisation"),
+                     "coordinators": _l("coordinator")}
+VERDICT_NAMES = {"approve": _l("approves"), "object": _l("objects"), "withdraw": _l("withdraws")}
 STANCE_NAMES = {"for": _l("for"), "against": _l("against"), "neutral": _l("neutral")}
 ORG_KINDS = {"administration": _l("administration"), "civil-society": _l("civil society"),
              "independent": _l("independent")}
@@ -39,5 +44,6 @@ def init_app(app) -> None:
     @app.context_processor
     def _lang():
         lang = current_lang()
-        return {"stance_names": STANCE_NAMES, "role_names": ROLE_NAMES, "org_kinds": ORG_KINDS, "lang": lang, "other_langs": [x for x in LANGUAGES if x != lang],
+        return {"state_names": STATE_NAMES, "requirement_names": REQUIREMENT_NAMES, "verdict_names": VERDICT_NAMES,
+                "stance_names": STANCE_NAMES, "role_names": ROLE_NAMES, "org_kinds": ORG_KINDS, "lang": lang, "other_langs": [x for x in LANGUAGES if x != lang],
                 "lang_names": {"fr": "Français", "en": "English"}}

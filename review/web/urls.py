@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import api, auth, discussion, reading
+from . import amending, api, auth, discussion, reading
+from . import progress
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -32,10 +33,43 @@ ROUTES = [
     ("/api/v1/commitments/<cid>/comments/<comment_id>/reopen", "api_comment_reopen", discussion.api_reopen, ["POST"]),
     ("/api/v1/commitments/<cid>/comments/<comment_id>/hide", "api_comment_hide", discussion.api_hide, ["POST"]),
     ("/api/v1/people", "api_people", api.people, ["GET"]),
+    # Amendments and sign-off (API)
+    ("/api/v1/amendments", "api_amendments", amending.api_list, ["GET"]),
+    ("/api/v1/amendments", "api_amendment_propose", amending.api_propose, ["POST"]),
+    ("/api/v1/amendments/<n>", "api_amendment", amending.api_get, ["GET"]),
+    ("/api/v1/amendments/<n>/revisions", "api_amendment_revise", amending.api_revise, ["POST"]),
+    ("/api/v1/amendments/<n>/withdraw", "api_amendment_withdraw", amending.api_withdraw, ["POST"]),
+    ("/api/v1/amendments/<n>/reopen", "api_amendment_reopen", amending.api_reopen, ["POST"]),
+    ("/api/v1/amendments/<n>/reject", "api_amendment_reject", amending.api_reject, ["POST"]),
+    ("/api/v1/amendments/<n>/update-from-main", "api_amendment_update", amending.api_update, ["POST"]),
+    ("/api/v1/amendments/<n>/approvals", "api_amendment_approve", amending.api_approve, ["POST"]),
+    ("/api/v1/amendments/<n>/policy", "api_amendment_policy", amending.api_policy, ["GET"]),
+    ("/api/v1/amendments/<n>/merge", "api_amendment_merge", amending.api_merge, ["POST"]),
+    # Amendments and sign-off (pages)
+    ("/amendments", "amendments", amending.list_page, ["GET"]),
+    ("/amendments/pending", "pending_approvals", amending.pending, ["GET"]),
+    ("/amendments/<n>", "amendment", amending.page, ["GET"]),
+    ("/amendments/<n>/edit", "amendment_edit", amending.revise_editor, ["GET", "POST"]),
+    ("/amendments/<n>/<action>", "amendment_act", amending.act, ["POST"]),
+    ("/commitments/<cid>/amend", "amend", amending.editor, ["GET", "POST"]),
     ("/api/v1/me", "api_me", api.me, ["GET"]),
+    # Following the plan: progress reports, dashboard, exports (review/web/progress.py)
+    ("/progress", "progress_dashboard", progress.dashboard, ["GET"]),
+    ("/progress.csv", "progress_csv", progress.export_csv, ["GET"]),
+    ("/progress.json", "progress_json", progress.export_json, ["GET"]),
+    ("/progress.atom", "progress_feed", progress.feed, ["GET"]),
+    ("/commitments/<cid>/progress", "post_report", progress.post_report, ["POST"]),
+    ("/commitments/<cid>/progress/<report_id>/answer", "answer_report", progress.answer_report, ["POST"]),
+    ("/commitments/<cid>/progress/<report_id>/hide", "hide_report", progress.hide_report, ["POST"]),
+    ("/api/v1/progress", "api_progress", progress.api_dashboard, ["GET"]),
+    ("/api/v1/commitments/<cid>/progress", "api_progress_list", progress.api_reports, ["GET"]),
+    ("/api/v1/commitments/<cid>/progress", "api_progress_add", progress.api_report_add, ["POST"]),
+    ("/api/v1/commitments/<cid>/progress/<report_id>/hide", "api_progress_hide", progress.api_report_hide, ["POST"]),
+    ("/api/v1/commitments/<cid>/progress/<report_id>/answers", "api_progress_answer", progress.api_report_answer, ["POST"]),
 ]
 
 
 def register(app) -> None:
     for rule, endpoint, view, methods in ROUTES:
         app.add_url_rule(rule, endpoint, view, methods=methods)
+    progress.init_app(app)  # progress_section() for the commitment page's "Progress" section

@@ -1,0 +1,407 @@
+"""Following the plan: progress reports on commitments and milestones, and the plan's state on a date.
+
+A progress report is an event `progress-report` in the commitment's review log (the same
+log as its comments, docs/events.md): a member of a lead administration gives, for one
+milestone or for the whole commitment, a completion level on the OGP IRM scale, a short
+note, evidence links and the date the level holds from (`as_of`). Reports are never
+edited: a later one for the same milestone supersedes it. A moderator hides a report
+(`progress-hide`); it stays in the log and shows as a stub. Civil society answers on a
+report with comments (`review.comments.add(..., on_report=id)`), possibly "contested".
+
+The state as of a day is read from the events recorded by the end of that day (UTC) and
+from the plan (main) as it stood then, so it never changes afterwards.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from . import comments
+from . import commitment as core
+from . import reviewlog
+from .errors import Conflict, Forbidden, Invalid, Missing
+from .gitrepo import GitRepo
+from .model import Milestone, Person, Plan
+from .permissions import Subject, why_not
+
+LEVELS = ("not-started", "limited", "substantial", "complete")
+REPORT, HIDE = "progress-report", "progress-hide"
+MAX_NOTE = 2_000
+MAX_EVIDENCE = 10
+MAX_URL = 2_000
+MAX_REASON = comments.MAX_REASON
+WHOLE = None  # the milestone key of a report on the whole commitment
+
+
+@dataclass
+class Report:
+    id: str
+    seq: int
+    commitment: str
+    author: str
+    time: str                      # when it was reported (UTC)
+    milestone: str | None          # None: the whole commitment
+    level: str
+    note: str
+    evidence: tuple[str, ...]
+    as_of: str                     # YYYY-MM-DD: the date the level holds from
+    revision: str | None           # the log commit that recorded it
+    hidden: dict | None = None     # {"by", "time", "reason"}
+    superseded_by: str | None = None
+    answers: list = field(default_factory=list)   # review.comments.Comment roots
+
+    @property
+    def contested(self) -> bool:
+        return any(c.stance == "contested" and not c.hidden for c in self.answers)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Order among reports on the same milestone: the date it holds from, then the log order."""
+        return (self.as_of, self.seq)
+
+    def as_json(self) -> dict:
+        hidden = self.hidden is not None
+        return {
+            "id": self.id, "commitment": self.commitment, "milestone": self.milestone,
+            "level": None if hidden else self.level, "note": None if hidden else self.note,
+            "evidence": [] if hidden else list(self.evidence), "as_of": self.as_of,
+            "author": self.author, "time": self.time, "revision": self.revision,
+            "state": "hidden" if hidden else "superseded" if self.superseded_by else "current",
+            "hidden": self.hidden, "superseded_by": self.superseded_by, "contested": self.contested,
+            "answers": [c.as_json() for c in self.answers],
+        }
+
+
+# -- dates ------------------------------------------------------------------------------
+
+def today() -> dt.date:
+    """Today in UTC: every date of the system is a UTC date."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def parse_day(value, what: str = "as_of") -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            if len(value) == 10:
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Invalid(f"{what} must be a date written YYYY-MM-DD (for example 2016-07-16), not {value!r}")
+
+
+def due_end(due: str | None) -> dt.date | None:
+    """The last day a milestone's due date covers: '2016' is 31 December 2016, '2016-06' is 30 June."""
+    if not due:
+        return None
+    parts = [int(x) for x in due.split("-")]
+    if len(parts) == 1:
+        return dt.date(parts[0], 12, 31)
+    if len(parts) == 2:
+        return dt.date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
+    return dt.date(*parts)
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
+
+
+def check_day(plan: Plan, day: dt.date, what: str = "as_of") -> dt.date:
+    """A date of the plan's life: not in the future, not before the plan was adopted."""
+    if day > today():
+        raise Invalid(f"{what} {day.isoformat()} is in the future: give today ({today().isoformat()}) or an earlier date")
+    if plan.adopted and day < plan.adopted:
+        raise Invalid(f"{what} {day.isoformat()} is before the plan was adopted ({plan.adopted.isoformat()}): "
+                      "give a later date")
+    return day
+
+
+# -- reading ----------------------------------------------------------------------------
+
+def fold(events) -> dict[str, Report]:
+    """Reports by id (log order), with hides, supersession and their answers."""
+    reports: dict[str, Report] = {}
+    for e in events:
+        d = e.data
+        if e.type == REPORT:
+            reports[e.id] = Report(e.id, e.seq, d.get("commitment", ""), e.actor, e.time, d.get("milestone"),
+                                   d["level"], d.get("note") or "", tuple(d.get("evidence") or ()),
+                                   d["as_of"], e.commit)
+        elif e.type == HIDE and d.get("target") in reports:
+            reports[d["target"]].hidden = {"by": e.actor, "time": e.time, "reason": d.get("reason", "")}
+    by_milestone: dict[str | None, list[Report]] = {}
+    for r in reports.values():
+        if not r.hidden:
+            by_milestone.setdefault(r.milestone, []).append(r)
+    for chain in by_milestone.values():
+        chain.sort(key=lambda r: r.key)
+        for earlier, later in zip(chain, chain[1:]):
+            earlier.superseded_by = later.id
+    for c in comments.fold(events).values():
+        if c.report in reports and not c.reply_to:
+            reports[c.report].answers.append(c)
+    return reports
+
+
+def check_answerable(events, cid: str, report_id) -> None:
+    """Raise unless `report_id` is a visible progress report of this log (for review.comments.add)."""
+    r = fold(events).get(report_id) if isinstance(report_id, str) else None
+    if r is None:
+        raise Invalid(f"there is no progress report {report_id!r} on {cid} to answer")
+    if r.hidden:
+        raise Invalid("this progress report was hidden by moderation: it takes no more answers")
+
+
+def reports(repo: GitRepo, cid: str) -> list[Report]:
+    """Every report on a commitment, oldest first, hidden ones included (as stubs)."""
+    return list(fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values())
+
+
+def get(repo: GitRepo, cid: str, report_id: str) -> Report:
+    r = fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).get(report_id)
+    if r is None:
+        raise Missing(f"no progress report {report_id!r} on {cid}")
+    return r
+
+
+def current(items, day: dt.date | None = None) -> dict[str | None, Report]:
+    """The report in force per milestone (None: whole commitment), among visible reports as of `day`."""
+    out: dict[str | None, Report] = {}
+    for r in items:
+        if r.hidden or (day is not None and r.as_of > day.isoformat()):
+            continue
+        if r.milestone not in out or r.key > out[r.milestone].key:
+            out[r.milestone] = r
+    return out
+
+
+# -- writing ----------------------------------------------------------------------------
+
+def _allow(person: Person | None, action: str, subject: Subject | None = None) -> None:
+    reason = why_not(person, action, subject)
+    if reason:
+        raise Forbidden(reason)
+
+
+def _check_evidence(evidence) -> list[str]:
+    if evidence is None:
+        return []
+    if not isinstance(evidence, (list, tuple)):
+        raise Invalid("evidence must be a list of links (http:// or https:// addresses)")
+    links: list[str] = []
+    for link in evidence:
+        if not isinstance(link, str):
+            raise Invalid(f"evidence link {link!r} is not text: give http:// or https:// addresses")
+        link = link.strip()
+        if not link:
+            continue
+        parts = urlsplit(link) if len(link) <= MAX_URL else None
+        if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+                or any(ch.isspace() or ord(ch) < 32 for ch in link)):
+            raise Invalid(f"evidence link {link[:100]!r} is not an http:// or https:// address "
+                          f"(at most {MAX_URL} characters, no spaces): fix or remove it")
+        if link not in links:
+            links.append(link)
+    if len(links) > MAX_EVIDENCE:
+        raise Invalid(f"{len(links)} evidence links given; the limit is {MAX_EVIDENCE}: keep the most telling ones")
+    return links
+
+
+def _check_note(note) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise Invalid("the note must be text (Markdown)")
+    note = note.replace("\r\n", "\n").strip()
+    if len(note) > MAX_NOTE:
+        raise Invalid(f"the note is {len(note)} characters long; the limit is {MAX_NOTE}: shorten it, "
+                      "and link to the details as evidence")
+    return note
+
+
+def report(repo: GitRepo, person: Person | None, cid: str, level: str, note: str = "",
+           evidence=None, milestone: str | None = None, as_of=None) -> Report:
+    """Record a completion level for a milestone (or the whole commitment); nothing is written on refusal."""
+    main = core.resolve(repo, "main")
+    try:
+        c = core.read_commitment(repo, main, cid)
+    except core.NotFound:
+        raise Missing(f"no commitment {cid!r} in the plan") from None
+    _allow(person, "report_progress", Subject(leads=c.leads))
+    plan = core.read_plan(repo, main)
+    if level not in LEVELS:
+        raise Invalid(f"level must be one of {', '.join(LEVELS)} (the OGP IRM scale), not {level!r}")
+    milestone = milestone or None
+    if milestone is not None and not isinstance(milestone, str):
+        raise Invalid("milestone must be a milestone id (text), or left out for the whole commitment")
+    if milestone is not None and milestone not in {m.id for m in c.milestones}:
+        known = ", ".join(m.id for m in c.milestones) or "none"
+        raise Invalid(f"{cid} has no milestone {milestone!r} (its milestones: {known}); "
+                      "leave it out to report on the whole commitment")
+    day = check_day(plan, today() if as_of in (None, "") else parse_day(as_of))
+    data = {"commitment": cid, "milestone": milestone, "level": level, "note": _check_note(note),
+            "evidence": _check_evidence(evidence), "as_of": day.isoformat()}
+    target = f"milestone {milestone}" if milestone else "the whole commitment"
+    ev = reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
+                          person.handle, REPORT, data, f"Progress on {cid}, {target}: {level} as of {day.isoformat()}",
+                          trailers={"Revision": main})
+    r = get(repo, cid, ev.id)
+    r.revision = ev.commit
+    return r
+
+
+def hide_report(repo: GitRepo, person: Person | None, cid: str, report_id: str, reason: str) -> Report:
+    """Moderation: the report stays in the log, shown as a stub with the reason."""
+    if person is None:
+        raise Forbidden("sign in first")
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("give the reason for hiding this report: it is shown in its place")
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"the reason is too long: at most {MAX_REASON} characters")
+
+    def check(events):
+        target = fold(events).get(report_id)
+        if target is None:
+            raise Missing(f"no progress report {report_id!r} on {cid}")
+        _allow(person, "hide", Subject(author=target.author, leads=comments._leads(repo, cid),
+                                       hidden=bool(target.hidden)))
+        if target.hidden:
+            raise Conflict("this report is hidden already")
+
+    reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
+                     person.handle, HIDE, {"target": report_id, "reason": reason.strip()},
+                     f"Hide a progress report on {cid}", check)
+    return get(repo, cid, report_id)
+
+
+# -- the plan's state on a day ------------------------------------------------------------
+
+@dataclass
+class MilestoneState:
+    milestone: Milestone
+    report: Report | None
+    overdue: bool
+
+    @property
+    def level(self) -> str | None:
+        return self.report.level if self.report else None
+
+    def as_json(self) -> dict:
+        m = self.milestone
+        return {"id": m.id, "title": m.title, "due": m.due, "lead": m.lead, "level": self.level,
+                "level_as_of": self.report.as_of if self.report else None,
+                "report": self.report.id if self.report else None, "overdue": self.overdue}
+
+
+@dataclass
+class CommitmentState:
+    id: str
+    number: int
+    titles: dict[str, str]
+    axis: str
+    leads: tuple[str, ...]
+    report: Report | None                  # in force for the whole commitment
+    milestones: list[MilestoneState]
+    last_report: Report | None             # the latest visible report, by the time it was made
+    contested: int                         # visible reports with a "contested" answer
+    reports: int                           # visible reports
+
+    @property
+    def level(self) -> str | None:
+        return self.report.level if self.report else None
+
+    @property
+    def overdue(self) -> list[MilestoneState]:
+        return [m for m in self.milestones if m.overdue]
+
+    def title_in(self, lang: str) -> str:
+        return self.titles.get(lang) or self.titles.get("fr") or self.id
+
+    def as_json(self) -> dict:
+        last = self.last_report
+        return {"id": self.id, "number": self.number, "title": self.titles, "axis": self.axis,
+                "leads": list(self.leads), "level": self.level,
+                "level_as_of": self.report.as_of if self.report else None,
+                "report": self.report.id if self.report else None,
+                "milestones": [m.as_json() for m in self.milestones],
+                "overdue": [m.milestone.id for m in self.overdue],
+                "last_report": None if last is None else {
+                    "id": last.id, "time": last.time, "as_of": last.as_of, "milestone": last.milestone,
+                    "level": last.level, "author": last.author},
+                "reports": self.reports, "contested": self.contested}
+
+
+@dataclass
+class PlanState:
+    day: dt.date
+    revision: str               # the commit of main read (the plan as it stood that day)
+    plan: Plan
+    commitments: list[CommitmentState]
+
+    def by_axis(self) -> list[tuple]:
+        groups = {a.id: [] for a in self.plan.axes}
+        for c in self.commitments:
+            groups.setdefault(c.axis, []).append(c)
+        return [(a, groups.get(a.id, [])) for a in self.plan.axes]
+
+    def as_json(self) -> dict:
+        return {"as_of": self.day.isoformat(), "revision": self.revision, "levels": list(LEVELS),
+                "commitments": [c.as_json() for c in self.commitments]}
+
+
+def _when(time: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(time.replace("Z", "+00:00"))
+
+
+def log_events_as_of(repo: GitRepo, cid: str, day: dt.date) -> list:
+    """The events of a commitment's log recorded by the end of `day` (UTC).
+
+    Read by the time each event records (the same second as its commit), so that the
+    state on a day can be recomputed from any clone and never changes afterwards.
+    """
+    end = _end_of(day)
+    return [e for e in reviewlog.read_events(repo, reviewlog.commitment_log(cid)) if _when(e.time) <= end]
+
+
+def state_as_of(repo: GitRepo, day=None) -> PlanState:
+    """Per commitment and milestone: the level in force, overdue milestones, last report, contests."""
+    day = today() if day in (None, "") else parse_day(day)
+    plan_now = core.read_plan(repo, core.resolve(repo, "main"))
+    check_day(plan_now, day)
+    try:
+        commit = core.resolve_as_of(repo, day)
+    except core.NotFound:
+        raise Invalid(f"the plan did not exist yet on {day.isoformat()}: give a later date") from None
+    plan = core.read_plan(repo, commit)
+    out: list[CommitmentState] = []
+    for s in core.list_commitments(repo, commit):
+        c = core.read_commitment(repo, commit, s.id)
+        known = list(fold(log_events_as_of(repo, s.id, day)).values())
+        in_force = current(known, day)
+        visible = [r for r in known if not r.hidden and r.as_of <= day.isoformat()]
+        states = []
+        for m in c.milestones:
+            r = in_force.get(m.id)
+            due = due_end(m.due)
+            states.append(MilestoneState(m, r, due is not None and due < day and (r is None or r.level != "complete")))
+        last = max(visible, key=lambda r: (r.time, r.seq), default=None)
+        out.append(CommitmentState(c.id, c.number, c.titles, c.axis, c.leads, in_force.get(WHOLE), states,
+                                   last, sum(1 for r in visible if r.contested), len(visible)))
+    return PlanState(day, commit, plan, out)
+
+
+def recent(repo: GitRepo, limit: int = 100) -> list[Report]:
+    """The latest visible reports of the whole plan, newest first (for the feed)."""
+    main = core.resolve(repo, "main")
+    items: list[Report] = []
+    for cid in core.commitment_ids(repo, main):
+        if repo.ref_target(reviewlog.commitment_log(cid)) is not None:
+            items += [r for r in reports(repo, cid) if not r.hidden]
+    items.sort(key=lambda r: (r.time, r.seq), reverse=True)
+    return items[:limit]

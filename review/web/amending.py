@@ -1,0 +1,404 @@
+"""Amendments and their sign-off: pages, forms and the JSON API. Views call the core."""
+
+from __future__ import annotations
+
+import yaml
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .. import amendments as am
+from .. import commitment as core
+from .. import drafting, model, render, signoff
+from ..errors import Invalid, ReviewError
+from .auth import require
+from .errors import ApiError
+from .i18n import current_lang
+from .reading import repo
+
+STATES = ("open", "withdrawn", "rejected", "merged")
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def _number(n: str) -> int:
+    if not n.isdigit() or len(n) > 9:
+        raise core.NotFound(f"there is no amendment {n!r}")
+    return int(n)
+
+
+def _get(n: str) -> am.Amendment:
+    try:
+        return am.get(repo(), _number(n))
+    except ReviewError as exc:
+        raise core.NotFound(exc.message) from None
+
+
+def _api(fn, *args, **kwargs):
+    if g.person is None:
+        raise ApiError(401, "sign in first: send 'Authorization: Bearer <token>'")
+    try:
+        return fn(repo(), g.person, *args, **kwargs)
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.message) from None
+
+
+def _json() -> dict:
+    d = request.get_json(silent=True)
+    if not isinstance(d, dict):
+        raise ApiError(400, "send a JSON object in the body, with Content-Type: application/json")
+    return d
+
+
+def _fields(d: dict, allowed: set[str]) -> None:
+    unknown = set(d) - allowed
+    if unknown:
+        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})")
+
+
+def amendment_json(a: am.Amendment, detail: bool = False) -> dict:
+    r = repo()
+    out = {"number": a.number, "commitment": a.commitment, "title": a.title, "author": a.author,
+           "state": a.state, "state_reason": a.state_reason, "opened": a.opened, "revision": a.head,
+           "url": url_for("amendment", n=a.number)}
+    if detail:
+        base = am.base_of(r, a)
+        out.update({
+            "rationale": a.rationale, "base": base, "behind_main": am.behind_main(r, a),
+            "revisions": [{"revision": v.id, "time": v.time, "author": v.author, "message": v.message,
+                           "merge_of_main": v.is_merge} for v in a.revisions],
+            "diff": [{"path": ch.path, "summary": ch.summary,
+                      "words": dict(zip(("inserted", "deleted"), render.diff_stats(render.word_diff(ch.old, ch.new))))}
+                     for ch in am.compare(r, base, a.head)],
+            "overlaps": [{"number": n, "path": p} for n, p in am.overlaps(r, a)],
+            "merged_as": a.merged_as,
+        })
+    return out
+
+
+# -- API ------------------------------------------------------------------------------------
+
+def api_list():
+    state = request.args.get("state") or None
+    if state and state not in STATES:
+        raise ApiError(400, f"state must be one of {', '.join(STATES)}")
+    items = am.list_all(repo(), state=state, commitment=request.args.get("commitment") or None,
+                        author=request.args.get("author") or None)
+    return jsonify({"amendments": [amendment_json(a) for a in items]})
+
+
+def api_propose():
+    d = _json()
+    _fields(d, {"commitment", "title", "rationale", "files"})
+    if not isinstance(d.get("commitment"), str):
+        raise ApiError(400, "commitment must be a commitment id (or 'plan' for plan.yaml)")
+    a = _api(am.propose, d["commitment"], d.get("title"), d.get("rationale", ""), d.get("files"))
+    return jsonify(amendment_json(a, detail=True)), 201
+
+
+def api_get(n: str):
+    return jsonify(amendment_json(_get(n), detail=True))
+
+
+def api_revise(n: str):
+    d = _json()
+    _fields(d, {"files", "expected_revision", "message"})
+    a = _api(am.revise, _number(n), d.get("files"), d.get("expected_revision"), d.get("message"))
+    return jsonify(amendment_json(a, detail=True)), 201
+
+
+def api_withdraw(n: str):
+    d = request.get_json(silent=True) or {}
+    return jsonify(amendment_json(_api(am.withdraw, _number(n), d.get("reason")), detail=True))
+
+
+def api_reopen(n: str):
+    return jsonify(amendment_json(_api(am.reopen, _number(n)), detail=True))
+
+
+def api_reject(n: str):
+    return jsonify(amendment_json(_api(am.reject, _number(n), _json().get("reason")), detail=True))
+
+
+def api_update(n: str):
+    d = request.get_json(silent=True) or {}
+    a, conflicts = _api(am.update_from_main, _number(n), d.get("resolutions"), d.get("expected_revision"))
+    if conflicts:
+        return jsonify({"error": "the plan changed the same passages: send 'resolutions' with the resolved "
+                                 "full text of each conflicting file", "conflicts": conflicts}), 409
+    return jsonify(amendment_json(a, detail=True))
+
+
+def api_policy(n: str):
+    return jsonify(signoff.evaluate(repo(), _get(n)).as_json())
+
+
+def api_approve(n: str):
+    d = _json()
+    _fields(d, {"revision", "verdict", "comment"})
+    ev = _api(signoff.give_verdict, _number(n), d.get("revision"), d.get("verdict"), d.get("comment"))
+    return jsonify(ev.as_json()), 201
+
+
+def api_merge(n: str):
+    d = _json()
+    _fields(d, {"revision"})
+    commit = _api(signoff.merge, _number(n), d.get("revision"))
+    return jsonify({**amendment_json(_get(n), detail=True), "merge": commit}), 201
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+def list_page():
+    state = request.args.get("state") or None
+    if state not in (None, *STATES):
+        state = None
+    r = repo()
+    items = am.list_all(r, state=state, commitment=request.args.get("commitment") or None,
+                        author=request.args.get("author") or None)
+    everything = am.list_all(r)
+    counts = {s: sum(1 for a in everything if a.state == s) for s in STATES}
+    main = core.resolve(r, "main")
+    return render_template("amendments/list.html", items=items, counts=counts, state=state,
+                           commitments=core.list_commitments(r, main), plan=core.read_plan(r, main),
+                           filters={"commitment": request.args.get("commitment", ""),
+                                    "author": request.args.get("author", "")})
+
+
+def _diff_rows(changes, side: bool):
+    rows = []
+    for ch in changes:
+        if side:
+            rows.append((ch, [(Markup(a), Markup(b)) for a, b in drafting.side_by_side(ch.old, ch.new)]))
+        else:
+            rows.append((ch, Markup(render.diff_html(render.word_diff(ch.old, ch.new)))))
+    return rows
+
+
+def page(n: str):
+    a = _get(n)
+    r = repo()
+    main = core.resolve(r, "main")
+    base = am.base_of(r, a)
+    against = request.args.get("against", "base")
+    frm, to = base, a.head
+    if against == "main":
+        frm = main
+    elif against == "revisions":
+        ids = [v.id for v in a.revisions]
+        frm = request.args.get("from") if request.args.get("from") in ids else base
+        to = request.args.get("to") if request.args.get("to") in ids else a.head
+    side = request.args.get("view") == "side"
+    changes = am.compare(r, frm, to)
+    ev = signoff.evaluate(r, a)
+    plan = core.read_plan(r, main)
+    me = g.person
+    can_verdict = me is not None and a.state == "open" and bool(
+        signoff.entitled_kinds(plan, me, ev.policy, _leads(r, a, main)))
+    return render_template(
+        "amendments/page.html", a=a, changes=_diff_rows(changes, side), side=side, against=against,
+        frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
+        can_verdict=can_verdict, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
+        commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))
+
+
+def _leads(r, a, main):
+    try:
+        return core.read_commitment(r, main, a.commitment).leads
+    except core.NotFound:
+        return ()
+
+
+def _commitment_or_none(r, commit, cid):
+    try:
+        return core.read_commitment(r, commit, cid)
+    except core.NotFound:
+        return None
+
+
+# -- the editor --------------------------------------------------------------------------------
+
+def _split(text: str) -> tuple[str, str, str]:
+    """(front matter YAML, separator, body) so that an unchanged part is kept byte for byte."""
+    end = text.index("\n---\n", 3)
+    fm, rest = text[4:end + 1], text[end + 5:]
+    body = rest.lstrip("\n")
+    return fm, rest[:len(rest) - len(body)], body
+
+
+def _join(fm: str, sep: str, body: str) -> str:
+    return f"---\n{fm}---\n{sep or chr(10)}{body.strip()}\n"
+
+
+def _dump(data: dict) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def _editor_state(r, commit: str, cid: str) -> dict:
+    files = core.read_files(r, commit, cid)
+    fr_fm, _, fr_body = _split(files["fr"])
+    meta = yaml.safe_load(fr_fm)
+    en_title, en_body = "", ""
+    if "en" in files:
+        en_fm, _, en_body = _split(files["en"])
+        en_title = (yaml.safe_load(en_fm) or {}).get("title", "")
+    return {"files": files, "meta": meta, "title_fr": meta.get("title", ""), "title_en": en_title,
+            "body_fr": fr_body, "body_en": en_body, "leads": list(meta.get("leads", [])),
+            "milestones": [dict(m) for m in meta.get("milestones", [])]}
+
+
+def _form_state(state: dict) -> dict:
+    """The editor's fields as posted (kept on error so nothing typed is lost)."""
+    f = request.form
+    ms = []
+    for i in range(int(f.get("milestone_rows", "0") or 0)):
+        row = {k: f.get(f"ms_{k}_{i}", "").strip() for k in ("id", "title_fr", "title_en", "due", "lead")}
+        if any(row.values()):
+            ms.append(row)
+    return {**state, "title_fr": f.get("title_fr", ""), "title_en": f.get("title_en", ""),
+            "body_fr": f.get("body_fr", "").replace("\r\n", "\n"), "body_en": f.get("body_en", "").replace("\r\n", "\n"),
+            "leads": f.getlist("leads"), "milestone_rows": ms,
+            "amendment_title": f.get("amendment_title", ""), "rationale": f.get("rationale", ""),
+            "message": f.get("message", "")}
+
+
+def _milestones_from_rows(rows: list[dict]) -> list[dict]:
+    out = []
+    for row in rows:
+        m = {"id": row["id"], "title": {"fr": row["title_fr"], "en": row["title_en"]} if row["title_en"] else {"fr": row["title_fr"]}}
+        if row["due"]:
+            m["due"] = row["due"]
+        if row["lead"]:
+            m["lead"] = row["lead"]
+        out.append(m)
+    return out
+
+
+def _normalised(ms: list[dict]) -> list[dict]:
+    return [{k: (str(v) if k == "due" else v) for k, v in m.items()} for m in ms]
+
+
+def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
+    """The full new text of each file the editor changed."""
+    files = state["files"]
+    fr_fm, fr_sep, fr_body = _split(files["fr"])
+    meta = dict(state["meta"])
+    new_meta = dict(meta)
+    new_meta["title"] = state["title_fr"].strip()
+    new_meta["leads"] = state["leads"]
+    new_ms = _milestones_from_rows(state["milestone_rows"])
+    if new_ms or meta.get("milestones"):
+        if new_ms != _normalised(meta.get("milestones", [])):
+            new_meta["milestones"] = new_ms
+    if not new_ms:
+        new_meta.pop("milestones", None)
+    fm = fr_fm if new_meta == meta else _dump(new_meta)
+    out = {model.commitment_path(cid): _join(fm, fr_sep, state["body_fr"])}
+    if files.get("en") or state["body_en"].strip() or state["title_en"].strip():
+        if files.get("en"):
+            en_fm, en_sep, _ = _split(files["en"])
+            old_title = (yaml.safe_load(en_fm) or {}).get("title", "")
+            en_fm = en_fm if state["title_en"].strip() == old_title else _dump({"title": state["title_en"].strip()})
+        else:
+            en_fm, en_sep = _dump({"title": state["title_en"].strip()}), "\n"
+        out[model.commitment_path(cid, "en")] = _join(en_fm, en_sep, state["body_en"])
+    return {p: t for p, t in out.items() if t != files.get(p.rsplit("/", 1)[1][:2])}
+
+
+def _render_editor(cid, state, commit, plan, a=None, preview=None, status=200):
+    c = core.read_commitment(repo(), commit, cid)
+    return render_template("amendments/editor.html", cid=cid, c=c, s=state, plan=plan, a=a, preview=preview,
+                           base_commit=commit), status
+
+
+def _rows(state):
+    return state.get("milestone_rows") or [
+        {"id": m.get("id", ""), "title_fr": m.get("title", {}).get("fr", ""), "title_en": m.get("title", {}).get("en", ""),
+         "due": str(m.get("due", "") or ""), "lead": m.get("lead", "") or ""} for m in state["milestones"]]
+
+
+def editor(cid: str, n: str | None = None):
+    """Propose an amendment to a commitment, or (with n) revise it."""
+    require("propose_amendment")
+    r = repo()
+    a = _get(n) if n else None
+    if a is not None:
+        require("revise_amendment", a.subject())
+    commit = a.head if a else core.resolve(r, "main")
+    try:
+        state = _editor_state(r, commit, cid)
+    except core.NotFound:
+        raise core.NotFound(f"no commitment {cid!r} to amend") from None
+    plan = core.read_plan(r, commit)
+    state["milestone_rows"] = _rows(state)
+    if request.method == "GET":
+        state.update({"amendment_title": "", "rationale": "", "message": ""})
+        return _render_editor(cid, state, commit, plan, a)
+    posted = _form_state(state)
+    if a is not None and request.form.get("expected_revision") != a.head:
+        flash(_("This amendment changed since you opened it: your text is kept below; compare it with the "
+                "current revision and save again."), "error")
+        return _render_editor(cid, posted, commit, plan, a, status=409)
+    texts = _texts_from_form(posted, cid)
+    if request.form.get("action") == "preview":
+        preview = {"fr": Markup(render.render_markdown(posted["body_fr"], anchors=False)),
+                   "en": Markup(render.render_markdown(posted["body_en"], anchors=False)),
+                   "summary": [s for p, t in texts.items() if p.endswith("fr.md")
+                               for s in drafting.drafting_summary(posted["files"]["fr"], t)]}
+        return _render_editor(cid, posted, commit, plan, a, preview=preview)
+    try:
+        if a is None:
+            a = am.propose(r, g.person, cid, posted["amendment_title"], posted["rationale"], texts)
+            flash(_("Amendment %(n)d is open.", n=a.number), "info")
+        else:
+            if not texts:
+                raise Invalid(_("nothing changed compared to the current revision"))
+            a = am.revise(r, g.person, a.number, texts, request.form.get("expected_revision"), posted["message"])
+            flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
+    except ReviewError as exc:
+        flash(exc.message, "error")
+        return _render_editor(cid, posted, commit, plan, a if n else None, status=exc.status)
+    return redirect(url_for("amendment", n=a.number))
+
+
+def revise_editor(n: str):
+    a = _get(n)
+    return editor(request.args.get("file") or request.form.get("file") or a.commitment, n)
+
+
+def act(n: str, action: str):
+    """Withdraw, reopen, reject, update with main, approve or object, merge: one form each."""
+    require("comment")  # signed in; the core decides the rest
+    r = repo()
+    number = _number(n)
+    f = request.form
+    try:
+        if action == "withdraw":
+            am.withdraw(r, g.person, number, f.get("reason"))
+        elif action == "reopen":
+            am.reopen(r, g.person, number)
+        elif action == "reject":
+            am.reject(r, g.person, number, f.get("reason", ""))
+        elif action == "update":
+            resolutions = {k[len("resolve:"):]: v.replace("\r\n", "\n") for k, v in f.items() if k.startswith("resolve:")}
+            a, conflicts = am.update_from_main(r, g.person, number, resolutions or None, f.get("expected_revision"))
+            if conflicts:
+                flash(_("The plan changed the same passages: resolve each conflict below, then save."), "error")
+                return render_template("amendments/conflicts.html", a=a, conflicts=conflicts), 409
+        elif action in ("approve", "object", "withdraw-verdict"):
+            verdict = "withdraw" if action == "withdraw-verdict" else action
+            signoff.give_verdict(r, g.person, number, f.get("revision", ""), verdict, f.get("comment") or None)
+        elif action == "merge":
+            signoff.merge(r, g.person, number, f.get("revision", ""))
+        else:
+            abort(404)
+        flash(_("Done."), "info")
+    except ReviewError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("amendment", n=number))
+
+
+def pending():
+    require("comment")
+    items = signoff.pending_for(repo(), g.person)
+    return render_template("amendments/pending.html", items=items)

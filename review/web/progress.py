@@ -1,0 +1,256 @@
+"""Following the plan: the dashboard, the exports, the feed, the report forms and the API.
+
+Views are thin: review.progress decides and checks everything.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import xml.etree.ElementTree as ET
+
+from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from .. import commitment as core
+from .. import comments, progress, render
+from ..errors import Invalid, ReviewError
+from ..permissions import Subject, can
+from .discussion import _core, _json_body
+from .errors import ApiError
+from .i18n import current_lang
+from .reading import repo
+
+LEVEL_NAMES = {"not-started": _l("not started"), "limited": _l("limited"),
+               "substantial": _l("substantial"), "complete": _l("complete")}
+ANSWER_STANCES = {"contested": _l("contested"), "for": _l("for"), "against": _l("against"), "neutral": _l("neutral")}
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_SIZE = 100
+
+
+# -- reading the plan's state -------------------------------------------------------------
+
+def _state(api: bool):
+    """The plan's state as of ?as_of= (default today); a malformed date is a 400 that says why."""
+    raw = request.args.get("as_of", "").strip()
+    try:
+        return progress.state_as_of(repo(), raw or None)
+    except Invalid as exc:
+        if api:
+            raise ApiError(400, exc.message) from None
+        try:
+            progress.parse_day(raw)
+        except Invalid:
+            raise ApiError(400, _("“%(value)s” is not a date: write it YYYY-MM-DD, for example 2016-07-16.",
+                                  value=raw[:40])) from None
+        raise ApiError(400, _("No state of the plan on %(value)s: give a date between the plan's adoption and today.",
+                              value=raw)) from None
+
+
+def dashboard():
+    state = _state(api=False)
+    asked = request.args.get("as_of", "").strip() or None
+    counts = {level: 0 for level in progress.LEVELS}
+    for c in state.commitments:
+        for m in c.milestones:
+            if m.level:
+                counts[m.level] += 1
+    return render_template("progress/dashboard.html", state=state, asked=asked, level_names=LEVEL_NAMES,
+                           counts=counts, today=progress.today().isoformat(),
+                           adopted=state.plan.adopted.isoformat() if state.plan.adopted else "")
+
+
+CSV_COLUMNS = ("as_of", "commitment", "number", "axis", "milestone", "title_fr", "title_en", "due",
+               "level", "level_as_of", "report", "overdue", "last_report", "contested")
+
+
+def export_csv():
+    state = _state(api=True)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    day = state.day.isoformat()
+    for c in state.commitments:
+        last = c.last_report.time if c.last_report else ""
+        w.writerow([day, c.id, c.number, c.axis, "", c.titles.get("fr", ""), c.titles.get("en", ""), "",
+                    c.level or "", c.report.as_of if c.report else "", c.report.id if c.report else "",
+                    len(c.overdue), last, c.contested])
+        for m in c.milestones:
+            r = m.report
+            w.writerow([day, c.id, c.number, c.axis, m.milestone.id, m.milestone.title.get("fr", ""),
+                        m.milestone.title.get("en", ""), m.milestone.due or "", m.level or "",
+                        r.as_of if r else "", r.id if r else "", "yes" if m.overdue else "no", "", ""])
+    name = f"progress-{day}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def export_json():
+    return jsonify(_state(api=True).as_json())
+
+
+def api_dashboard():
+    return jsonify(_state(api=True).as_json())
+
+
+def _iso(day_or_time: str) -> str:
+    return day_or_time if "T" in day_or_time else f"{day_or_time}T00:00:00Z"
+
+
+def feed():
+    """Atom 1.0: the latest visible progress reports of the whole plan."""
+    r = repo()
+    main = core.resolve(r, "main")
+    plan = core.read_plan(r, main)
+    lang = current_lang()
+    items = progress.recent(r, FEED_SIZE)
+    host = request.host.split(":")[0] or "localhost"
+    since = plan.adopted.isoformat() if plan.adopted else "2015-01-01"
+    ET.register_namespace("", ATOM)
+    root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": lang})
+
+    def sub(parent, tag, text=None, **attrs):
+        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    sub(root, "id", f"tag:{host},{since}:progress")
+    sub(root, "title", _("Progress reports: %(plan)s", plan=plan.title.get(lang) or plan.title["fr"]))
+    updated = items[0].time if items else r.commit_info(main).time.isoformat().replace("+00:00", "Z")
+    sub(root, "updated", updated)
+    sub(root, "link", rel="self", type="application/atom+xml", href=url_for("progress_feed", _external=True))
+    sub(root, "link", rel="alternate", type="text/html", href=url_for("progress_dashboard", _external=True))
+    sub(root, "generator", "review")
+    for rep in items:
+        entry = sub(root, "entry")
+        sub(entry, "id", f"tag:{host},{since}:progress/{rep.commitment}/{rep.id}")
+        try:
+            c = core.read_commitment(r, main, rep.commitment)
+            what = c.title_in(lang)
+            m = next((m for m in c.milestones if m.id == rep.milestone), None)
+        except core.NotFound:
+            what, m = rep.commitment, None
+        if rep.milestone:
+            what = f"{what} · {(m.title.get(lang) or m.title.get('fr')) if m else rep.milestone}"
+        sub(entry, "title", _("%(what)s: %(level)s as of %(date)s", what=what,
+                              level=str(LEVEL_NAMES.get(rep.level, rep.level)), date=rep.as_of))
+        sub(entry, "updated", rep.time)
+        sub(entry, "published", rep.time)
+        sub(entry, "link", rel="alternate", type="text/html",
+            href=url_for("commitment", cid=rep.commitment, _external=True) + f"#r-{rep.id}")
+        author = sub(entry, "author")
+        person = plan.people.get(rep.author)
+        sub(author, "name", person.name if person else rep.author)
+        html = render.render_comment(rep.note) if rep.note else ""
+        if rep.evidence:
+            links = "".join(f'<li><a href="{Markup.escape(u)}">{Markup.escape(u)}</a></li>' for u in rep.evidence)
+            html += f"<p>{Markup.escape(_('Evidence'))}</p><ul>{links}</ul>"
+        sub(entry, "content", html or str(LEVEL_NAMES.get(rep.level, rep.level)), type="html")
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return Response(body, mimetype="application/atom+xml")
+
+
+# -- the section on a commitment page --------------------------------------------------------
+
+def section(c) -> dict:
+    """What progress/_section.html needs for commitment `c` (called from the template)."""
+    r = repo()
+    main = core.resolve(r, "main")
+    try:
+        at_main = core.read_commitment(r, main, c.id)
+        leads, milestones = at_main.leads, at_main.milestones
+    except core.NotFound:  # shown at an old revision, since removed: nothing to report on
+        leads, milestones = (), ()
+    items = progress.reports(r, c.id)
+    in_force = progress.current(items)
+    titles = {m.id: m.title for m in milestones}
+    return {
+        "reports": list(reversed(items)), "in_force": in_force, "titles": titles, "milestones": milestones,
+        "can_report": can(g.person, "report_progress", Subject(leads=leads)),
+        "can_hide": can(g.person, "hide"), "levels": progress.LEVELS, "level_names": LEVEL_NAMES,
+        "answer_stances": ANSWER_STANCES, "today": progress.today().isoformat(),
+        "adopted": (core.read_plan(r, main).adopted or dt.date(1970, 1, 1)).isoformat(),
+        "max_note": progress.MAX_NOTE, "render_note": lambda t: Markup(render.render_comment(t)),
+        "form": {k[3:]: v for k, v in request.args.items() if k.startswith("pr_")},
+    }
+
+
+def init_app(app) -> None:
+    app.add_template_global(section, "progress_section")
+
+
+# -- the page's forms ------------------------------------------------------------------------
+
+def _form_core(fn, *args, **kwargs):
+    from .auth import require
+    require("comment")  # signed in; the core checks the rest
+    try:
+        return fn(repo(), g.person, *args, **kwargs)
+    except ReviewError as exc:
+        flash(exc.message, "error")
+        return None
+
+
+def post_report(cid: str):
+    f = request.form
+    evidence = [line.strip() for line in f.get("evidence", "").splitlines() if line.strip()]
+    rep = _form_core(progress.report, cid, f.get("level", ""), f.get("note", ""), evidence,
+                     milestone=f.get("milestone") or None, as_of=f.get("as_of") or None)
+    if rep is None:
+        keep = {f"pr_{k}": f.get(k, "")[:2000] for k in ("level", "milestone", "note", "evidence", "as_of")}
+        return redirect(url_for("commitment", cid=cid, **keep) + "#report-form")
+    flash(_("Your progress report was published."), "info")
+    return redirect(url_for("commitment", cid=cid) + f"#r-{rep.id}")
+
+
+def answer_report(cid: str, report_id: str):
+    f = request.form
+    c = _form_core(comments.add, cid, f.get("body", ""), stance=f.get("stance") or None,
+                   lang=current_lang(), on_report=report_id)
+    if c is not None:
+        flash(_("Your answer was published."), "info")
+    return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
+
+
+def hide_report(cid: str, report_id: str):
+    if _form_core(progress.hide_report, cid, report_id, request.form.get("reason", "")) is not None:
+        flash(_("The report is hidden."), "info")
+    return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
+
+
+# -- API -------------------------------------------------------------------------------------
+
+def api_reports(cid: str):
+    r = repo()
+    c = core.read_commitment(r, core.resolve(r, "main"), cid)
+    items = progress.reports(r, cid)
+    return jsonify({"commitment": cid, "levels": list(progress.LEVELS),
+                    "milestones": [m.id for m in c.milestones],
+                    "reports": [x.as_json() for x in items]})
+
+
+def api_report_add(cid: str):
+    d = _json_body()
+    unknown = set(d) - {"level", "note", "evidence", "milestone", "as_of"}
+    if unknown:
+        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    rep = _core(progress.report, cid, d.get("level"), d.get("note", ""), d.get("evidence", []),
+                milestone=d.get("milestone"), as_of=d.get("as_of"))
+    return jsonify(rep.as_json()), 201
+
+
+def api_report_hide(cid: str, report_id: str):
+    return jsonify(_core(progress.hide_report, cid, report_id, _json_body().get("reason")).as_json())
+
+
+def api_report_answer(cid: str, report_id: str):
+    d = _json_body()
+    unknown = set(d) - {"body", "stance", "lang"}
+    if unknown:
+        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    c = _core(comments.add, cid, d.get("body"), stance=d.get("stance"), lang=d.get("lang", "fr"), on_report=report_id)
+    return jsonify(c.as_json()), 201

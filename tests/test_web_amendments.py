@@ -1,0 +1,182 @@
+"""Amendments and sign-off through the pages and the API (in-process)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from review import accounts
+
+from .test_people import sign_in
+from .webforms import form_fields
+
+CID = "engagement-04"  # led by se-reforme-etat (antoine)
+FR = f"commitments/{CID}/fr.md"
+
+
+@pytest.fixture
+def tokens(dep):
+    store = accounts.Accounts(dep)
+    return {h: store.create_token(h, "test")[1] for h in ("karim", "sophie", "antoine", "lucie", "claire", "ines")}
+
+
+def _h(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _text(repo, rev="main", path=FR):
+    return repo.read_file(repo.resolve(rev), path).decode()
+
+
+def _propose(client, tokens, repo, who="lucie", old="## Enjeux", new="## Les enjeux"):
+    r = client.post("/api/v1/amendments", headers=_h(tokens[who]),
+                    json={"commitment": CID, "title": "Reformuler", "rationale": "Plus clair",
+                          "files": {FR: _text(repo).replace(old, new, 1)}})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_api_whole_story(client, tokens, repo):
+    a = _propose(client, tokens, repo)
+    assert (a["number"], a["state"], a["author"]) == (1, "open", "lucie")
+    assert a["diff"][0]["path"] == FR and a["diff"][0]["summary"]
+    policy = client.get("/api/v1/amendments/1/policy").get_json()
+    assert policy["satisfied"] is False and [r["missing"] for r in policy["requirements"]] == [1, 1]
+    r = client.post("/api/v1/amendments/1/approvals", headers=_h(tokens["antoine"]), json={"revision": a["revision"], "verdict": "approve"})
+    assert r.status_code == 201
+    r = client.post("/api/v1/amendments/1/approvals", headers=_h(tokens["sophie"]), json={"revision": a["revision"], "verdict": "approve", "comment": "ok"})
+    assert r.get_json()["satisfied"] is True
+    r = client.post("/api/v1/amendments/1/merge", headers=_h(tokens["claire"]), json={"revision": a["revision"]})
+    assert r.status_code == 201, r.get_json()
+    merged = r.get_json()
+    assert merged["state"] == "merged" and repo.resolve("main") == merged["merge"]
+    assert "## Les enjeux" in _text(repo)
+    r = client.post("/api/v1/amendments/1/merge", headers=_h(tokens["claire"]), json={"revision": a["revision"]})
+    assert r.status_code == 409
+
+
+def test_api_revision_with_expected_revision(client, tokens, repo):
+    a = _propose(client, tokens, repo)
+    new = _text(repo, a["revision"]).replace("## Les enjeux", "## Les vrais enjeux")
+    r = client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["lucie"]), json={"files": {FR: new}, "expected_revision": a["revision"]})
+    assert r.status_code == 201 and len(r.get_json()["revisions"]) == 2
+    before = repo.refs()
+    r = client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["lucie"]), json={"files": {FR: new + "x"}, "expected_revision": a["revision"]})
+    assert r.status_code == 409 and "changed since you opened it" in r.get_json()["error"]
+    r = client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["karim"]), json={"files": {FR: new + "x"}, "expected_revision": r.get_json() and a["revision"]})
+    assert r.status_code == 403
+    assert repo.refs() == before
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"commitment": CID, "title": "", "files": {FR: "x"}}, 400, "title"),
+    ({"commitment": CID, "title": "T", "files": {"secret.txt": "x"}}, 400, "outside the plan"),
+    ({"commitment": CID, "title": "T", "files": {FR: "no front matter"}}, 400, "must start with a '---' line"),
+    ({"commitment": CID, "title": "T", "files": {FR: "x" * 300_000}}, 400, "limit is"),
+    ({"commitment": CID, "title": "T"}, 400, "files must map"),
+    ({"commitment": "engagement-99", "title": "T", "files": {FR: "x"}}, 404, "no commitment"),
+    ({"commitment": CID, "title": "T", "files": {}, "extra": 1}, 400, "unknown fields: extra"),
+])
+def test_api_bad_proposals(client, tokens, repo, body, status, message):
+    before = repo.refs()
+    r = client.post("/api/v1/amendments", headers=_h(tokens["karim"]), json=body)
+    assert r.status_code == status and message in r.get_json()["error"], r.get_json()
+    assert repo.refs() == before
+
+
+def test_api_states_and_filters(client, tokens, repo):
+    _propose(client, tokens, repo, who="lucie")
+    _propose(client, tokens, repo, who="karim", old="## Contexte", new="## Le contexte")
+    assert client.post("/api/v1/amendments/2/withdraw", headers=_h(tokens["karim"]), json={}).get_json()["state"] == "withdrawn"
+    assert client.post("/api/v1/amendments/2/reopen", headers=_h(tokens["karim"])).get_json()["state"] == "open"
+    assert client.post("/api/v1/amendments/2/reject", headers=_h(tokens["karim"]), json={"reason": "x"}).status_code == 403
+    assert client.post("/api/v1/amendments/2/reject", headers=_h(tokens["claire"]), json={"reason": "hors sujet"}).get_json()["state"] == "rejected"
+    assert [a["number"] for a in client.get("/api/v1/amendments?state=open").get_json()["amendments"]] == [1]
+    assert [a["number"] for a in client.get("/api/v1/amendments?author=karim").get_json()["amendments"]] == [2]
+    assert client.get("/api/v1/amendments?state=nonsense").status_code == 400
+    assert client.get("/api/v1/amendments/99").status_code == 404
+
+
+def test_api_update_from_main_conflict(client, tokens, repo):
+    a = _propose(client, tokens, repo)
+    from review.gitrepo import Identity
+    t = _text(repo)
+    repo.commit_on("refs/heads/main", lambda tip: ({FR: t.replace("## Enjeux", "## Enjeux clés", 1).encode()}, "x"), Identity("E", "e@example.org"))
+    r = client.post("/api/v1/amendments/1/update-from-main", headers=_h(tokens["lucie"]), json={})
+    assert r.status_code == 409 and FR in r.get_json()["conflicts"]
+    resolved = _text(repo).replace("## Enjeux clés", "## Les enjeux clés")
+    r = client.post("/api/v1/amendments/1/update-from-main", headers=_h(tokens["lucie"]), json={"resolutions": {FR: resolved}})
+    assert r.status_code == 200 and r.get_json()["behind_main"] is False
+    assert r.get_json()["revisions"][-1]["merge_of_main"] is True
+    del a
+
+
+def test_editor_proposes_then_revises_and_keeps_text_on_conflict(client, repo):
+    sign_in(client, "lucie")
+    page = client.get(f"/commitments/{CID}/amend").get_data(as_text=True)
+    f = form_fields(page, "editor")
+    f["amendment_title"] = "Mieux dire"
+    f["body_fr"] = f["body_fr"].replace("## Enjeux", "## Les enjeux", 1)
+    f["action"] = "save"
+    r = client.post(f"/commitments/{CID}/amend", data=f)
+    assert r.status_code == 302 and r.headers["Location"] == "/amendments/1"
+    html = client.get("/amendments/1").get_data(as_text=True)
+    assert "Au premier alinéa, les mots" in html and "<del>Enjeux</del>" in html
+    # two tabs open the same revision; the second save is refused with its text kept
+    tab = form_fields(client.get("/amendments/1/edit").get_data(as_text=True), "editor")
+    first = tab.copy()
+    first["body_fr"] = first["body_fr"].replace("## Les enjeux", "## Les vrais enjeux")
+    first["action"] = "save"
+    assert client.post("/amendments/1/edit", data=first).status_code == 302
+    second = tab.copy()
+    second["body_fr"] = second["body_fr"] + "\n\nMon paragraphe ajouté.\n"
+    second["action"] = "save"
+    r = client.post("/amendments/1/edit", data=second)
+    assert r.status_code == 409
+    page = r.get_data(as_text=True)
+    assert "Mon paragraphe ajouté." in page and "a changé depuis que vous l" in page
+
+
+def test_editor_preview_and_invalid_front_matter(client, repo):
+    sign_in(client, "lucie")
+    f = form_fields(client.get(f"/commitments/{CID}/amend").get_data(as_text=True), "editor")
+    f["amendment_title"] = "T"
+    f["body_fr"] = f["body_fr"].replace("## Enjeux", "## Les enjeux", 1)
+    f["action"] = "preview"
+    page = client.post(f"/commitments/{CID}/amend", data=f).get_data(as_text=True)
+    assert '<h2 id="preview-title">Aperçu</h2>' in page and "<h2>Les enjeux</h2>" in page
+    before = repo.refs()
+    f["action"] = "save"
+    f["ms_due_0"] = "bientôt"
+    r = client.post(f"/commitments/{CID}/amend", data=f)
+    assert r.status_code == 400 and "must be written YYYY, YYYY-MM or YYYY-MM-DD" in r.get_data(as_text=True)
+    assert repo.refs() == before
+
+
+def test_page_actions_approve_stale_and_merge(client, tokens, repo):
+    a = _propose(client, tokens, repo)
+    sign_in(client, "antoine")
+    page = client.get("/amendments/1").get_data(as_text=True)
+    assert "Approuver la révision" in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/amendments/1/approve", data={"csrf_token": csrf, "revision": a["revision"]})
+    # a new revision makes it stale
+    new = _text(repo, a["revision"]).replace("## Les enjeux", "## Les grands enjeux")
+    client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["lucie"]), json={"files": {FR: new}, "expected_revision": a["revision"]})
+    page = client.get("/amendments/1").get_data(as_text=True)
+    assert "périmé : donné sur une révision antérieure" in page
+    assert client.get("/amendments/pending").status_code == 200
+    assert "Amendement 1" in client.get("/amendments/pending").get_data(as_text=True)
+
+
+def test_lists_and_overlap_warning(client, tokens, repo):
+    _propose(client, tokens, repo, who="lucie")
+    _propose(client, tokens, repo, who="karim", old="## Enjeux", new="## Enjeux principaux")
+    html = client.get("/amendments/2").get_data(as_text=True)
+    assert "L&#39;amendement 1 modifie aussi un passage" in html or "L'amendement 1 modifie aussi un passage" in html
+    listing = client.get(f"/amendments?commitment={CID}").get_data(as_text=True)
+    assert listing.count('href="/amendments/') >= 2
+    assert "ouvert (2)" in listing
+    assert client.get("/amendments/abc").status_code == 404
+    assert client.get("/amendments/1?view=side").status_code == 200
