@@ -226,6 +226,8 @@ def _check_words(title, rationale):
         raise Invalid("give the amendment a title")
     if len(title) > MAX_TITLE:
         raise Invalid(f"the title is too long: at most {MAX_TITLE} characters")
+    if any(ch < " " for ch in title):
+        raise Invalid("the title must be one line, without control characters")
     if rationale is not None and not isinstance(rationale, str):
         raise Invalid("the rationale must be text")
     if rationale and len(rationale) > MAX_RATIONALE:
@@ -277,6 +279,69 @@ def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, r
 
 def _branch_numbers(repo: GitRepo) -> list[int]:
     return [int(r.rsplit("/", 1)[1]) for r in repo.refs(BRANCH_PREFIX) if r.rsplit("/", 1)[1].isdigit()]
+
+
+# -- opening an amendment at a pushed commit (git push to refs/for/<commitment>) -------------
+
+def pushed_words(message: str) -> tuple[str, str]:
+    """(title, rationale) of a pushed commit: its subject line and its body."""
+    subject, _, body = message.strip().partition("\n")
+    return subject.strip(), body.strip()
+
+
+def check_open_at(repo: GitRepo, person: Person | None, commitment: str,
+                  commit: str) -> tuple[str, str, str, list[str]]:
+    """Every check of opening an amendment whose text is an existing commit, writing
+    nothing: returns (title, rationale, base, changed paths). The same rules as `propose`;
+    review/hooks.py runs it in pre-receive, `open_at` again when it writes."""
+    _allow(person, "propose_amendment")
+    if commitment != PLAN_TARGET and not model.valid_id(commitment):
+        raise Invalid(f"{commitment!r} is not a commitment id: push to refs/for/<commitment-id> "
+                      f"(for instance refs/for/engagement-04), or refs/for/{PLAN_TARGET} to amend plan.yaml")
+    main = core.resolve(repo, "main")
+    base = repo.merge_base(commit, main)
+    if base is None:
+        raise Invalid("this commit shares no history with the plan: clone the plan and commit on top of main")
+    if repo.is_ancestor(commit, main):
+        raise Invalid("this commit is already part of the plan: commit your change on top of main first")
+    title, rationale = pushed_words(repo.commit_info(commit).message)
+    _check_words(title, rationale)
+    paths = [ch.path for ch in repo.diff(base, commit)]
+    if not paths:
+        raise Invalid("the text is identical to the plan: change something before proposing")
+    files = _normalise_files({p: repo.read_file(commit, p) for p in paths})
+    if commitment != PLAN_TARGET:
+        try:
+            core.read_commitment(repo, main, commitment)
+        except core.NotFound:
+            if not any(PATH_RE.match(p).group(1) == commitment for p in files if PATH_RE.match(p)):
+                raise Missing(f"there is no commitment {commitment!r} in the plan") from None
+    validate_change(repo, base, files)
+    return title, rationale, base, sorted(paths)
+
+
+def open_at(repo: GitRepo, person: Person | None, commitment: str, commit: str,
+            via: str = "git") -> Amendment:
+    """Open amendment n whose first revision is `commit` (already in the repository):
+    allocate n as `propose` does, point the branch at the commit, write the opening event."""
+    title, rationale, base, paths = check_open_at(repo, person, commitment, commit)
+    who = reviewlog.identity(person.handle, person.name)
+    number = (max(numbers(repo) + _branch_numbers(repo) or [0])) + 1
+    for _ in range(MAX_NUMBER_TRIES):
+        try:
+            repo.update_ref(branch(number), commit, None, f"review: open amendment {number}")
+            break
+        except RefMoved:
+            number += 1
+    else:  # pragma: no cover - a thousand amendments opened in the same instant
+        raise Conflict("could not allocate an amendment number: try again")
+    reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, OPEN,
+                     {"number": number, "commitment": commitment, "title": title,
+                      "rationale": rationale, "revision": commit, "base": base,
+                      "files": paths, "via": via},
+                     f"Open amendment {number}: {title[:60]}",
+                     trailers={"Amendment": str(number), "Revision": commit})
+    return get(repo, number)
 
 
 def revise(repo: GitRepo, person: Person | None, number: int, files, expected_revision: str | None,

@@ -27,6 +27,10 @@ def _init(args) -> int:
         from . import accounts
         accounts.create_demo_accounts(d)
         print((d.instance_path / accounts.DEMO_FILE).read_text(), end="")
+        from . import demo
+        print("Demo activity:")
+        for line in demo.seed(d):
+            print(f"  {line}")
     print(f"Serve it with: review serve {d.root}")
     return 0
 
@@ -116,6 +120,79 @@ def _token(args) -> int:
     return 0
 
 
+def _install_hooks(args) -> int:
+    from . import hooks
+    d = _open(args, "install-hooks")
+    if d is None:
+        return 1
+    for path in hooks.install(d.repo_path):
+        print(f"Installed {path}")
+    return 0
+
+
+def _mirror(args) -> int:
+    from . import mirrors
+    d = _open(args, "mirror")
+    if d is None:
+        return 1
+    try:
+        remotes = mirrors.configured(d.instance_path)
+    except (ValueError, SyntaxError) as exc:
+        print(f"review mirror: {d.instance_path}/config.py: {exc}", file=sys.stderr)
+        return 1
+    if not remotes:
+        print(f"review mirror: no MIRRORS in {d.instance_path}/config.py (see README: Mirrors)", file=sys.stderr)
+        return 1
+    failed = 0
+    for remote, (ok, out) in mirrors.push_all(d.repo_path, remotes).items():
+        print(f"{remote}: {'up to date' if ok else 'FAILED: ' + out}")
+        failed += not ok
+    return 1 if failed else 0
+
+
+def _verify(args) -> int:
+    """Exit 0 clean, 1 violations found, 2 the input cannot be verified."""
+    import json
+
+    from . import verify
+    try:
+        report = verify.verify(args.path)
+    except Exception as exc:  # noqa: BLE001 - Unusable, or a repository libgit2 cannot read: exit 2, not 1
+        message = str(exc) if isinstance(exc, verify.Unusable) else f"could not read {args.path}: {exc}"
+        if args.json:
+            print(json.dumps({"path": args.path, "clean": False, "error": message}, indent=1))
+        print(f"review verify: {message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
+    else:
+        print(report.text(), end="")
+    return 0 if report.clean else 1
+
+
+def _checkpoint(args) -> int:
+    import os
+
+    from . import verify
+    from .gitrepo import GitLayerError, GitRepo
+    path = os.path.join(args.dir, deployment.REPO_DIR)
+    if not os.path.isfile(os.path.join(path, "HEAD")):
+        path = args.dir  # a bare plan repository given directly
+    try:
+        repo = GitRepo(path)
+        if not repo.is_bare or repo.ref_target("refs/heads/main") is None:
+            raise GitLayerError("no bare repository with a main branch")
+        name, refs = verify.checkpoint(repo)
+    except GitLayerError:
+        print(f"review checkpoint: {args.dir} is neither a deployment folder nor a bare plan repository "
+              "(create one with 'review init DIR')", file=sys.stderr)
+        return 1
+    print(f"Tagged {len(refs)} refs as refs/tags/{name}")
+    print("Publish it (push the tag, or let auditors fetch it): any later rewrite of what it lists "
+          "is then detected by 'review verify'.")
+    return 0
+
+
 def _port(value: str) -> int:
     try:
         n = int(value)
@@ -163,6 +240,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("handle", metavar="HANDLE")
     s.add_argument("--label", default="command line", help="a name to recognise the token by")
     s.set_defaults(func=_token)
+
+    s = sub.add_parser("verify", help="prove a plan repository's history offline (exit 0 clean, 1 violations, 2 unusable)")
+    s.add_argument("path", metavar="PATH", help="a bare plan repository (DIR/plan.git) or a `git clone --mirror` of one")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=_verify)
+
+    s = sub.add_parser("checkpoint", help="tag the tips of every ref, so that a later rewrite is detectable")
+    s.add_argument("dir", metavar="DIR", help="a deployment folder (or a bare plan repository)")
+    s.set_defaults(func=_checkpoint)
+
+    s = sub.add_parser("install-hooks", help="(re)install the server hooks into DIR/plan.git")
+    s.add_argument("dir", metavar="DIR")
+    s.set_defaults(func=_install_hooks)
+
+    s = sub.add_parser("mirror", help="push every ref to the mirrors of DIR/instance/config.py now")
+    s.add_argument("dir", metavar="DIR")
+    s.set_defaults(func=_mirror)
     return p
 
 

@@ -97,9 +97,14 @@ def fold(events) -> dict[str, Comment]:
     return comments
 
 
-def threads(repo: GitRepo, cid: str) -> list[Comment]:
+def _log(cid: str, log: str | None) -> str:
+    """A commitment's own log, or another one (an amendment's discussion) when given."""
+    return log or reviewlog.commitment_log(cid)
+
+
+def threads(repo: GitRepo, cid: str, log: str | None = None) -> list[Comment]:
     """Root comments (oldest first), each with its replies; answers on progress reports are not here."""
-    return [c for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values()
+    return [c for c in fold(reviewlog.read_events(repo, _log(cid, log))).values()
             if not c.reply_to and not c.report]
 
 
@@ -109,8 +114,8 @@ def report_thread(repo: GitRepo, cid: str, report_id: str) -> list[Comment]:
             if c.report == report_id and not c.reply_to]
 
 
-def get(repo: GitRepo, cid: str, comment_id: str) -> Comment:
-    c = fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).get(comment_id)
+def get(repo: GitRepo, cid: str, comment_id: str, log: str | None = None) -> Comment:
+    c = fold(reviewlog.read_events(repo, _log(cid, log))).get(comment_id)
     if c is None:
         raise Missing(f"no comment {comment_id!r} on {cid}")
     return c
@@ -186,7 +191,10 @@ def _leads(repo: GitRepo, cid: str) -> tuple[str, ...]:
 
 def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | None = None,
         anchor: str | None = None, quote: str | None = None, reply_to: str | None = None,
-        stance: str | None = None, lang: str = model.AUTHORITATIVE, on_report: str | None = None) -> Comment:
+        stance: str | None = None, lang: str = model.AUTHORITATIVE, on_report: str | None = None,
+        log: str | None = None) -> Comment:
+    """Comment on a commitment's text at a revision; with `log`, the comment goes to that log
+    instead (an amendment's discussion, anchored in the amendment's revision of the text)."""
     _allow(person, "comment")
     body = _check_body(body)
     stances = REPORT_STANCES if on_report else STANCES
@@ -200,11 +208,16 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
         commit = core.resolve(repo, rev or "main")
     except core.NotFound:
         raise Invalid(f"revision {rev!r} does not exist: give a commit id, a tag or 'main'") from None
-    try:
-        c = core.read_commitment(repo, commit, cid)
-    except core.NotFound:
-        raise Missing(f"no commitment {cid!r} at revision {rev or 'main'}") from None
-    blob = repo.blob_id(commit, model.commitment_path(cid, lang if lang in c.bodies else model.AUTHORITATIVE))
+    if log is not None and not model.valid_id(cid):  # an amendment of plan.yaml: no text to anchor in
+        if anchor or quote:
+            raise Invalid("this discussion has no paragraphs to anchor in: leave anchor and quote out")
+        c, blob = None, None
+    else:
+        try:
+            c = core.read_commitment(repo, commit, cid)
+        except core.NotFound:
+            raise Missing(f"no commitment {cid!r} at revision {rev or 'main'}") from None
+        blob = repo.blob_id(commit, model.commitment_path(cid, lang if lang in c.bodies else model.AUTHORITATIVE))
     if reply_to:
         if anchor or quote:
             raise Invalid("a reply takes its thread's place: leave anchor and quote out")
@@ -243,12 +256,12 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
 
     summary = (f"Answer on progress report {on_report} of {cid}" if on_report else f"Reply on {cid}" if reply_to
                else f"Comment on {cid}" + (f" {anchor}" if anchor else ""))
-    ev = reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
+    ev = reviewlog.append(repo, _log(cid, log), reviewlog.identity(person.handle, person.name),
                           person.handle, ADD, data, summary, check, {"Revision": commit})
-    return get(repo, cid, ev.id)
+    return get(repo, cid, ev.id, log)
 
 
-def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_check):
+def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_check, log=None):
     def check(events):
         comments = fold(events)
         target = comments.get(comment_id)
@@ -259,9 +272,9 @@ def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_che
 
     if person is None:
         raise Forbidden("sign in first")
-    reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
+    reviewlog.append(repo, _log(cid, log), reviewlog.identity(person.handle, person.name),
                      person.handle, etype, {"target": comment_id, **extra}, summary, check)
-    return get(repo, cid, comment_id)
+    return get(repo, cid, comment_id, log)
 
 
 def _not_hidden(c):
@@ -269,39 +282,41 @@ def _not_hidden(c):
         raise Conflict("this comment was hidden by moderation")
 
 
-def edit(repo: GitRepo, person: Person | None, cid: str, comment_id: str, body: str) -> Comment:
+def edit(repo: GitRepo, person: Person | None, cid: str, comment_id: str, body: str,
+         log: str | None = None) -> Comment:
     body = _check_body(body)
 
     def state(c):
         _not_hidden(c)
         if c.body == body:
             raise Invalid("the new text is the same as the current one")
-    return _act(repo, person, cid, comment_id, EDIT, "edit_comment", {"body": body}, f"Edit a comment on {cid}", state)
+    return _act(repo, person, cid, comment_id, EDIT, "edit_comment", {"body": body}, f"Edit a comment on {cid}", state, log)
 
 
-def resolve(repo: GitRepo, person: Person | None, cid: str, comment_id: str) -> Comment:
+def resolve(repo: GitRepo, person: Person | None, cid: str, comment_id: str, log: str | None = None) -> Comment:
     def state(c):
         if c.reply_to:
             raise Invalid("resolve the thread's first comment, not a reply")
         if c.resolved:
             raise Conflict("this thread is already resolved")
-    return _act(repo, person, cid, comment_id, RESOLVE, "resolve_comment", {}, f"Resolve a thread on {cid}", state)
+    return _act(repo, person, cid, comment_id, RESOLVE, "resolve_comment", {}, f"Resolve a thread on {cid}", state, log)
 
 
-def reopen(repo: GitRepo, person: Person | None, cid: str, comment_id: str) -> Comment:
+def reopen(repo: GitRepo, person: Person | None, cid: str, comment_id: str, log: str | None = None) -> Comment:
     def state(c):
         if not c.resolved:
             raise Conflict("this thread is open already")
-    return _act(repo, person, cid, comment_id, REOPEN, "resolve_comment", {}, f"Reopen a thread on {cid}", state)
+    return _act(repo, person, cid, comment_id, REOPEN, "resolve_comment", {}, f"Reopen a thread on {cid}", state, log)
 
 
-def hide(repo: GitRepo, person: Person | None, cid: str, comment_id: str, reason: str) -> Comment:
+def hide(repo: GitRepo, person: Person | None, cid: str, comment_id: str, reason: str,
+         log: str | None = None) -> Comment:
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid("give the reason for hiding this comment: it is shown in its place")
     if len(reason) > MAX_REASON:
         raise Invalid(f"the reason is too long: at most {MAX_REASON} characters")
     return _act(repo, person, cid, comment_id, HIDE, "hide", {"reason": reason.strip()},
-                f"Hide a comment on {cid}", _not_hidden)
+                f"Hide a comment on {cid}", _not_hidden, log)
 
 
 def count(repo: GitRepo, cid: str) -> int:

@@ -7,6 +7,7 @@ can never go stale: a new revision has new ids.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -131,9 +132,64 @@ def list_commitments(repo: GitRepo, commit: str) -> list[Summary]:
 def history(repo: GitRepo, cid: str, start: str | None = None, limit: int | None = None) -> list[CommitInfo]:
     """Changes to a commitment (both languages), newest first, along main's first parents."""
     start = start or resolve(repo, "main")
-    if repo.tree_entry_id(start, f"{model.COMMITMENTS_DIR}/{cid}") is None:
+    path = f"{model.COMMITMENTS_DIR}/{cid}"
+    if repo.tree_entry_id(start, path) is None:
         raise NotFound(f"no commitment {cid!r} at this revision")
-    return repo.path_history(start, f"{model.COMMITMENTS_DIR}/{cid}", limit)
+    return list(path_history(repo, path, start, limit))
+
+
+class _Known:
+    """The changes to a path from one tip, newest first, complete or up to `resume`."""
+
+    __slots__ = ("changes", "resume")
+
+    def __init__(self, changes: tuple[CommitInfo, ...], resume: str | None):
+        self.changes, self.resume = changes, resume  # resume None: complete
+
+
+HISTORY_PATHS = 512   # paths remembered per process
+HISTORY_TIPS = 8      # tips remembered per path
+_histories = _LRU(HISTORY_PATHS)
+_history_lock = threading.Lock()
+
+
+def path_history(repo: GitRepo, path: str, start: str, limit: int | None = None) -> tuple[CommitInfo, ...]:
+    """First-parent changes to `path` from commit `start`, newest first, cached incrementally.
+
+    Keyed by (repository, path, tip): commits never change, so an entry never goes stale.
+    For a tip not seen yet, the walk goes down first parents only until it meets a tip
+    already known for this path, and puts the new changes in front of that tip's: one new
+    commit on main costs one commit examined, not the whole history. A walk cut short by
+    `limit` is remembered as such and continued from where it stopped when more is asked.
+    """
+    key = (repo.path, path)
+    with _history_lock:
+        tips = _histories.get(key)
+        known = tips.get(start) if tips is not None else None
+        stops = frozenset(tips) if tips is not None else frozenset()
+    if known is None:
+        walk = repo.path_walk(start, path, limit, stop_at=stops)
+        if walk.stopped_at is not None:
+            with _history_lock:
+                below = tips.get(walk.stopped_at) if tips is not None else None
+            if below is None:  # forgotten meanwhile (another thread): walk on from there
+                rest = repo.path_walk(walk.stopped_at, path)
+                below = _Known(rest.changes, rest.resume)
+            known = _Known(walk.changes + below.changes, below.resume)
+        else:
+            known = _Known(walk.changes, walk.resume)
+    while known.resume is not None and (limit is None or len(known.changes) < limit):
+        more = repo.path_walk(known.resume, path, None if limit is None else limit - len(known.changes))
+        known = _Known(known.changes + more.changes, more.resume)
+    with _history_lock:
+        tips = _histories.get(key)
+        if tips is None:
+            tips = _histories.put(key, OrderedDict())
+        tips[start] = known
+        tips.move_to_end(start)
+        while len(tips) > HISTORY_TIPS:
+            tips.popitem(last=False)
+    return known.changes if limit is None else known.changes[:limit]
 
 
 def read_files(repo: GitRepo, commit: str, cid: str) -> dict[str, str]:

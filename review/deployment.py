@@ -87,11 +87,14 @@ def init(root: str | os.PathLike, plan_dir: str | os.PathLike | None = None) -> 
         new, _ = repo.commit_on(commitment.MAIN, lambda tip: (files, "Adopt the plan\n\nImported by review init."),
                                 service, expected=None, when=when)
         repo.create_tag(INITIAL_TAG, new, service, f"The plan as adopted on {plan.adopted.isoformat()}.")
+        from . import hooks  # the server hooks: git pushes obey the rules of the web
+        hooks.install(d.repo_path)
         d.instance_path.mkdir(mode=0o700)
         (d.instance_path / CONFIG_FILE).write_text(
             "# Configuration of this deployment (see README: Configuration).\n"
             f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
-            "SESSION_COOKIE_SECURE = False  # set True behind HTTPS\n")
+            "SESSION_COOKIE_SECURE = False  # set True behind HTTPS\n"
+            "# MIRRORS = ['/srv/backup/plan.git']  # git remotes that receive every ref (README: Mirrors)\n")
         os.chmod(d.instance_path / CONFIG_FILE, 0o600)
         return d, new
     except BaseException:

@@ -8,6 +8,7 @@ compare-and-swap against the tip the writer read, retried a bounded number of ti
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import random
 import re
@@ -18,6 +19,8 @@ from typing import Callable, Iterable, Iterator
 
 import pygit2
 from pygit2.enums import ObjectType
+
+from .commitgraph import CommitGraph
 
 # A 5,000-entry folder is re-parsed on every read with libgit2's default 4 KB tree cache.
 pygit2.settings.cache_object_limit(ObjectType.TREE, 1 << 20)
@@ -89,6 +92,20 @@ class Change:
     status: str
     old_id: str | None
     new_id: str | None
+
+
+@dataclass(frozen=True)
+class PathWalk:
+    """What GitRepo.path_walk found: the changes to a path, newest first, and where it stopped.
+
+    `stopped_at`: the commit of `stop_at` the walk reached (not examined: its own history is
+    the caller's). `resume`: when `limit` stopped the walk, the first parent of the last
+    change, where a later walk continues. Both None: the walk reached the first commit.
+    """
+
+    changes: tuple[CommitInfo, ...]
+    stopped_at: str | None = None
+    resume: str | None = None
 
 
 def _utc(ts: int) -> dt.datetime:
@@ -176,6 +193,23 @@ class GitRepo:
                 out[name] = str(r.target)
         return out
 
+    def refs_fingerprint(self) -> bytes:
+        """A digest of every ref and where it points: any ref created, moved or deleted changes it.
+
+        For caches of what is read from many refs at once (pages with review logs): reads the
+        ref store (packed-refs, cached by libgit2, and each loose ref file): about 2.7 us per
+        loose ref, 0.5 us per packed one. The order is the store's: the same refs listed in
+        another order give another digest, which only costs a cache miss.
+        """
+        h = hashlib.blake2b(digest_size=16)
+        for ref in self._repo.references.iterator():
+            target = ref.raw_target
+            h.update(ref.name.encode())
+            h.update(b"\0")
+            h.update(target.raw if isinstance(target, pygit2.Oid) else bytes(target))
+            h.update(b"\n")
+        return h.digest()
+
     def commit_info(self, commit_id: str) -> CommitInfo:
         return _info(self._commit(commit_id))
 
@@ -236,22 +270,71 @@ class GitRepo:
         return None
 
     def path_history(self, start: str, path: str, limit: int | None = None) -> list[CommitInfo]:
-        """First-parent commits that changed `path` (a file or a folder), newest first.
+        """First-parent commits that changed `path` (a file or a folder), newest first."""
+        return list(self.path_walk(start, path, limit).changes)
 
-        Compares the tree entry id with the first parent's: one lookup per commit, no tree diff.
+    def path_walk(self, start: str, path: str, limit: int | None = None,
+                  stop_at: frozenset[str] | set[str] = frozenset()) -> PathWalk:
+        """First-parent commits from `start` that changed `path` against their first parent.
+
+        A commit changed the path when the path's entry id differs from the first parent's
+        (one lookup per commit, no tree diff). Commits covered by the commit-graph are only
+        looked at when their changed-path Bloom filter says "maybe" (as `git log -- path`
+        does); the others, newer than the graph, are compared level by level, so that a
+        big folder is only read when an ancestor folder changed. Stops before any commit
+        of `stop_at`, or after `limit` changes (see PathWalk).
         """
-        out: list[CommitInfo] = []
+        parts = [p for p in path.split("/") if p]
+        entry = _EntryFinder(self._repo, parts)
+        graph = CommitGraph.open(self.path)
+        changes: list[CommitInfo] = []
         commit = self._commit(start)
-        current = self._entry_id_of(commit.tree, path)
+        pos = None
+        # Newer than the commit-graph (or no graph): commit by commit.
         while commit is not None:
-            parent = commit.parents[0] if commit.parent_ids else None
-            before = self._entry_id_of(parent.tree, path) if parent is not None else None
-            if current != before:
-                out.append(_info(commit))
-                if limit is not None and len(out) >= limit:
+            if stop_at and str(commit.id) in stop_at:
+                return PathWalk(tuple(changes), stopped_at=str(commit.id))
+            if graph is not None:
+                pos = graph.position(commit.id.raw)
+                if pos is not None:
                     break
-            commit, current = parent, before
-        return out
+            parent = commit.parents[0] if commit.parent_ids else None
+            if entry(commit.tree_id) != (entry(parent.tree_id) if parent is not None else None):
+                changes.append(_info(commit))
+                if limit is not None and len(changes) >= limit:
+                    return PathWalk(tuple(changes), resume=None if parent is None else str(parent.id))
+            commit = parent
+        if commit is None:
+            return PathWalk(tuple(changes))
+        # Covered by the commit-graph: only the commits whose filter may hold the path.
+        stop_pos = set()
+        for s in stop_at:
+            p = graph.position(bytes.fromhex(s)) if len(s) == 40 else None
+            if p is not None:
+                stop_pos.add(p)
+        maybes, reached, _root = graph.first_parent_maybes(pos, graph.bloom_keys(path), stop_pos)
+        # Between two "maybe" commits every commit kept the path's entry, so the entry under
+        # a "maybe" commit is the one at the next "maybe" below it (or where the walk ended):
+        # one tree lookup per "maybe" commit, not two.
+        bottom = entry(pygit2.Oid(raw=graph.tree(reached))) if reached is not None else None
+        found: dict[int, object] = {}
+        if limit is None:  # all of them, oldest first: measured 20% faster on a packed 5,000-entry
+            for p in reversed(maybes):  # folder (libgit2's small delta-base cache is reused better)
+                found[p] = entry(pygit2.Oid(raw=graph.tree(p)))
+        for i, p in enumerate(maybes):
+            now = found[p] if p in found else entry(pygit2.Oid(raw=graph.tree(p)))
+            if i + 1 < len(maybes):
+                q = maybes[i + 1]
+                below = found[q] if q in found else found.setdefault(q, entry(pygit2.Oid(raw=graph.tree(q))))
+            else:
+                below = bottom
+            if now != below:
+                changes.append(_info(self._repo[pygit2.Oid(raw=graph.oid(p))]))
+                if limit is not None and len(changes) >= limit:
+                    parent = graph.first_parent(p)
+                    return PathWalk(tuple(changes),
+                                    resume=None if parent is None else graph.oid(parent).hex())
+        return PathWalk(tuple(changes), stopped_at=None if reached is None else graph.oid(reached).hex())
 
     @staticmethod
     def _entry_id_of(tree: pygit2.Tree, path: str):
@@ -369,6 +452,104 @@ class GitRepo:
         if ancestor == descendant:
             return True
         return self._repo.descendant_of(descendant, ancestor)
+
+    # -- reading for audits (review.verify): never writes, tolerates missing objects ------
+
+    @property
+    def git_dir(self) -> str:
+        """The repository folder libgit2 opened (it may have searched upwards from `path`)."""
+        return self._repo.path
+
+    @property
+    def is_bare(self) -> bool:
+        return self._repo.is_bare
+
+    @property
+    def is_shallow(self) -> bool:
+        return self._repo.is_shallow
+
+    def has_object(self, oid: str) -> bool:
+        try:
+            return self._repo.get(oid) is not None
+        except (ValueError, pygit2.GitError):
+            return False
+
+    def object_kind(self, oid: str) -> str | None:
+        """'commit', 'tree', 'blob', 'tag' or None when absent."""
+        try:
+            obj = self._repo.get(oid)
+        except (ValueError, pygit2.GitError):
+            return None
+        return None if obj is None else {pygit2.Commit: "commit", pygit2.Tree: "tree", pygit2.Blob: "blob",
+                                         pygit2.Tag: "tag"}.get(type(obj))
+
+    def contains(self, ancestor: str, descendant: str) -> bool:
+        """is_ancestor, but False (not an error) when either commit is absent."""
+        if ancestor == descendant:
+            return self.object_kind(ancestor) is not None
+        try:
+            return self._repo.descendant_of(descendant, ancestor)
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
+
+    def changes(self, commit_id: str) -> list[Change]:
+        """Blobs a commit adds, modifies or deletes against its first parent (or nothing)."""
+        commit = self._commit(commit_id)
+        if commit.parent_ids:
+            diff = commit.parents[0].tree.diff_to_tree(commit.tree)
+        else:
+            diff = commit.tree.diff_to_tree(swap=True)
+        out = []
+        zero = "0" * 40
+        for d in diff.deltas:
+            status = d.status_char()
+            old, new = str(d.old_file.id), str(d.new_file.id)
+            path = d.new_file.path if status != "D" else d.old_file.path
+            out.append(Change(path, status if status in "AMD" else "M",
+                              None if old == zero else old, None if new == zero else new))
+        return out
+
+    def tree_files(self, commit_id: str) -> dict[str, str]:
+        """Every blob of a commit's tree: path -> blob id."""
+        out: dict[str, str] = {}
+
+        def walk(tree, base):
+            for e in tree:
+                if e.type == ObjectType.TREE:
+                    walk(self._repo[e.id], f"{base}{e.name}/")
+                else:
+                    out[base + e.name] = str(e.id)
+        walk(self._commit(commit_id).tree, "")
+        return out
+
+    def merged_files(self, ours: str, theirs: str) -> dict[str, str] | None:
+        """The three-way merge of two commits as path -> blob id, computed in memory without
+        writing any object; None when it conflicts."""
+        index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
+        if index.conflicts is not None:
+            return None
+        return {e.path: str(e.id) for e in index}
+
+    def reflog(self, ref: str) -> list[tuple[str, str, str]]:
+        """(old, new, message) of each recorded update of a ref, oldest first; [] without a reflog."""
+        r = self._repo.references.get(ref)
+        if r is None:
+            return []
+        try:
+            entries = [(str(e.oid_old), str(e.oid_new), e.message or "") for e in r.log()]
+        except (pygit2.GitError, KeyError, ValueError):
+            return []
+        return entries[::-1]
+
+    def tag_object(self, oid: str) -> tuple[str, str, dt.datetime | None] | None:
+        """(target id, message, tagger time) of an annotated tag object; None for anything else."""
+        try:
+            obj = self._repo.get(oid)
+        except (ValueError, pygit2.GitError):
+            return None
+        if not isinstance(obj, pygit2.Tag):
+            return None
+        return str(obj.target), obj.message or "", _utc(obj.tagger.time) if obj.tagger else None
 
     # -- writing --------------------------------------------------------------
 
@@ -517,6 +698,68 @@ class GitRepo:
         oid = self._repo.create_tag(name, pygit2.Oid(hex=target), ObjectType.COMMIT,
                                     self._signature(tagger), message)
         return str(oid)
+
+    def create_tag_if_absent(self, name: str, target: str, tagger: Identity, message: str) -> str | None:
+        """An annotated tag `refs/tags/<name>`; None (nothing written) when that tag exists."""
+        if self._repo.references.get(f"refs/tags/{name}") is not None:
+            return None
+        try:
+            return self.create_tag(name, target, tagger, message)
+        except (ValueError, pygit2.GitError, pygit2.AlreadyExistsError):
+            return None
+
+    # -- git server hooks (review/hooks.py) -------------------------------------------
+
+    def add_object_dir(self, path: str) -> None:
+        """Also read objects from `path`: git's quarantine folder of a push being checked
+        by pre-receive (GIT_QUARANTINE_PATH), which libgit2 does not look at by itself."""
+        self._repo.odb.add_disk_alternate(os.fspath(path))
+
+    def delete_ref(self, ref: str, expected: str) -> None:
+        """Compare-and-swap deletion: remove `ref` only if it still points at `expected`.
+        Used only for transient refs (refs/for/*); managed refs are never deleted."""
+        with self._repo.transaction() as txn:
+            txn.lock_ref(ref)
+            current = self.ref_target(ref)
+            if current != expected:
+                raise RefMoved(ref, expected, current)
+            txn.remove(ref)
+
+
+class _EntryFinder:
+    """The id of the entry at `parts` under a root tree, remembered level by level.
+
+    Called with a root tree id; each folder's lookup is remembered by (level, tree id), so
+    a folder whose id was already seen during the walk (unchanged since the last commit
+    looked at) is not read again: a 5,000-entry folder is only parsed when it changed.
+    """
+
+    def __init__(self, repo: pygit2.Repository, parts: list[str]):
+        self.repo, self.parts = repo, parts
+        self.memo: dict[tuple[int, pygit2.Oid], pygit2.Oid | None] = {}
+
+    def __call__(self, tree_id: pygit2.Oid):
+        memo, parts = self.memo, self.parts
+        seen: list[tuple[int, pygit2.Oid]] = []
+        oid, result = tree_id, None
+        for level, name in enumerate(parts):
+            key = (level, oid)
+            if key in memo:
+                result = memo[key]
+                break
+            seen.append(key)
+            obj = self.repo[oid]
+            if not isinstance(obj, pygit2.Tree):
+                break  # a file where a folder was expected: no entry
+            try:
+                oid = obj[name].id
+            except KeyError:
+                break
+            if level == len(parts) - 1:
+                result = oid
+        for key in seen:
+            memo[key] = result
+        return result
 
 
 def _sleep(attempt: int) -> None:

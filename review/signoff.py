@@ -114,9 +114,10 @@ def _context(repo: GitRepo, a: am.Amendment, main: str | None = None):
     return main, plan, policy, leads
 
 
-def _latest_verdicts(a: am.Amendment) -> list[Verdict]:
+def latest_verdicts(events) -> list[Verdict]:
+    """The latest verdict of each person on each revision, from a log's events; withdrawn ones dropped."""
     latest: dict[tuple[str, str], Verdict] = {}
-    for e in a.events:
+    for e in events:
         if e.type == APPROVAL:
             d = e.data
             latest[(e.actor, d["revision"])] = Verdict(e.actor, d.get("name", e.actor), d.get("organisation"),
@@ -124,15 +125,22 @@ def _latest_verdicts(a: am.Amendment) -> list[Verdict]:
     return [v for v in latest.values() if v.verdict != "withdraw"]
 
 
-def evaluate(repo: GitRepo, a: am.Amendment, main: str | None = None) -> Evaluation:
-    main, plan, policy, leads = _context(repo, a, main)
-    author = plan.people.get(a.author)
-    author_org = author.organisation if author else None
-    verdicts = _latest_verdicts(a)
+def _latest_verdicts(a: am.Amendment) -> list[Verdict]:
+    return latest_verdicts(a.events)
+
+
+def tally(plan: Plan, policy: Policy, leads: tuple[str, ...], author: str, head: str,
+          verdicts: list[Verdict]) -> tuple[list[RequirementState], list[Verdict]]:
+    """Which verdicts count for which requirement at revision `head` (marks each verdict).
+
+    Pure: `review.verify` replays it from a clone with the plan.yaml of a merge's first parent.
+    """
+    author_person = plan.people.get(author)
+    author_org = author_person.organisation if author_person else None
     reqs = [RequirementState(r.kind, r.count, []) for r in policy.requirements]
     objections = []
     for v in verdicts:
-        v.stale = v.revision != a.head
+        v.stale = v.revision != head
         person = plan.people.get(v.handle)
         if v.stale:
             v.not_counted = "stale: given on an earlier revision"
@@ -144,7 +152,7 @@ def evaluate(repo: GitRepo, a: am.Amendment, main: str | None = None) -> Evaluat
         if not kinds:
             v.not_counted = "not entitled under the policy in force"
             continue
-        if policy.exclude_author_organisation and (v.handle == a.author or (author_org and person.organisation == author_org)):
+        if policy.exclude_author_organisation and (v.handle == author or (author_org and person.organisation == author_org)):
             v.not_counted = "same organisation as the author"
             continue
         if v.verdict == "object":
@@ -154,6 +162,13 @@ def evaluate(repo: GitRepo, a: am.Amendment, main: str | None = None) -> Evaluat
         for r in reqs:
             if r.kind in kinds:
                 r.by.append(v)
+    return reqs, objections
+
+
+def evaluate(repo: GitRepo, a: am.Amendment, main: str | None = None) -> Evaluation:
+    main, plan, policy, leads = _context(repo, a, main)
+    verdicts = _latest_verdicts(a)
+    reqs, objections = tally(plan, policy, leads, a.author, a.head, verdicts)
     return Evaluation(a.head, policy, core.plan_blob_id(repo, main), reqs, objections, verdicts, main)
 
 
@@ -264,14 +279,29 @@ def _merge(repo: GitRepo, person: Person, a: am.Amendment, ev: Evaluation, auto:
     return commit
 
 
+def why_no_verdict(repo: GitRepo, person: Person | None, a: am.Amendment) -> str | None:
+    """None when this person's approval of the amendment would count, else why not."""
+    reason = why_not(person, "approve_amendment", a.subject())
+    if reason:
+        return reason
+    main, plan, policy, leads = _context(repo, a)
+    if not entitled_kinds(plan, person, policy, leads):
+        return ("you are not entitled to approve this amendment: the policy asks for "
+                + ", ".join(f"{r.count} {r.kind}" for r in policy.requirements))
+    author = plan.people.get(a.author)
+    if policy.exclude_author_organisation and (
+            person.handle == a.author or (author and author.organisation and author.organisation == person.organisation)):
+        return "under this policy, approvals from the author's own organisation do not count"
+    return None
+
+
 def pending_for(repo: GitRepo, person: Person) -> list[tuple[am.Amendment, Evaluation]]:
     """Open amendments this person may approve and has not yet approved at their current revision."""
     out = []
     for a in am.list_all(repo, state="open"):
-        ev = evaluate(repo, a)
-        main, plan, policy, leads = _context(repo, a)
-        if not entitled_kinds(plan, person, policy, leads) or a.author == person.handle:
+        if why_no_verdict(repo, person, a) is not None:
             continue
+        ev = evaluate(repo, a)
         if any(v.handle == person.handle and not v.stale for v in ev.verdicts):
             continue
         out.append((a, ev))

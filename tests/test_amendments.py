@@ -200,3 +200,18 @@ def test_compare_gives_french_drafting_summary(repo, people):
     [change] = am.compare(repo, am.base_of(repo, a), a.head)
     assert change.path == FR
     assert change.summary == ["Au deuxième alinéa, les mots «\u00a0considérables\u00a0» sont remplacés par les mots «\u00a0modestes\u00a0»."]
+
+
+def test_title_must_be_one_line(repo, people):
+    before = repo.refs()
+    with pytest.raises(Invalid, match="one line"):
+        am.propose(repo, people["karim"], CID, "Titre\nAmendment: 99", "", {FR: replaced(repo, "sommes considérables", "sommes X")})
+    assert repo.refs() == before
+
+
+def test_a_log_commit_that_is_not_an_event_does_not_break_reading(repo, people):
+    from review import comments
+    comments.add(repo, people["karim"], CID, "premier")
+    log = reviewlog.commitment_log(CID)
+    repo.commit_on(log, lambda tip: ({"stray.txt": b"x"}, "not an event"), Identity("X", "x@example.org"))
+    assert [c.body for c in comments.threads(repo, CID)] == ["premier"]

@@ -183,6 +183,13 @@ def test_init_demo_cli_prints_accounts(tmp_path):
     assert r.returncode == 0, r.stderr
     for handle in ("claire", "antoine", "sophie", "karim", "lucie", "paul"):
         assert re.search(rf"^\s+{handle}\s+demo-{handle}-2015", r.stdout, re.M)
+    assert "merged by claire" in r.stdout
+    from review import amendments
+    from review.deployment import Deployment
+    repo = Deployment.open(tmp_path / "dep").open_repo()
+    assert [a.state for a in amendments.list_all(repo)] == ["merged", "open"]
+    info = repo.commit_info(repo.resolve("main"))
+    assert "Amendment: 1" in info.message and len(info.parents) == 2
 
 
 def test_plan_yaml_parses_with_plain_yaml_too():

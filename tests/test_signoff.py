@@ -165,3 +165,9 @@ def test_pending_approvals(repo, people):
     assert signoff.pending_for(repo, people["ines"]) == []
     signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")
     assert signoff.pending_for(repo, people["antoine"]) == []
+
+
+def test_pending_skips_the_authors_organisation(repo, people):
+    _open(repo, people, who="karim")  # sophie is of karim's organisation: her approval would not count
+    assert signoff.pending_for(repo, people["sophie"]) == []
+    assert [a.number for a, _ in signoff.pending_for(repo, people["antoine"])] == [1]

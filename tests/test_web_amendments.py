@@ -180,3 +180,37 @@ def test_lists_and_overlap_warning(client, tokens, repo):
     assert "ouvert (2)" in listing
     assert client.get("/amendments/abc").status_code == 404
     assert client.get("/amendments/1?view=side").status_code == 200
+
+
+def test_amendment_discussion_api_and_page(client, tokens, repo):
+    a = _propose(client, tokens, repo)
+    r = client.post("/api/v1/amendments/1/comments", headers=_h(tokens["karim"]),
+                    json={"body": "Pourquoi ce titre ?", "anchor": "p-1", "quote": "Les enjeux"})
+    assert r.status_code == 201, r.get_json()
+    c = r.get_json()
+    assert c["rev"] == a["revision"] and c["quote"] == "Les enjeux"
+    reply = client.post("/api/v1/amendments/1/comments", headers=_h(tokens["lucie"]), json={"body": "Pour être clair.", "reply_to": c["id"]})
+    assert reply.status_code == 201
+    assert client.post(f"/api/v1/amendments/1/comments/{c['id']}/resolve", headers=_h(tokens["karim"])).get_json()["state"] == "resolved"
+    r = client.post(f"/api/v1/amendments/1/comments/{c['id']}/hide", headers=_h(tokens["sophie"]), json={"reason": "x"})
+    assert r.status_code == 403
+    listing = client.get("/api/v1/amendments/1/comments").get_json()
+    assert listing["total"] == 1 and listing["comments"][0]["replies"][0]["body"] == "Pour être clair."
+    # the discussion lives in the amendment's log, not the commitment's
+    assert client.get(f"/api/v1/commitments/{CID}/comments").get_json()["total"] == 0
+    page = client.get("/amendments/1").get_data(as_text=True)
+    assert "Pourquoi ce titre ?" in page and "1 discussion" in page
+    bad = client.post("/api/v1/amendments/1/comments", headers=_h(tokens["karim"]), json={"body": "x", "anchor": "p-1", "quote": "absent"})
+    assert bad.status_code == 400
+
+
+def test_amendment_comment_form(client, tokens, repo):
+    _propose(client, tokens, repo)
+    sign_in(client, "karim")
+    page = client.get("/amendments/1").get_data(as_text=True)
+    f = form_fields(page, "comment-form")
+    f["body"] = "Un avis sur l'amendement"
+    f["anchor"] = "p-2"
+    r = client.post("/amendments/1/comments", data=f)
+    assert r.status_code == 302 and r.headers["Location"].startswith("/amendments/1#c-")
+    assert "Un avis sur l&#39;amendement" in client.get("/amendments/1").get_data(as_text=True)

@@ -193,13 +193,41 @@ def page(n: str):
     ev = signoff.evaluate(r, a)
     plan = core.read_plan(r, main)
     me = g.person
-    can_verdict = me is not None and a.state == "open" and bool(
+    can_verdict = me is not None and a.state == "open" and bool(  # the template explains the author's-organisation rule
         signoff.entitled_kinds(plan, me, ev.policy, _leads(r, a, main)))
     return render_template(
-        "amendments/page.html", a=a, changes=_diff_rows(changes, side), side=side, against=against,
+        "amendments/page.html", **_discussion(r, a), a=a, changes=_diff_rows(changes, side), side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
         can_verdict=can_verdict, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
         commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))
+
+
+THREADS_PER_PAGE = 50
+
+
+def _discussion(r, a: am.Amendment) -> dict:
+    """The amendment's comment threads, placed on its current text (same machinery as commitments)."""
+    from types import SimpleNamespace
+    from .. import comments, reviewlog
+    lang = current_lang()
+    roots = comments.threads(r, a.commitment, reviewlog.amendment_log(a.number))
+    c = _commitment_or_none(r, a.head, a.commitment)
+    paragraphs = []
+    if c is not None:
+        text = c.body_in(lang)
+        comments.place(roots, text, r.blob_id(a.head, model.commitment_path(a.commitment, lang)))
+        paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    return {"c": c or SimpleNamespace(id=a.commitment), "threads": roots[(page - 1) * THREADS_PER_PAGE: page * THREADS_PER_PAGE],
+            "total": len(roots), "page": page, "pages": max(1, -(-len(roots) // THREADS_PER_PAGE)),
+            "paragraphs": paragraphs, "version": {"commit": a.head}, "draft": request.args.get("draft", ""),
+            "draft_anchor": request.args.get("anchor", ""), "counts": {},
+            "comment_base": url_for("amendment", n=a.number) + "/comments",
+            "comment_page_url": lambda p: url_for("amendment", n=a.number, page=p),
+            "render_comment": lambda t: Markup(render.render_comment(t))}
 
 
 def _leads(r, a, main):

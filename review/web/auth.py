@@ -178,8 +178,12 @@ def revoke_token(handle: str, tid: str):
 
 
 def _protect() -> None:
-    """CSRF on every unsafe request of the site; the API uses bearer tokens, never the session."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith("/api/"):
+    """CSRF on every unsafe request of the site; the API uses bearer tokens, never the session.
+
+    /plan.git/ is git's smart HTTP (review/web/githttp.py): it never reads the session, pushes
+    authenticate with HTTP Basic (a token), and a git request body is not a form a page can send.
+    """
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith(("/api/", "/plan.git/")):
         csrf.protect()
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from .. import comments
 from ..errors import ReviewError
@@ -43,55 +44,103 @@ def _page_args():
     return page, per_page
 
 
-def api_list(cid: str):
+def _amendment_target(n: str):
+    """(commitment id, log, main text's revision) of an amendment's discussion."""
+    from .. import amendments as am
+    from .. import reviewlog
+    if not n.isdigit() or len(n) > 9:
+        raise ApiError(404, f"there is no amendment {n!r}")
+    try:
+        a = am.get(repo(), int(n))
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.message) from None
+    return a, reviewlog.amendment_log(a.number)
+
+
+def _listing(cid: str, log: str | None, text_rev: str):
     from .. import commitment as core
     r = repo()
-    main = core.resolve(r, "main")
-    c = core.read_commitment(r, main, cid)
     page, per_page = _page_args()
-    roots = comments.threads(r, cid)
+    roots = comments.threads(r, cid, log)
     lang = request.args.get("lang", "fr")
-    comments.place(roots, c.body_in(lang), r.blob_id(main, f"commitments/{cid}/{lang}.md"))
+    try:
+        c = core.read_commitment(r, text_rev, cid)
+        comments.place(roots, c.body_in(lang), r.blob_id(text_rev, f"commitments/{cid}/{lang}.md"))
+    except core.NotFound:
+        pass  # an amendment of plan.yaml: comments are on the whole amendment
     chunk = roots[(page - 1) * per_page: page * per_page]
     return jsonify({"commitment": cid, "total": len(roots), "page": page, "per_page": per_page,
                     "comments": [x.as_json() for x in chunk]})
 
 
-def api_add(cid: str):
+def api_list(cid: str):
+    from .. import commitment as core
+    r = repo()
+    main = core.resolve(r, "main")
+    core.read_commitment(r, main, cid)  # 404 for an unknown commitment
+    return _listing(cid, None, main)
+
+
+def api_amendment_list(n: str):
+    a, log = _amendment_target(n)
+    return _listing(a.commitment, log, a.head)
+
+
+_ADD_FIELDS = {"body", "rev", "anchor", "quote", "reply_to", "stance", "lang"}
+
+
+def _api_add(cid: str, log: str | None, default_rev: str | None):
     d = _json_body()
-    unknown = set(d) - {"body", "rev", "anchor", "quote", "reply_to", "stance", "lang"}
+    unknown = set(d) - _ADD_FIELDS
     if unknown:
         raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
-    c = _core(comments.add, cid, d.get("body"), rev=d.get("rev"), anchor=d.get("anchor"), quote=d.get("quote"),
-              reply_to=d.get("reply_to"), stance=d.get("stance"), lang=d.get("lang", "fr"))
+    c = _core(comments.add, cid, d.get("body"), rev=d.get("rev") or default_rev, anchor=d.get("anchor"),
+              quote=d.get("quote"), reply_to=d.get("reply_to"), stance=d.get("stance"), lang=d.get("lang", "fr"),
+              log=log)
     return jsonify(c.as_json()), 201
 
 
+def api_add(cid: str):
+    return _api_add(cid, None, None)
+
+
+def api_amendment_add(n: str):
+    a, log = _amendment_target(n)
+    return _api_add(a.commitment, log, a.head)
+
+
+def _api_act(cid: str, log: str | None, comment_id: str, act: str):
+    calls = {"edit": lambda: (comments.edit, (_json_body().get("body"),)),
+             "resolve": lambda: (comments.resolve, ()), "reopen": lambda: (comments.reopen, ()),
+             "hide": lambda: (comments.hide, (_json_body().get("reason"),))}
+    if act not in calls:
+        raise ApiError(404, f"unknown action {act!r}: edit, resolve, reopen or hide")
+    fn, extra = calls[act]()
+    return jsonify(_core(fn, cid, comment_id, *extra, log=log).as_json())
+
+
 def api_edit(cid: str, comment_id: str):
-    return jsonify(_core(comments.edit, cid, comment_id, _json_body().get("body")).as_json())
+    return _api_act(cid, None, comment_id, "edit")
 
 
 def api_resolve(cid: str, comment_id: str):
-    return jsonify(_core(comments.resolve, cid, comment_id).as_json())
+    return _api_act(cid, None, comment_id, "resolve")
 
 
 def api_reopen(cid: str, comment_id: str):
-    return jsonify(_core(comments.reopen, cid, comment_id).as_json())
+    return _api_act(cid, None, comment_id, "reopen")
 
 
 def api_hide(cid: str, comment_id: str):
-    return jsonify(_core(comments.hide, cid, comment_id, _json_body().get("reason")).as_json())
+    return _api_act(cid, None, comment_id, "hide")
+
+
+def api_amendment_act(n: str, comment_id: str, act: str):
+    a, log = _amendment_target(n)
+    return _api_act(a.commitment, log, comment_id, act)
 
 
 # -- the page's forms ---------------------------------------------------------------
-
-class CommentForm(FlaskForm):
-    """CSRF only: the fields are checked by the core, which says what is wrong."""
-
-
-def _back(cid: str, anchor: str | None = None):
-    return redirect(url_for("commitment", cid=cid) + (f"#{anchor}" if anchor else "#comments"))
-
 
 def _form_core(cid: str, fn, *args, **kwargs):
     from .auth import require
@@ -103,25 +152,44 @@ def _form_core(cid: str, fn, *args, **kwargs):
         return None
 
 
-def post_comment(cid: str):
+def _post(cid: str, log: str | None, back: str, default_rev: str | None):
     f = request.form
     anchor = f.get("anchor") or None
-    c = _form_core(cid, comments.add, f.get("body", ""), rev=f.get("rev") or None, anchor=anchor,
+    c = _form_core(cid, comments.add, f.get("body", ""), rev=f.get("rev") or default_rev, anchor=anchor,
                    quote=f.get("quote") or None, reply_to=f.get("reply_to") or None,
-                   stance=f.get("stance") or None, lang=current_lang())
+                   stance=f.get("stance") or None, lang=current_lang(), log=log)
     if c is None:
-        return redirect(url_for("commitment", cid=cid, draft=f.get("body", "")[:2000], anchor=anchor or "") + "#comment-form")
+        sep = "&" if "?" in back else "?"
+        return redirect(back + sep + urlencode({"draft": f.get("body", "")[:2000], "anchor": anchor or ""}) + "#comment-form")
     flash(_("Your comment was published."), "info")
-    return redirect(url_for("commitment", cid=cid) + f"#c-{c.id}")
+    return redirect(back + f"#c-{c.id}")
 
 
-def act_on_comment(cid: str, comment_id: str, act: str):
+def _act(cid: str, log: str | None, back: str, comment_id: str, act: str):
     f = request.form
     calls = {"resolve": (comments.resolve, ()), "reopen": (comments.reopen, ()),
              "hide": (comments.hide, (f.get("reason", ""),)), "edit": (comments.edit, (f.get("body", ""),))}
     if act not in calls:
         raise ApiError(404, "unknown action")
     fn, extra = calls[act]
-    if _form_core(cid, fn, comment_id, *extra) is not None:
+    if _form_core(cid, fn, comment_id, *extra, log=log) is not None:
         flash(_("Done."), "info")
-    return redirect(url_for("commitment", cid=cid) + f"#c-{comment_id}")
+    return redirect(back + f"#c-{comment_id}")
+
+
+def post_comment(cid: str):
+    return _post(cid, None, url_for("commitment", cid=cid), None)
+
+
+def act_on_comment(cid: str, comment_id: str, act: str):
+    return _act(cid, None, url_for("commitment", cid=cid), comment_id, act)
+
+
+def post_amendment_comment(n: str):
+    a, log = _amendment_target(n)
+    return _post(a.commitment, log, url_for("amendment", n=a.number), a.head)
+
+
+def act_on_amendment_comment(n: str, comment_id: str, act: str):
+    a, log = _amendment_target(n)
+    return _act(a.commitment, log, url_for("amendment", n=a.number), comment_id, act)

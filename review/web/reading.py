@@ -2,17 +2,119 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+import datetime as dt
+import functools
+import threading
+from collections import OrderedDict
+
+from flask import current_app, g, make_response, render_template, request, session
 from markupsafe import Markup
 
 from .. import commitment as core
 from .. import comments, render
-from ..gitrepo import GitRepo, open_cached
-from .i18n import current_lang, switch_language
+from ..gitrepo import GitRepo, UnknownRevision, open_cached
+from .i18n import current_lang, select_locale, switch_language
+
+PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
+CACHE_HEADER = "X-Review-Cache"
 
 
 def repo() -> GitRepo:
-    return open_cached(str(current_app.extensions["review.deployment"].repo_path))
+    ext = current_app.extensions
+    path = ext.get("review.repo_path")
+    if path is None:  # the path once per app, not a Path join per call (several per request)
+        path = ext["review.repo_path"] = str(ext["review.deployment"].repo_path)
+    return open_cached(path)
+
+
+# -- the page cache ----------------------------------------------------------------------
+
+class _PageCache:
+    """Rendered HTML by key, least recently used first out; safe across threads."""
+
+    def __init__(self, size: int):
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            html = self.data.get(key)
+            if html is not None:
+                self.data.move_to_end(key)
+            return html
+
+    def put(self, key, html: str) -> None:
+        with self.lock:
+            self.data[key] = html
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+def _page_cache() -> _PageCache:
+    cache = current_app.extensions.get("review.page_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "review.page_cache", _PageCache(current_app.config.get("PAGE_CACHE_SIZE", PAGE_CACHE_SIZE)))
+    return cache
+
+
+def _page_key():
+    """Everything a read page shows depends on, or None when the page must be rendered.
+
+    Only for readers who are not signed in and have no flashed message waiting. The key
+    holds the request's path and whole query string, the language, the commits the query
+    names (resolved: an abbreviated id is resolved again), a digest of every ref (main,
+    tags, amendment branches, every review log: a new comment, report or event anywhere
+    changes it) and the UTC day. All but the day are git object ids or names of them, so
+    a cached page cannot be stale: anything new gives a new key.
+    """
+    if g.get("person") is not None or session.get("_flashes"):
+        return None
+    r = repo()
+    fingerprint = r.refs_fingerprint()  # before resolving: a page is never older than its key
+    req = request._get_current_object()  # one proxy look-up, not ten
+    commits = []
+    args = req.args
+    for arg, default in (("rev", "main"), ("from", None), ("to", None)):
+        name = args.get(arg) or default
+        if name is None:
+            continue
+        try:
+            commits.append(r.resolve(name))
+        except UnknownRevision:
+            return None  # the view answers 404: nothing to keep
+    # select_locale() is Babel's locale selector: the language current_lang() gives, without
+    # building a babel Locale (40 us, a third of a cache hit).
+    return (req.script_root, req.path, req.query_string, select_locale(), tuple(commits),
+            fingerprint, dt.datetime.now(dt.timezone.utc).date())
+
+
+def cached_page(view):
+    """Serve an anonymous read page from the cache, or render and keep it (HTTP 200 only).
+
+    Adds the header X-Review-Cache: `hit` (served from the cache), `miss` (rendered and
+    kept) or `bypass` (signed in, or a message to show: rendered, not kept).
+    """
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        key = _page_key()
+        if key is None:
+            resp = make_response(view(*args, **kwargs))
+            resp.headers[CACHE_HEADER] = "bypass"
+            return resp
+        cache = _page_cache()
+        html = cache.get(key)
+        if html is not None:
+            resp = make_response(html)
+            resp.headers[CACHE_HEADER] = "hit"
+            return resp
+        result = view(*args, **kwargs)
+        if isinstance(result, str):
+            cache.put(key, result)
+        resp = make_response(result)
+        resp.headers[CACHE_HEADER] = "miss"
+        return resp
+    return wrapper
 
 
 def _rev():
@@ -33,6 +135,7 @@ def _axes_with(plan, summaries):
     return [(a, by_axis.get(a.id, [])) for a in plan.axes]
 
 
+@cached_page
 def index():
     name, commit = _rev()
     r = repo()
@@ -44,6 +147,7 @@ def index():
                            comment_counts=counts)
 
 
+@cached_page
 def whole_plan():
     name, commit = _rev()
     r = repo()
@@ -60,6 +164,7 @@ def whole_plan():
                            version=_version(name, commit), rev=name)
 
 
+@cached_page
 def commitment_page(cid: str):
     name, commit = _rev()
     r = repo()
@@ -68,7 +173,10 @@ def commitment_page(cid: str):
     lang = current_lang()
     text = c.body_in(lang)
     blocks = [(Markup(b.html), b.anchors) for b in render.render_blocks(text)]
-    recent = core.history(r, cid, core.resolve(r, "main"), limit=10)
+    try:
+        recent = core.history(r, cid, core.resolve(r, "main"), limit=10)
+    except core.NotFound:  # removed from main since this version: its changes up to this version
+        recent = core.history(r, cid, commit, limit=10)
     discussion = _discussion(r, cid, text, commit, lang)
     paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
     return render_template("plan/commitment.html", c=c, plan=plan, blocks=blocks,
@@ -99,6 +207,7 @@ def _discussion(r, cid, text, commit, lang):
     return {"threads": shown, "counts": counts, "page": page, "pages": pages, "total": len(roots)}
 
 
+@cached_page
 def commitment_history(cid: str):
     name, commit = _rev()
     r = repo()
@@ -107,6 +216,7 @@ def commitment_history(cid: str):
     return render_template("plan/history.html", c=c, changes=changes, version=_version(name, commit), rev=name)
 
 
+@cached_page
 def commitment_diff(cid: str):
     r = repo()
     to_name = request.args.get("to") or "main"

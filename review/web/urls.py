@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from . import amending, api, auth, discussion, reading
 from . import progress
+from . import feeds
+from . import githttp
+from . import audit
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -12,6 +15,7 @@ ROUTES = [
     ("/commitments/<cid>", "commitment", reading.commitment_page, ["GET"]),
     ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
     ("/commitments/<cid>/diff", "commitment_diff", reading.commitment_diff, ["GET"]),
+    ("/commitments/<cid>/blame", "commitment_blame", audit.blame_page, ["GET"]),
     ("/lang/<lang>", "set_language", reading.set_language, ["GET"]),
     ("/commitments/<cid>/comments", "post_comment", discussion.post_comment, ["POST"]),
     ("/commitments/<cid>/comments/<comment_id>/<act>", "act_on_comment", discussion.act_on_comment, ["POST"]),
@@ -45,11 +49,18 @@ ROUTES = [
     ("/api/v1/amendments/<n>/approvals", "api_amendment_approve", amending.api_approve, ["POST"]),
     ("/api/v1/amendments/<n>/policy", "api_amendment_policy", amending.api_policy, ["GET"]),
     ("/api/v1/amendments/<n>/merge", "api_amendment_merge", amending.api_merge, ["POST"]),
+    ("/api/v1/amendments/<n>/comments", "api_amendment_comments", discussion.api_amendment_list, ["GET"]),
+    ("/api/v1/amendments/<n>/comments", "api_amendment_comment_add", discussion.api_amendment_add, ["POST"]),
+    ("/api/v1/amendments/<n>/comments/<comment_id>/<act>", "api_amendment_comment_act", discussion.api_amendment_act, ["POST"]),
     # Amendments and sign-off (pages)
     ("/amendments", "amendments", amending.list_page, ["GET"]),
     ("/amendments/pending", "pending_approvals", amending.pending, ["GET"]),
     ("/amendments/<n>", "amendment", amending.page, ["GET"]),
+    ("/amendments/<n>/feed.atom", "amendment_feed", feeds.amendment_feed, ["GET"]),
+    ("/commitments/<cid>/feed.atom", "commitment_feed", feeds.commitment_feed, ["GET"]),
     ("/amendments/<n>/edit", "amendment_edit", amending.revise_editor, ["GET", "POST"]),
+    ("/amendments/<n>/comments", "post_amendment_comment", discussion.post_amendment_comment, ["POST"]),
+    ("/amendments/<n>/comments/<comment_id>/<act>", "act_on_amendment_comment", discussion.act_on_amendment_comment, ["POST"]),
     ("/amendments/<n>/<action>", "amendment_act", amending.act, ["POST"]),
     ("/commitments/<cid>/amend", "amend", amending.editor, ["GET", "POST"]),
     ("/api/v1/me", "api_me", api.me, ["GET"]),
@@ -66,6 +77,16 @@ ROUTES = [
     ("/api/v1/commitments/<cid>/progress", "api_progress_add", progress.api_report_add, ["POST"]),
     ("/api/v1/commitments/<cid>/progress/<report_id>/hide", "api_progress_hide", progress.api_report_hide, ["POST"]),
     ("/api/v1/commitments/<cid>/progress/<report_id>/answers", "api_progress_answer", progress.api_report_answer, ["POST"]),
+    # Audit: the plan's history with approvals, the audit log and its exports (review/web/audit.py)
+    ("/history", "plan_history", audit.history_page, ["GET"]),
+    ("/audit", "audit_log", audit.audit_page, ["GET"]),
+    ("/audit.csv", "audit_csv", audit.export_csv, ["GET"]),
+    ("/audit.json", "audit_json", audit.export_json, ["GET"]),
+    ("/api/v1/history", "api_history", audit.api_history, ["GET"]),
+    ("/api/v1/audit", "api_audit", audit.api_audit, ["GET"]),
+    # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
+    ("/plan.git", "git_about", githttp.about, ["GET"]),
+    ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),
 ]
 
 
@@ -73,3 +94,4 @@ def register(app) -> None:
     for rule, endpoint, view, methods in ROUTES:
         app.add_url_rule(rule, endpoint, view, methods=methods)
     progress.init_app(app)  # progress_section() for the commitment page's "Progress" section
+    githttp.init_app(app)  # mirrors: every write reaches the configured git remotes

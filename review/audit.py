@@ -1,0 +1,508 @@
+"""Audit: the plan's history with its approvals, blame per paragraph, and the audit log.
+
+Everything here is read from git objects and cached by their ids, so nothing can be stale.
+The columns of the exports are documented in docs/audit.md; `review.verify` proves that
+what this module shows is what happened.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from . import amendments as am
+from . import commitment as core
+from . import model, render, reviewlog
+from .errors import Invalid
+from .gitrepo import CommitInfo, GitRepo
+
+APPROVED_BY_RE = re.compile(
+    r"^(?P<name>.+) (?P<handle>[a-z][a-z0-9_-]{1,31}) \((?P<org>[^,()\s]+), (?P<revision>[0-9a-f]{40})\)$")
+MERGE_SUMMARY_RE = re.compile(r"^Merge amendment (\d+): (.*)$")
+COMMITMENT_PATH_RE = re.compile(r"^commitments/([a-z0-9]+(?:-[a-z0-9]+)*)/")
+AUTO_MERGE = "policy (auto_merge)"
+
+
+# -- merge trailers (written by review.signoff.merge_message) ----------------------------
+
+@dataclass(frozen=True)
+class Approval:
+    name: str
+    handle: str
+    organisation: str | None
+    revision: str
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "handle": self.handle, "organisation": self.organisation,
+                "revision": self.revision}
+
+
+@dataclass(frozen=True)
+class MergeTrailers:
+    amendment: int | None
+    approvals: tuple[Approval, ...]
+    policy: str | None
+    auto: bool
+    unreadable: tuple[str, ...]        # trailer lines that do not have the documented form
+
+
+def trailers(message: str) -> list[tuple[str, str]]:
+    """(key, value) of each `Key: value` line of the message's last paragraph, in order."""
+    paragraphs = message.strip().split("\n\n")
+    if len(paragraphs) < 2:
+        return []
+    out = []
+    for line in paragraphs[-1].split("\n"):
+        key, sep, value = line.partition(": ")
+        if sep and key and " " not in key:
+            out.append((key, value.strip()))
+    return out
+
+
+def parse_merge(message: str) -> MergeTrailers | None:
+    """The trailers of a merge of an amendment; None when the message has none of them."""
+    items = trailers(message)
+    if not items:
+        return None
+    number, policy, auto, approvals, unreadable = None, None, False, [], []
+    for key, value in items:
+        if key == "Amendment":
+            if value.isdigit() and number is None:
+                number = int(value)
+            else:
+                unreadable.append(f"{key}: {value}")
+        elif key == "Approved-by":
+            m = APPROVED_BY_RE.match(value)
+            if m is None:
+                unreadable.append(f"{key}: {value}")
+            else:
+                org = m.group("org")
+                approvals.append(Approval(m.group("name"), m.group("handle"), None if org == "-" else org,
+                                          m.group("revision")))
+        elif key == "Policy":
+            if re.fullmatch(r"[0-9a-f]{40}", value) and policy is None:
+                policy = value
+            else:
+                unreadable.append(f"{key}: {value}")
+        elif key == "Merged-by":
+            auto = value == AUTO_MERGE
+    if number is None and not approvals and policy is None:
+        return None
+    return MergeTrailers(number, tuple(approvals), policy, auto, tuple(unreadable))
+
+
+# -- the plan's history -------------------------------------------------------------------
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get_(self, key):
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+@dataclass(frozen=True)
+class Change:
+    """One commit of main (first-parent history): the initial import or a merged amendment."""
+
+    commit: str
+    time: dt.datetime
+    author: str | None                 # handle of the person who merged (None: the service)
+    author_name: str
+    summary: str
+    parents: tuple[str, ...]
+    amendment: int | None
+    title: str
+    amendment_author: str | None       # who proposed the amendment (its log's opening event)
+    target: str | None                 # the commitment the amendment was opened on, or "plan"
+    approvals: tuple[Approval, ...]
+    policy: str | None                 # blob id of the plan.yaml whose policy was applied
+    auto: bool                         # merged by the policy (auto_merge)
+    commitments: tuple[str, ...]       # commitments whose files changed
+    plan_changed: bool                 # plan.yaml changed
+    organisations: tuple[str, ...]     # of the approvers, the merger and the amendment's author
+
+    @property
+    def initial(self) -> bool:
+        return not self.parents
+
+    @property
+    def revision(self) -> str | None:
+        """The amendment revision merged (second parent)."""
+        return self.parents[1] if len(self.parents) > 1 else None
+
+    def as_json(self) -> dict:
+        return {"commit": self.commit, "time": _iso(self.time), "author": self.author,
+                "author_name": self.author_name, "summary": self.summary, "parents": list(self.parents),
+                "initial": self.initial, "amendment": self.amendment, "title": self.title,
+                "amendment_author": self.amendment_author, "target": self.target,
+                "revision": self.revision, "approvals": [a.as_json() for a in self.approvals],
+                "policy": self.policy, "auto_merge": self.auto, "commitments": list(self.commitments),
+                "plan_changed": self.plan_changed, "organisations": list(self.organisations)}
+
+
+_changes = _LRU(20000)
+_histories = _LRU(16)
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _org_of(repo: GitRepo, commit: str, handle: str | None) -> str | None:
+    if not handle:
+        return None
+    try:
+        person = core.read_plan(repo, commit).people.get(handle)
+    except (core.NotFound, model.SchemaError):
+        return None
+    return person.organisation if person else None
+
+
+def _open_event(repo: GitRepo, number: int):
+    for e in reviewlog.read_events(repo, reviewlog.amendment_log(number))[:1]:
+        if e.type == am.OPEN:
+            return e
+    return None
+
+
+def change(repo: GitRepo, info: CommitInfo) -> Change:
+    """One commit of main, read once (cached by repository and commit id)."""
+    key = (repo.path, info.id)  # the amendment's author comes from this repository's log
+    hit = _changes.get_(key)
+    if hit is not None:
+        return hit
+    merge = parse_merge(info.message) if len(info.parents) > 1 else None
+    number = merge.amendment if merge else None
+    title = info.summary
+    m = MERGE_SUMMARY_RE.match(info.summary)
+    if m:
+        title = m.group(2)
+    opened = _open_event(repo, number) if number is not None else None
+    amendment_author = opened.actor if opened else None
+    target = opened.data.get("commitment") if opened else None
+    touched, plan_changed = set(), False
+    for ch in repo.changes(info.id):
+        cm = COMMITMENT_PATH_RE.match(ch.path)
+        if cm:
+            touched.add(cm.group(1))
+        elif ch.path == model.PLAN_PATH:
+            plan_changed = True
+    author = reviewlog.handle_of(info.author_email)
+    in_force = info.parents[0] if info.parents else info.id
+    orgs = {a.organisation for a in (merge.approvals if merge else ()) if a.organisation}
+    orgs |= {o for o in (_org_of(repo, in_force, author), _org_of(repo, in_force, amendment_author)) if o}
+    c = Change(info.id, info.time, author, info.author_name, info.summary, info.parents, number, title,
+               amendment_author, target, merge.approvals if merge else (), merge.policy if merge else None,
+               bool(merge and merge.auto), tuple(sorted(touched)), plan_changed, tuple(sorted(orgs)))
+    return _changes.put(key, c)
+
+
+def plan_history(repo: GitRepo, start: str | None = None) -> list[Change]:
+    """Every commit of main's first-parent history, newest first (cached by tip)."""
+    tip = start or core.resolve(repo, "main")
+    hit = _histories.get_((repo.path, tip))
+    if hit is not None:
+        return hit
+    return _histories.put((repo.path, tip), [change(repo, info) for info in repo.first_parent_log(tip)])
+
+
+@dataclass
+class Filters:
+    """What an auditor narrows a list by; empty fields do not filter."""
+
+    person: str | None = None
+    organisation: str | None = None
+    commitment: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    type: str | None = None
+    amendment: int | None = None
+
+    def as_args(self) -> dict:
+        out = {}
+        for k in ("person", "organisation", "commitment", "type"):
+            if getattr(self, k):
+                out[k] = getattr(self, k)
+        if self.amendment is not None:
+            out["amendment"] = str(self.amendment)
+        if self.since:
+            out["since"] = self.since.isoformat()
+        if self.until:
+            out["until"] = self.until.isoformat()
+        return out
+
+
+def parse_filters(args) -> Filters:
+    """Filters from query arguments; a malformed value raises Invalid saying how to write it."""
+    f = Filters()
+    for key in ("person", "organisation", "commitment", "type"):
+        value = (args.get(key) or "").strip()
+        if value:
+            if len(value) > 100:
+                raise Invalid(f"{key} is too long")
+            setattr(f, key, value)
+    for key in ("since", "until"):
+        value = (args.get(key) or "").strip()
+        if value:
+            try:
+                setattr(f, key, dt.date.fromisoformat(value))
+            except ValueError:
+                raise Invalid(f"{key} must be a date written YYYY-MM-DD, for example 2016-07-16, "
+                              f"not {value[:40]!r}") from None
+    value = (args.get("amendment") or "").strip()
+    if value:
+        if not value.isdigit() or len(value) > 9:
+            raise Invalid(f"amendment must be an amendment number, not {value[:40]!r}")
+        f.amendment = int(value)
+    if f.since and f.until and f.since > f.until:
+        raise Invalid("since is after until: give since on or before until")
+    return f
+
+
+def _in_dates(day: dt.date, f: Filters) -> bool:
+    return (f.since is None or day >= f.since) and (f.until is None or day <= f.until)
+
+
+def history(repo: GitRepo, f: Filters | None = None, start: str | None = None) -> list[Change]:
+    """The plan's history with approvals, newest first, filtered by person, organisation,
+    commitment, amendment and dates (UTC days of the merge)."""
+    f = f or Filters()
+    out = []
+    for c in plan_history(repo, start):
+        if f.person and f.person not in {c.author, c.amendment_author, *(a.handle for a in c.approvals)}:
+            continue
+        if f.organisation and f.organisation not in c.organisations:
+            continue
+        if f.commitment and f.commitment not in c.commitments and f.commitment != c.target:
+            continue
+        if f.amendment is not None and c.amendment != f.amendment:
+            continue
+        if not _in_dates(c.time.astimezone(dt.timezone.utc).date(), f):
+            continue
+        out.append(c)
+    return out
+
+
+# -- blame per paragraph ----------------------------------------------------------------
+
+_blocks = _LRU(8192)
+_blames = _LRU(512)
+
+
+def _body_blocks(repo: GitRepo, blob: str | None) -> list[str]:
+    """The body's blocks (texts) of a commitment file, cached by blob id."""
+    if blob is None:
+        return []
+    hit = _blocks.get_(blob)
+    if hit is not None:
+        return hit
+    text = repo.read_blob(blob).decode("utf-8", "replace")
+    try:
+        _, body, _ = model.split_front_matter(text, "commitment")
+    except model.SchemaError:
+        body = text
+    return _blocks.put(blob, [b.text for b in render.source_blocks(body)])
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """A paragraph of a commitment and the change of main that last shaped it."""
+
+    anchor: str        # p-N
+    text: str
+    change: Change
+
+    def as_json(self) -> dict:
+        return {"anchor": self.anchor, "text": self.text, "change": self.change.as_json()}
+
+
+def blame(repo: GitRepo, cid: str, commit: str, lang: str = model.AUTHORITATIVE) -> tuple[str, list[Shaped]]:
+    """(language shown, each block of the body with the newest first-parent commit whose
+    change introduced that block's exact text). Walks only the commits that changed the file."""
+    path = model.commitment_path(cid, lang)
+    blob = repo.blob_id(commit, path)
+    if blob is None:
+        lang, path = model.AUTHORITATIVE, model.commitment_path(cid)
+        blob = repo.blob_id(commit, path)
+        if blob is None:
+            raise core.NotFound(f"no commitment {cid!r} at this revision")
+    key = (repo.path, commit, path)
+    hit = _blames.get_(key)
+    if hit is not None:
+        return lang, hit
+    blocks = _body_blocks(repo, blob)
+    pending = set(blocks)
+    shaped_by: dict[str, Change] = {}
+    for info in repo.path_history(commit, path):
+        if not pending:
+            break
+        parent = info.parents[0] if info.parents else None
+        before = set(_body_blocks(repo, repo.blob_id(parent, path))) if parent else set()
+        arrived = {t for t in pending if t not in before}
+        if arrived:
+            c = change(repo, info)
+            for t in arrived:
+                shaped_by[t] = c
+            pending -= arrived
+    out = [Shaped(f"p-{i + 1}", t, shaped_by[t]) for i, t in enumerate(blocks) if t in shaped_by]
+    return lang, _blames.put(key, out)
+
+
+# -- the audit log ------------------------------------------------------------------------
+
+COLUMNS = ("time", "log", "seq", "event", "type", "actor", "organisation", "commitment", "amendment",
+           "revision", "target", "detail", "commit")
+
+
+@dataclass(frozen=True)
+class Row:
+    time: str
+    log: str
+    seq: int
+    event: str
+    type: str
+    actor: str
+    organisation: str | None
+    commitment: str | None
+    amendment: int | None
+    revision: str | None
+    target: str | None
+    detail: str
+    commit: str | None
+
+    def as_json(self) -> dict:
+        return {k: getattr(self, k) for k in COLUMNS}
+
+    def as_csv(self) -> list:
+        return ["" if getattr(self, k) is None else getattr(self, k) for k in COLUMNS]
+
+
+def _detail(e) -> str:
+    d = e.data
+    t = e.type
+    if t == "comment":
+        if d.get("report"):
+            return "answer on report" + (f", {d['stance']}" if d.get("stance") else "")
+        bits = ["reply" if d.get("reply_to") else (d.get("anchor") or "whole")]
+        if d.get("stance"):
+            bits.append(d["stance"])
+        return ", ".join(bits)
+    if t == "approval":
+        return str(d.get("verdict", ""))
+    if t == "progress-report":
+        return f"{d.get('milestone') or 'whole commitment'}: {d.get('level')} as of {d.get('as_of')}"
+    if t == am.OPEN:
+        return str(d.get("title", ""))
+    if t == am.MERGE:
+        return f"merged as {d.get('merge')}"
+    if t == am.REVISE:
+        return f"via {d.get('via')}"
+    if t == am.UPDATE:
+        return f"main {d.get('main')}"
+    if t in ("comment-hide", "progress-hide", am.WITHDRAW, am.REJECT):
+        return str(d.get("reason") or "")
+    return ""
+
+
+_rows = _LRU(4096)
+
+
+def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> list[Row]:
+    tip = repo.ref_target(ref)
+    key = (repo.path, ref, tip, plan_blob)
+    hit = _rows.get_(key)
+    if hit is not None:
+        return hit
+    events = reviewlog.read_events(repo, ref) if tip else []
+    kind, _, name = ref[len("refs/reviews/"):].partition("/")
+    number = int(name) if kind == "amendments" and name.isdigit() else None
+    commitment = name if kind == "commitments" else None
+    if number is not None and events and events[0].type == am.OPEN:
+        commitment = events[0].data.get("commitment")
+    out = []
+    for e in events:
+        d = e.data
+        org = d.get("organisation") if e.type == "approval" else None
+        if org is None and e.actor in people:
+            org = people[e.actor].organisation
+        revision = d.get("revision") or d.get("rev")
+        target = d.get("target") or d.get("reply_to") or d.get("report")
+        out.append(Row(e.time, ref, e.seq, e.id, e.type, e.actor, org, d.get("commitment") or commitment, number,
+                       revision if isinstance(revision, str) else None, target, _detail(e), e.commit))
+    return _rows.put(key, out)
+
+
+def log_refs(repo: GitRepo) -> list[str]:
+    return sorted(repo.refs("refs/reviews/"))
+
+
+def audit_log(repo: GitRepo, f: Filters | None = None) -> list[Row]:
+    """Every event of every review log, oldest first (time, then log, then seq), filtered."""
+    f = f or Filters()
+    main = core.resolve(repo, "main")
+    people, plan_blob = core.read_plan(repo, main).people, core.plan_blob_id(repo, main)
+    refs = log_refs(repo)
+    if f.amendment is not None:
+        refs = [r for r in refs if r == reviewlog.amendment_log(f.amendment)]
+    rows: list[Row] = []
+    for ref in refs:
+        rows += _log_rows(repo, ref, people, plan_blob)
+    out = [r for r in rows
+           if (not f.person or r.actor == f.person)
+           and (not f.organisation or r.organisation == f.organisation)
+           and (not f.commitment or r.commitment == f.commitment)
+           and (not f.type or r.type == f.type)
+           and _in_dates(dt.date.fromisoformat(r.time[:10]), f)]
+    out.sort(key=lambda r: (r.time, r.log, r.seq))
+    return out
+
+
+def to_csv(rows: list[Row]) -> str:
+    """UTF-8 CSV with CRLF line ends and one header row (docs/audit.md)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow(r.as_csv())
+    return out.getvalue()
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def paginate(items: list, page, per_page, default: int = 100, maximum: int = 1000) -> Page:
+    """One page of a list; malformed numbers raise Invalid."""
+    try:
+        page = int(page or 1)
+        per_page = int(per_page or default)
+    except (TypeError, ValueError):
+        raise Invalid("page and per_page must be whole numbers") from None
+    if page < 1 or not 1 <= per_page <= maximum:
+        raise Invalid(f"page starts at 1 and per_page is from 1 to {maximum}")
+    start = (page - 1) * per_page
+    return Page(items[start:start + per_page], page, per_page, len(items))

@@ -1,0 +1,340 @@
+"""Server hooks of the plan repository: a git push obeys the same rules as the web.
+
+`review init` and `review install-hooks DIR` copy the thin scripts of `hooks/` (at the root
+of the source tree) into `DIR/plan.git/hooks/`, with the path of this Python interpreter
+written in, so the hooks run the server's own code: `python -m review.hooks pre-receive`.
+
+- pre-receive checks every ref update of a push before git changes anything; one refused
+  update refuses the whole push (exit 1), so a refused push changes no ref. Each refusal
+  is printed on standard error, which git shows to the pusher as `remote:` lines.
+- post-receive writes what follows from an accepted push: one revision event per pushed
+  commit of an amendment, and a new amendment for a push to `refs/for/<commitment-id>`.
+
+Who pushes comes from REVIEW_PUSHER, which only the authenticated smart-HTTP view
+(review/web/githttp.py) sets, after checking a personal access token. A push that did not
+come through it (say, `git push /srv/plan/plan.git` on the server) has no pusher and is
+refused: there is no way around the rules through git.
+
+Why refs/for/<id> is handled in post-receive: during pre-receive the pushed objects are in
+git's quarantine, which is discarded if the push is refused, so no ref may point at them
+yet. pre-receive runs every check of opening the amendment (`amendments.check_open_at`);
+git then creates refs/for/<id>; post-receive opens the amendment at that commit (number,
+branch, opening event), prints its address, and deletes refs/for/<id>, which therefore
+never lasts longer than the push.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from . import amendments as am
+from . import commitment as core
+from . import model, reviewlog
+from .errors import Forbidden, Invalid, Missing, ReviewError
+from .gitrepo import GitRepo
+from .model import Person
+from .permissions import why_not
+
+ZERO = "0" * 40
+HOOK_NAMES = ("pre-receive", "post-receive")
+TEMPLATES = Path(__file__).resolve().parent.parent / "hooks"
+MAX_PUSH_COMMITS = 200          # new commits of one ref in one push
+MAX_PUSH_BYTES = 64 * 1024 * 1024  # receive.maxInputSize: larger packs are cut off by git itself
+FOR_PREFIX = "refs/for/"
+AMENDMENT_RE = re.compile(r"^refs/heads/amendments/([1-9][0-9]{0,8})$")
+PREFIX = "review: "
+
+
+@dataclass(frozen=True)
+class Update:
+    old: str | None     # None: the ref is created
+    new: str | None     # None: the ref is deleted
+    ref: str
+
+
+def parse_updates(lines) -> list[Update]:
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        old, new, ref = parts
+        out.append(Update(None if old == ZERO else old, None if new == ZERO else new, ref))
+    return out
+
+
+# -- installing ------------------------------------------------------------------------------
+
+def install(repo_path: str | os.PathLike) -> list[Path]:
+    """Write the hooks into a plan repository and the git settings they rely on."""
+    repo_path = Path(repo_path)
+    target = repo_path / "hooks"
+    target.mkdir(exist_ok=True)
+    source_root = str(Path(__file__).resolve().parent.parent)
+    written = []
+    for name in HOOK_NAMES:
+        template = TEMPLATES / name
+        if not template.is_file():
+            raise FileNotFoundError(f"{template} is missing: the source tree is incomplete")
+        text = (template.read_text().replace("@PYTHON@", shlex.quote(sys.executable))
+                .replace("@SOURCE@", shlex.quote(source_root)))
+        path = target / name
+        tmp = target / f".{name}.tmp"
+        tmp.write_text(text)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, path)
+        written.append(path)
+    repo = GitRepo(repo_path)
+    # Pushes reach receive-pack only through the authenticated view (review/web/githttp.py),
+    # which is why git may accept them over HTTP at all; anonymous readers only fetch.
+    repo.config_set("http.receivepack", "true")
+    repo.config_set("receive.maxInputSize", str(MAX_PUSH_BYTES))
+    repo.config_set("receive.denyNonFastForwards", "true")
+    repo.config_set("receive.denyDeletes", "true")
+    repo.config_set("uploadpack.hideRefs", FOR_PREFIX.rstrip("/"))  # transient, never fetched
+    return written
+
+
+# -- checks (pre-receive) ----------------------------------------------------------------------
+
+def _short(repo: GitRepo, commit: str) -> str:
+    return f"commit {commit[:12]} ({repo.commit_info(commit).summary[:50]})"
+
+
+def _own_commits(repo: GitRepo, new: str, stop) -> list:
+    """First-parent commits from `new` back to (not including) the first one where
+    `stop(commit id)` is true; oldest first. None when the walk never stops."""
+    chain = []
+    for info in repo.first_parent_log(new):
+        if stop(info.id):
+            return chain[::-1]
+        chain.append(info)
+        if len(chain) > MAX_PUSH_COMMITS:
+            raise Invalid(f"more than {MAX_PUSH_COMMITS} new commits in one push: squash them "
+                          "(git rebase -i) into fewer revisions")
+    return None
+
+
+def check_commit(repo: GitRepo, info, main: str) -> None:
+    """One pushed commit obeys the rules of a revision made on the web: only the plan's
+    files, no deletion, at most 200 KB a file, front matter and plan.yaml schemas."""
+    what = _short(repo, info.id)
+    if len(info.parents) > 2:
+        raise Invalid(f"{what} merges {len(info.parents) - 1} branches: an amendment only merges main in")
+    if len(info.parents) == 2:
+        base = info.parents[1]
+        if not repo.is_ancestor(base, main):
+            raise Invalid(f"{what} merges something that is not the plan's main: an amendment may only "
+                          "bring main in (git fetch origin && git merge origin/main)")
+    elif len(info.parents) == 1:
+        base = info.parents[0]
+    else:
+        raise Invalid(f"{what} has no parent: commit on top of the plan (clone it and start from main)")
+    changes = repo.diff(base, info.id)
+    if not changes:
+        raise Invalid(f"{what} changes nothing: drop it or fold it into another commit (git rebase -i)")
+    for ch in changes:
+        if ch.status == "D":
+            raise Invalid(f"{what} deletes {ch.path}: an amendment changes texts, it does not remove "
+                          "files; restore the file (git checkout origin/main -- PATH) and commit again")
+    try:
+        files = am._normalise_files({ch.path: repo.read_file(info.id, ch.path) for ch in changes})
+        am.validate_change(repo, base, files)
+    except ReviewError as exc:
+        raise type(exc)(f"{what}: {exc.message}") from None
+
+
+def check_update(repo: GitRepo, person: Person, u: Update, main: str) -> None:
+    """Raise a ReviewError saying why this ref update is refused and how to do it instead."""
+    ref = u.ref
+    if ref == core.MAIN:
+        raise Forbidden("main changes only when a coordinator merges an approved amendment; to propose "
+                        "a change, push it to refs/for/<commitment-id> "
+                        "(git push origin HEAD:refs/for/engagement-04)")
+    if ref.startswith("refs/reviews/"):
+        raise Forbidden("review logs are written by the server only: comment, approve or withdraw on "
+                        "the web or through the API")
+    if ref.startswith("refs/tags/"):
+        raise Forbidden("tags are published by the server only (checkpoints and adopted versions); "
+                        "tag your own commits in your clone without pushing them")
+    m = AMENDMENT_RE.match(ref)
+    if m:
+        return _check_amendment_update(repo, person, int(m.group(1)), u, main)
+    if ref.startswith(FOR_PREFIX):
+        return _check_open(repo, person, ref[len(FOR_PREFIX):], u, main)
+    raise Forbidden(f"{ref} does not take pushes: push a revision of your own amendment to "
+                    "refs/heads/amendments/<n>, or a new amendment to refs/for/<commitment-id>")
+
+
+def _check_amendment_update(repo, person, number, u, main) -> None:
+    if u.new is None:
+        raise Forbidden(f"amendment branches are never deleted, so every revision stays on record; "
+                        f"to give up amendment {number}, withdraw it on its page")
+    if u.old is None:
+        raise Forbidden("amendment branches are created by the server: open a new amendment by "
+                        "pushing to refs/for/<commitment-id>")
+    try:
+        a = am.get(repo, number)
+    except Missing:
+        raise Missing(f"there is no amendment {number}: open one by pushing to refs/for/<commitment-id>") from None
+    reason = why_not(person, "revise_amendment", a.subject())
+    if reason:
+        if a.author != person.handle:
+            reason = (f"amendment {number} is @{a.author}'s: only its author pushes revisions; comment "
+                      f"on it, or open your own amendment with refs/for/{a.commitment}")
+        else:
+            reason = f"amendment {number}: {reason}"
+        raise Forbidden(reason)
+    if not repo.is_ancestor(u.old, u.new):
+        raise Forbidden(f"this is a forced update: amendment branches only move forward, so every "
+                        f"revision anyone approved stays reachable; fetch amendments/{number}, put your "
+                        "commits on top of it (git pull --rebase) and push again without --force")
+    chain = _own_commits(repo, u.new, lambda c: c == u.old)
+    if chain is None:
+        raise Forbidden(f"amendments/{number} must stay the first parent of your commits: merge main "
+                        "into the amendment (git merge origin/main), not the amendment into main")
+    for info in chain:
+        check_commit(repo, info, main)
+
+
+def _check_open(repo, person, cid, u, main) -> None:
+    if u.new is None:
+        raise Forbidden(f"{u.ref} only takes new amendments: there is nothing to delete")
+    if u.old is not None:
+        raise Forbidden(f"{u.ref} is busy: another amendment of {cid} is being opened; push again")
+    chain = _own_commits(repo, u.new, lambda c: repo.is_ancestor(c, main))
+    if chain is None:
+        raise Invalid("this commit shares no history with the plan: clone the plan and commit on top of main")
+    for info in chain:
+        check_commit(repo, info, main)
+    am.check_open_at(repo, person, cid, u.new)
+
+
+# -- writes (post-receive) ---------------------------------------------------------------------
+
+def _record_revisions(repo, person, number, u, out) -> None:
+    chain = _own_commits(repo, u.new, lambda c: c == u.old) or []
+    previous = u.old
+    who = reviewlog.identity(person.handle, person.name)
+    for info in chain:
+        if len(info.parents) == 2:  # main brought in: the same event as "update with the plan"
+            reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, am.UPDATE,
+                             {"revision": info.id, "previous": previous, "main": info.parents[1], "via": "git"},
+                             f"Update amendment {number} with the plan",
+                             trailers={"Amendment": str(number), "Revision": info.id})
+        else:
+            paths = sorted(ch.path for ch in repo.diff(previous, info.id))
+            am.record_revision(repo, person, number, info.id, previous, paths, "git")
+        previous = info.id
+    print(f"{PREFIX}amendment {number}: {len(chain)} new revision(s) recorded", file=out)
+
+
+def _open(repo, person, cid, u, base_url, out) -> None:
+    try:
+        a = am.open_at(repo, person, cid, u.new, via="git")
+    except ReviewError as exc:
+        print(f"{PREFIX}could not open the amendment: {exc.message}", file=out)
+        return
+    finally:
+        try:
+            repo.delete_ref(u.ref, u.new)
+        except Exception as exc:  # noqa: BLE001 - the push is done: report, never fail it
+            print(f"{PREFIX}warning: {u.ref} could not be removed ({exc})", file=out)
+    print(f"{PREFIX}opened amendment {a.number}: {base_url}amendments/{a.number}", file=out)
+    print(f"{PREFIX}push its next revisions with: git push origin HEAD:refs/heads/amendments/{a.number}", file=out)
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+def _open_repo(env) -> GitRepo:
+    repo = GitRepo(os.path.abspath(env.get("GIT_DIR") or "."))
+    quarantine = env.get("GIT_QUARANTINE_PATH")
+    if quarantine:
+        repo.add_object_dir(quarantine)
+    return repo
+
+
+def _pusher(repo: GitRepo, env) -> tuple[Person | None, str | None]:
+    handle = env.get("REVIEW_PUSHER")
+    if not handle:
+        return None, ("pushes are accepted only through the server's address (http(s)://HOST/plan.git), "
+                      "signed in with your handle and a personal access token as the password")
+    person = core.read_plan(repo, core.resolve(repo, "main")).people.get(handle)
+    if person is None:
+        return None, f"'{handle}' is not a person of the plan (plan.yaml on main)"
+    return person, None
+
+
+def pre_receive(lines, env, out: TextIO) -> int:
+    updates = parse_updates(lines)
+    repo = _open_repo(env)
+    person, why = _pusher(repo, env)
+    problems: list[tuple[str, str]] = []
+    if person is None:
+        problems = [(u.ref, why) for u in updates]
+    else:
+        main = core.resolve(repo, "main")
+        for u in updates:
+            try:
+                check_update(repo, person, u, main)
+            except ReviewError as exc:
+                problems.append((u.ref, exc.message))
+            except model.SchemaError as exc:
+                problems.append((u.ref, "; ".join(exc.problems)))
+    if not problems:
+        return 0
+    for ref, message in problems:
+        print(f"{PREFIX}refused {ref}: {message}", file=out)
+    print(f"{PREFIX}nothing was changed: the whole push is refused", file=out)
+    return 1
+
+
+def post_receive(lines, env, out: TextIO) -> int:
+    updates = parse_updates(lines)
+    repo = _open_repo(env)
+    person, why = _pusher(repo, env)
+    if person is None:  # pre-receive refused this already; nothing to record
+        print(f"{PREFIX}{why}", file=out)
+        return 1
+    base_url = env.get("REVIEW_BASE_URL", "/")
+    if not base_url.endswith("/"):
+        base_url += "/"
+    for u in updates:
+        m = AMENDMENT_RE.match(u.ref)
+        try:
+            if m and u.old and u.new:
+                _record_revisions(repo, person, int(m.group(1)), u, out)
+                print(f"{PREFIX}see it at {base_url}amendments/{int(m.group(1))}", file=out)
+            elif u.ref.startswith(FOR_PREFIX) and u.new:
+                _open(repo, person, u.ref[len(FOR_PREFIX):], u, base_url, out)
+        except ReviewError as exc:
+            print(f"{PREFIX}{u.ref}: {exc.message}", file=out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0] not in HOOK_NAMES:
+        print(f"usage: python -m review.hooks {{{'|'.join(HOOK_NAMES)}}} < updates", file=sys.stderr)
+        return 2
+    lines = sys.stdin.read().splitlines()
+    try:
+        if argv[0] == "pre-receive":
+            return pre_receive(lines, os.environ, sys.stderr)
+        return post_receive(lines, os.environ, sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - a crash must refuse the push, with a word why
+        outcome = ("nothing was changed: the whole push is refused" if argv[0] == "pre-receive"
+                   else "the refs were updated but some records may be missing: tell an administrator")
+        print(f"{PREFIX}internal error in the {argv[0]} hook ({type(exc).__name__}: {exc}); {outcome}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

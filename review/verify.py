@@ -1,0 +1,524 @@
+"""`review verify`: prove from a bare repository (or a `git clone --mirror`) how the plan came
+to say what it says, offline. And `review checkpoint`: tag the tips of every ref.
+
+The rules (docs/audit.md explains each, with what it proves and what it cannot):
+
+1. every first-parent commit of main after the initial one is a merge of an amendment:
+   two parents, the second on the amendment's branch, the trailers of
+   `review.signoff.merge_message`, and exactly the tree of the three-way merge of its parents;
+2. the trailers match the amendment's review log: each `Approved-by` is that person's
+   approval of the very revision merged, and the log's merge event (if any) names this
+   merge; every merge event of every log names a merge on main;
+3. each counted approver held the role for an entitled organisation in the `plan.yaml` of
+   the merge's first parent, and the merger was a coordinator (or the policy auto-merged);
+4. the `Policy:` trailer is the first parent's `plan.yaml` blob, and its policy is
+   satisfied by the log's approval events up to the merge;
+5. every review log is linear; each commit adds exactly one event file and changes or
+   deletes none; sequence numbers go 1, 2, 3...; the commit's author is the event's actor;
+6. every event matches its schema (`review.eventschema`);
+7. dates never go backwards within a log, nor differ from their commit's, beyond
+   `CLOCK_TOLERANCE`;
+8. every recorded position of a ref (checkpoint tags; the reflog, in the repository
+   itself) is still on that ref's line: nothing was rewritten since.
+
+Only the git layer (`review.gitrepo`) touches git, and nothing is written while verifying.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from . import amendments as am
+from . import audit, eventschema, model, reviewlog, signoff
+from . import commitment as core
+from .gitrepo import GitLayerError, GitRepo, Identity
+
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+CHECKPOINT_PREFIX = "refs/tags/checkpoints/"
+MAIN = core.MAIN
+ZERO = "0" * 40
+EVENT_PATH_RE = re.compile(r"^events/(\d{5})/(\d{7})-([0-9a-f]{12})\.json$")
+CHECKPOINT_LINE_RE = re.compile(r"^(refs/\S+) ([0-9a-f]{40})$")
+# The refs the system manages; others (refs/for/* during a push, a mirror's extras) come and go.
+MANAGED = ("refs/heads/", "refs/reviews/", "refs/tags/")
+
+RULES = {
+    1: "every commit of main after the initial one is a merge of an amendment with its trailers",
+    2: "the trailers match the approvals and the merge recorded in the amendment's review log",
+    3: "each approver held the role for an entitled organisation in the plan.yaml in force",
+    4: "the policy of the plan.yaml in force (the merge's first parent) was satisfied",
+    5: "every review log is linear; each commit adds exactly one event, by its actor, in sequence",
+    6: "every event matches its schema",
+    7: "dates never go backwards within a log (tolerance: 5 minutes)",
+    8: "checkpoints and reflogs: no ref was rewritten since a recorded position",
+}
+
+
+class Unusable(Exception):
+    """The input cannot be verified at all (exit status 2): the message says why."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: int
+    code: str
+    ref: str
+    commit: str | None
+    message: str
+
+    def as_json(self) -> dict:
+        return {"rule": self.rule, "code": self.code, "ref": self.ref, "commit": self.commit,
+                "message": self.message}
+
+    def line(self) -> str:
+        where = self.ref + (f" {self.commit}" if self.commit else "")
+        return f"[rule {self.rule}] {where}: {self.message} ({self.code})"
+
+
+@dataclass
+class Report:
+    path: str
+    violations: list[Violation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        return not self.violations
+
+    def rules_broken(self) -> set[int]:
+        return {v.rule for v in self.violations}
+
+    def as_json(self) -> dict:
+        return {"path": self.path, "clean": self.clean, "counts": self.counts,
+                "rules": {str(n): {"text": t, "violations": sum(1 for v in self.violations if v.rule == n)}
+                          for n, t in RULES.items()},
+                "violations": [v.as_json() for v in self.violations], "warnings": self.warnings,
+                "seconds": round(self.seconds, 3)}
+
+    def text(self) -> str:
+        c = self.counts
+        lines = [f"review verify: {self.path}",
+                 f"main: {c.get('main_commits', 0)} commits ({c.get('merges', 0)} merges of amendments); "
+                 f"{c.get('logs', 0)} review logs with {c.get('events', 0)} events; "
+                 f"{c.get('checkpoints', 0)} checkpoint(s); reflogs: {c.get('reflogs', 0)} ref(s)", ""]
+        for n, t in RULES.items():
+            k = sum(1 for v in self.violations if v.rule == n)
+            lines.append(f"  {n}. {t} ... " + ("ok" if not k else f"{k} violation(s)"))
+        if self.violations:
+            lines += ["", "Violations:"] + ["  " + v.line() for v in self.violations]
+        if self.warnings:
+            lines += ["", "Warnings:"] + ["  " + w for w in self.warnings]
+        lines += ["", (f"Clean: the history is proven ({self.seconds:.1f} s)." if self.clean else
+                       f"{len(self.violations)} violation(s) found ({self.seconds:.1f} s).")]
+        return "\n".join(lines) + "\n"
+
+
+def _time(value) -> dt.datetime | None:
+    if not isinstance(value, str) or not eventschema.TIME_RE.match(value):
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def open_repository(path: str | os.PathLike) -> GitRepo:
+    """The repository at exactly this path, bare and complete; else Unusable."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise Unusable(f"{path} is not a folder: give the path of a bare plan repository "
+                       "(DIR/plan.git) or of a `git clone --mirror` of one")
+    try:
+        repo = GitRepo(path)
+    except GitLayerError:
+        raise Unusable(f"{path} is not a git repository: give a bare plan repository "
+                       "or a `git clone --mirror` of one") from None
+    if os.path.realpath(repo.git_dir.rstrip("/")) not in (os.path.realpath(path),
+                                                            os.path.realpath(os.path.join(path, ".git"))):
+        raise Unusable(f"{path} is not a git repository (git found {repo.git_dir} above it)")
+    if not repo.is_bare:
+        raise Unusable(f"{path} is a working copy: a plain clone lacks refs/reviews/*; verify a bare "
+                       "repository or make one with `git clone --mirror URL`")
+    if repo.is_shallow:
+        raise Unusable(f"{path} is a shallow clone: its history is incomplete; clone it with `git clone --mirror`")
+    if repo.ref_target(MAIN) is None:
+        raise Unusable(f"{path} has no refs/heads/main: it is not a plan repository")
+    return repo
+
+
+class _Verifier:
+    def __init__(self, repo: GitRepo, report: Report):
+        self.repo, self.report = repo, report
+        self.refs = repo.refs()
+        self.chains: dict[str, set[str]] = {}          # ref -> commits on its (first-parent) line
+        self.amendment_events: dict[int, list[reviewlog.Event]] = {}
+        self.main_line: list = []                      # CommitInfo of main, oldest first
+        self.merges: dict[int, str] = {}                # amendment -> merge commit on main
+
+    def flag(self, rule: int, code: str, ref: str, commit: str | None, message: str) -> None:
+        self.report.violations.append(Violation(rule, code, ref, commit, message))
+
+    # -- rules 5, 6, 7: the review logs ---------------------------------------------------
+
+    def logs(self) -> None:
+        logs = sorted(r for r in self.refs if r.startswith("refs/reviews/"))
+        self.report.counts["logs"] = len(logs)
+        total = 0
+        for ref in logs:
+            total += self.log(ref)
+        self.report.counts["events"] = total
+
+    def log(self, ref: str) -> int:
+        repo = self.repo
+        chain = []
+        c = self.refs[ref]
+        while c:
+            try:
+                info = repo.commit_info(c)
+            except GitLayerError:
+                self.flag(5, "missing-commit", ref, c, "the log names a commit that is not in the repository")
+                break
+            chain.append(info)
+            if len(info.parents) > 1:
+                self.flag(5, "not-linear", ref, info.id,
+                          f"has {len(info.parents)} parents: a review log is one line of commits, each on the previous tip")
+            c = info.parents[0] if info.parents else None
+        chain.reverse()
+        self.chains[ref] = {i.id for i in chain}
+        kind, _, name = ref[len("refs/reviews/"):].partition("/")
+        number = int(name) if kind == "amendments" and name.isdigit() else None
+        if not ((kind == "amendments" and number is not None) or (kind == "commitments" and model.valid_id(name))):
+            self.report.warnings.append(f"{ref}: not a review log name this verifier knows "
+                                        "(refs/reviews/commitments/<id>, refs/reviews/amendments/<n>)")
+        events: list[reviewlog.Event] = []
+        prev_seq, latest = 0, None
+        for info in chain:
+            changes = repo.changes(info.id)
+            added = [ch for ch in changes if ch.status == "A"]
+            for ch in changes:
+                if ch.status == "M":
+                    self.flag(5, "event-changed", ref, info.id,
+                              f"changes {ch.path}: an event, once written, is never changed")
+                elif ch.status == "D":
+                    self.flag(5, "event-deleted", ref, info.id,
+                              f"deletes {ch.path}: an event, once written, is never deleted")
+            if len(added) != 1:
+                if added or len(changes) == 0:
+                    self.flag(5, "not-one-event", ref, info.id,
+                              f"adds {len(added)} files: each commit of a log adds exactly one event file")
+                continue
+            path = added[0].path
+            m = EVENT_PATH_RE.match(path)
+            if m is None:
+                self.flag(5, "bad-path", ref, info.id, f"adds {path}, not events/<shard>/<seq>-<id>.json")
+                continue
+            shard, seq, eid = int(m.group(1)), int(m.group(2)), m.group(3)
+            if shard != seq // reviewlog.SHARD_SIZE:
+                self.flag(5, "bad-path", ref, info.id, f"{path}: event {seq} belongs in shard {seq // reviewlog.SHARD_SIZE:05d}")
+            if seq != prev_seq + 1:
+                self.flag(5, "sequence", ref, info.id,
+                          f"event {seq} follows event {prev_seq}: sequence numbers go 1, 2, 3... "
+                          "(an event is missing or repeated)")
+            prev_seq = seq
+            try:
+                data = json.loads(repo.read_blob(added[0].new_id))
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.flag(6, "not-json", ref, info.id, f"{path} is not JSON: {exc}")
+                continue
+            problems = eventschema.problems(data)
+            if problems:
+                self.flag(6, "schema", ref, info.id, f"{path}: " + "; ".join(problems))
+            if not isinstance(data, dict):
+                continue
+            if data.get("seq") != seq or data.get("id") != eid:
+                self.flag(5, "path-mismatch", ref, info.id,
+                          f"the file {path} holds seq {data.get('seq')!r} and id {data.get('id')!r}")
+            actor = data.get("actor")
+            author = reviewlog.handle_of(info.author_email)
+            if author != actor:
+                self.flag(5, "actor-not-author", ref, info.id,
+                          f"the event's actor is {actor!r} but the commit's author is "
+                          f"{info.author_name} <{info.author_email}>")
+            trailers = dict(audit.trailers(info.message))
+            expected = {"Event": data.get("type"), "Actor": actor, "Seq": str(seq), "Event-Id": eid}
+            wrong = [k for k, v in expected.items() if trailers.get(k) != v]
+            if wrong:
+                self.flag(5, "trailers", ref, info.id,
+                          f"the commit message's {', '.join(wrong)} trailer(s) do not match the event")
+            when = _time(data.get("time"))
+            if when is not None:
+                if latest is not None and when < latest - CLOCK_TOLERANCE:
+                    self.flag(7, "backwards", ref, info.id,
+                              f"event {seq} is dated {data['time']}, {latest - when} before an earlier event of the log")
+                elif abs(info.time - when) > CLOCK_TOLERANCE:
+                    self.flag(7, "commit-time", ref, info.id,
+                              f"event {seq} is dated {data['time']} but its commit "
+                              f"{info.time.isoformat().replace('+00:00', 'Z')}")
+                latest = when if latest is None else max(latest, when)
+            if not problems:
+                events.append(reviewlog.Event(seq, eid, data["type"], actor, data["time"],
+                                              {k: v for k, v in data.items() if k not in eventschema.COMMON}, info.id))
+        if number is not None:
+            self.amendment_events[number] = events
+        return len(chain)
+
+    # -- rules 1 to 4: main ---------------------------------------------------------------
+
+    def main(self) -> None:
+        repo = self.repo
+        self.main_line = list(repo.first_parent_log(self.refs[MAIN]))[::-1]
+        self.chains[MAIN] = {i.id for i in self.main_line}
+        root = self.main_line[0]
+        try:
+            core.read_plan(repo, root.id)
+        except (core.NotFound, model.SchemaError) as exc:
+            raise Unusable(f"the initial commit of main {root.id} holds no valid plan.yaml ({exc}): "
+                           "not a plan repository") from None
+        self.report.counts["main_commits"] = len(self.main_line)
+        merges = 0
+        for info in self.main_line[1:]:
+            merges += self.merge(info)
+        self.report.counts["merges"] = merges
+        on_main = {i.id for i in self.main_line}
+        for number, events in sorted(self.amendment_events.items()):
+            for e in events:
+                if e.type != am.MERGE:
+                    continue
+                merge = e.data.get("merge")
+                if merge not in on_main or self.merges.get(number) != merge:
+                    self.flag(2, "merge-not-on-main", reviewlog.amendment_log(number), e.commit,
+                              f"the log records the merge of amendment {number} as {merge}, which is not "
+                              "a merge of that amendment on main's history: main was rewritten")
+
+    def merge(self, info) -> int:
+        repo, c = self.repo, info.id
+        if len(info.parents) != 2:
+            self.flag(1, "not-a-merge", MAIN, c,
+                      f"has {len(info.parents)} parent(s): after the initial commit, main only changes "
+                      "by merging an approved amendment")
+            return 0
+        first, revision = info.parents
+        t = audit.parse_merge(info.message)
+        if t is None or t.amendment is None:
+            self.flag(1, "no-trailers", MAIN, c, "the merge carries no Amendment trailer")
+            return 0
+        n = t.amendment
+        for line in t.unreadable:
+            self.flag(1, "bad-trailer", MAIN, c, f"unreadable trailer {line!r}")
+        if t.policy is None:
+            self.flag(1, "no-policy", MAIN, c, "the merge carries no Policy trailer")
+        if n in self.merges:
+            self.flag(1, "merged-twice", MAIN, c, f"amendment {n} was merged already as {self.merges[n]}")
+        else:
+            self.merges[n] = c
+        branch = self.refs.get(am.branch(n))
+        if branch is None:
+            self.flag(1, "no-branch", MAIN, c, f"there is no branch {am.branch(n)} holding the merged revision")
+        elif not repo.contains(revision, branch):
+            self.flag(1, "not-the-amendment", MAIN, c,
+                      f"the second parent {revision} is not on {am.branch(n)}")
+        merged = repo.merged_files(first, revision)
+        actual = repo.tree_files(c)
+        if merged is None:
+            self.flag(1, "merge-conflict", MAIN, c, "its parents do not merge cleanly: the tree was made by hand")
+        elif merged != actual:
+            differ = sorted(p for p in set(merged) | set(actual) if merged.get(p) != actual.get(p))
+            self.flag(1, "tree-differs", MAIN, c,
+                      "the tree is not the merge of its parents; differs in " + ", ".join(differ[:5]))
+        self.approvals(info, t, n, first, revision)
+        return 1
+
+    def approvals(self, info, t: audit.MergeTrailers, n: int, first: str, revision: str) -> None:
+        repo, c = self.repo, info.id
+        log = reviewlog.amendment_log(n)
+        events = self.amendment_events.get(n)
+        if events is None:
+            self.flag(2, "no-log", MAIN, c, f"amendment {n} has no review log {log}")
+            return
+        opened = events[0] if events and events[0].type == am.OPEN else None
+        if opened is None:
+            self.flag(2, "no-open-event", log, None, f"the log of amendment {n} does not start with its opening")
+            return
+        before = events
+        merge_events = [e for e in events if e.type == am.MERGE and e.data.get("merge") == c]
+        if merge_events:
+            me = merge_events[0]
+            before = [e for e in events if e.seq < me.seq]
+            if me.data.get("revision") != revision or me.data.get("policy") != t.policy:
+                self.flag(2, "merge-event-differs", log, me.commit,
+                          f"the log's merge event names revision {me.data.get('revision')} and policy "
+                          f"{me.data.get('policy')}; the merge {c} has {revision} and {t.policy}")
+        elif not any(e.type == am.MERGE for e in events):
+            self.report.warnings.append(f"amendment {n} is merged as {c} but its log has no merge event "
+                                        "(the service stopped between the two writes?)")
+        verdicts = signoff.latest_verdicts(before)
+        latest = {(v.handle, v.revision): v for v in verdicts}
+        try:
+            plan = core.read_plan(repo, first)
+        except (core.NotFound, model.SchemaError) as exc:
+            self.flag(4, "no-plan", MAIN, c, f"the first parent {first} holds no valid plan.yaml: {exc}")
+            return
+        target = opened.data.get("commitment")
+        base = repo.merge_base(first, revision)
+        touches_plan = base is None or repo.blob_id(revision, model.PLAN_PATH) != repo.blob_id(base, model.PLAN_PATH)
+        policy = signoff.policy_for(plan, SimpleNamespace(commitment=target), touches_plan)
+        leads = self.leads(target, first, revision)
+        # rules 2 and 3: each Approved-by
+        for a in t.approvals:
+            what = f"Approved-by {a.handle} ({a.organisation or '-'}, {a.revision[:12]})"
+            if a.revision != revision:
+                self.flag(2, "other-revision", MAIN, c,
+                          f"{what} names revision {a.revision}, but the merge takes revision {revision}")
+                continue
+            v = latest.get((a.handle, revision))
+            if v is None or v.verdict != "approve":
+                state = "no approval" if v is None else f"an {v.verdict}, not an approval,"
+                self.flag(2, "approval-missing", MAIN, c,
+                          f"{what}: {log} holds {state} by {a.handle} of revision {revision} before the merge")
+                continue
+            if v.organisation != a.organisation:
+                self.flag(2, "organisation-differs", MAIN, c,
+                          f"{what}: the approval event gives organisation {v.organisation or '-'}")
+            person = plan.people.get(a.handle)
+            if person is None:
+                self.flag(3, "not-a-person", MAIN, c, f"{what}: {a.handle} is not in the plan.yaml in force")
+                continue
+            if person.organisation != a.organisation:
+                self.flag(3, "organisation-differs", MAIN, c,
+                          f"{what}: the plan.yaml in force puts {a.handle} in {person.organisation or '-'}")
+            if not signoff.entitled_kinds(plan, person, policy, leads):
+                self.flag(3, "not-entitled", MAIN, c,
+                          f"{what}: under the plan.yaml in force, {a.handle} (roles {', '.join(person.roles)}, "
+                          f"{person.organisation or 'no organisation'}) may not approve for "
+                          + ", ".join(r.kind for r in policy.requirements))
+        merger = reviewlog.handle_of(info.author_email)
+        person = plan.people.get(merger) if merger else None
+        auto_ok = t.auto and policy.auto_merge and merger in {a.handle for a in t.approvals}
+        if not auto_ok and (person is None or not person.has("coordinator")):
+            self.flag(3, "merger-not-coordinator", MAIN, c,
+                      f"merged by {info.author_name} <{info.author_email}>, not a coordinator in the plan.yaml in force")
+        # rule 4: the policy in force, replayed from the log
+        in_force = repo.blob_id(first, model.PLAN_PATH)
+        if t.policy is not None and t.policy != in_force:
+            self.flag(4, "policy-not-in-force", MAIN, c,
+                      f"the Policy trailer names plan.yaml {t.policy}, but the first parent's is {in_force}: "
+                      "the policy in force is the one before the merge")
+        reqs, objections = signoff.tally(plan, policy, leads, opened.actor, revision, verdicts)
+        missing = [f"{r.missing} more {r.kind}" for r in reqs if not r.satisfied]
+        if policy.objections_block and objections:
+            missing.append("objections withdrawn (" + ", ".join(o.handle for o in objections) + ")")
+        if missing:
+            self.flag(4, "not-satisfied", MAIN, c,
+                      f"the policy in force was not satisfied at revision {revision}: it needed " + "; ".join(missing))
+
+    def leads(self, target, first: str, revision: str) -> tuple[str, ...]:
+        if not target or target == am.PLAN_TARGET:
+            return ()
+        for commit in (first, revision):
+            try:
+                return core.read_commitment(self.repo, commit, target).leads
+            except (core.NotFound, model.SchemaError):
+                continue
+        return ()
+
+    # -- rule 8: checkpoints and reflogs --------------------------------------------------
+
+    def on_line(self, ref: str, oid: str) -> bool:
+        """Is this recorded position still on the ref's line (its tip or an ancestor)?"""
+        tip = self.refs.get(ref)
+        if tip is None:
+            return False
+        if ref.startswith("refs/tags/"):
+            return oid == tip
+        chain = self.chains.get(ref)
+        if chain is not None and oid in chain:
+            return True
+        if self.repo.contains(oid, tip):
+            return True
+        now = self.repo.ref_target(ref)  # the ref moved forward while we were verifying
+        return now is not None and now != tip and self.repo.contains(tip, now) and self.repo.contains(oid, now)
+
+    def checkpoints(self) -> None:
+        names = sorted(r for r in self.refs if r.startswith(CHECKPOINT_PREFIX))
+        self.report.counts["checkpoints"] = len(names)
+        for name in names:
+            tag = self.repo.tag_object(self.refs[name])
+            if tag is None:
+                self.flag(8, "checkpoint-not-annotated", name, self.refs[name],
+                          "a checkpoint is an annotated tag listing the refs; this one is not")
+                continue
+            listed = [CHECKPOINT_LINE_RE.match(line) for line in tag[1].splitlines()]
+            listed = [(m.group(1), m.group(2)) for m in listed if m]
+            if not listed:
+                self.flag(8, "checkpoint-empty", name, self.refs[name], "the checkpoint lists no refs")
+            for ref, oid in listed:
+                if not ref.startswith(MANAGED):
+                    continue
+                if ref not in self.refs:
+                    self.flag(8, "deleted-since-checkpoint", ref, oid,
+                              f"{name} recorded {ref} at {oid}; the ref no longer exists")
+                elif not self.repo.has_object(oid):
+                    self.flag(8, "rewritten-since-checkpoint", ref, oid,
+                              f"{name} recorded {ref} at {oid}, which is no longer in the repository: rewritten")
+                elif not self.on_line(ref, oid):
+                    self.flag(8, "rewritten-since-checkpoint", ref, oid,
+                              f"{name} recorded {ref} at {oid}, which is not on its history now (tip {self.refs[ref]})")
+
+    def reflogs(self) -> None:
+        with_log = 0
+        for ref in sorted(r for r in self.refs if r.startswith(MANAGED)):
+            entries = self.repo.reflog(ref)
+            if entries:
+                with_log += 1
+            for old, new, message in entries:
+                bad = [oid for oid in (old, new) if oid != ZERO and not self.on_line(ref, oid)]
+                if bad:
+                    self.flag(8, "forced-update", ref, new,
+                              f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
+                              f"{bad[0]} is not on its history now: the ref was rewritten")
+                    break
+        self.report.counts["reflogs"] = with_log
+        if not with_log and not self.report.counts.get("checkpoints"):
+            self.report.warnings.append("no reflog and no checkpoint: a rewrite made before this copy was taken "
+                                        "cannot be detected; publish checkpoints with `review checkpoint`")
+
+
+def verify(path: str | os.PathLike) -> Report:
+    """Check the eight rules; raises Unusable when the input cannot be verified at all."""
+    started = time.perf_counter()
+    repo = open_repository(path)
+    report = Report(os.fspath(path))
+    v = _Verifier(repo, report)
+    try:
+        v.logs()
+        v.main()
+        v.checkpoints()
+        v.reflogs()
+    except GitLayerError as exc:  # an object that history needs is missing: a damaged copy
+        raise Unusable(f"{path} is incomplete or damaged ({exc}): clone it again with `git clone --mirror`") from None
+    report.violations.sort(key=lambda x: (x.rule, x.ref, x.commit or ""))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+
+def checkpoint(repo: GitRepo, when: dt.datetime | None = None) -> tuple[str, dict[str, str]]:
+    """Tag main's tip with an annotated tag `checkpoints/<UTC time>` whose message lists
+    `<ref> <object id>` for every ref; returns (tag name, the refs listed)."""
+    when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    stamp = when.strftime("%Y%m%dT%H%M%SZ")
+    tagger = Identity(repo.config_get("user.name") or "review", repo.config_get("user.email") or "review@localhost")
+    for attempt in range(1, 100):
+        refs = {r: oid for r, oid in repo.refs().items() if r.startswith(MANAGED)}
+        name = f"checkpoints/{stamp}" + (f"-{attempt}" if attempt > 1 else "")
+        lines = [f"Checkpoint {when.isoformat(timespec='seconds').replace('+00:00', 'Z')}: {len(refs)} refs", ""]
+        lines += [f"{ref} {oid}" for ref, oid in sorted(refs.items())]
+        if repo.create_tag_if_absent(name, refs[MAIN], tagger, "\n".join(lines) + "\n") is not None:
+            return name, refs
+    raise GitLayerError("could not find a free checkpoint name")  # pragma: no cover

@@ -1,0 +1,141 @@
+"""Audit pages: the plan's history with approvals, blame per paragraph, the audit log and its
+exports, and the same data in the API. Views are thin: review.audit reads everything."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .. import audit
+from .. import commitment as core
+from .. import eventschema, render
+from ..errors import ReviewError
+from .errors import ApiError
+from .i18n import current_lang
+from .reading import _rev, _version, repo
+
+PER_PAGE = 100
+
+
+def _filters() -> audit.Filters:
+    try:
+        return audit.parse_filters(request.args)
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.message) from None
+
+
+def _page(items: list, default: int = PER_PAGE) -> audit.Page:
+    try:
+        return audit.paginate(items, request.args.get("page"), request.args.get("per_page"), default)
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.message) from None
+
+
+def _choices(r, main: str) -> dict:
+    """People, organisations and commitments of the plan as it stands, for the filter forms."""
+    plan = core.read_plan(r, main)
+    return {"plan": plan, "people": sorted(plan.people.values(), key=lambda p: p.name),
+            "organisations": sorted(plan.organisations.values(), key=lambda o: o.label(current_lang())),
+            "commitments": core.list_commitments(r, main)}
+
+
+# -- the plan's history -------------------------------------------------------------------
+
+def history_page():
+    f = _filters()
+    name, commit = _rev()
+    r = repo()
+    page = _page(audit.history(r, f, commit))
+    return render_template("audit/history.html", page=page, filters=f, args=f.as_args(),
+                           version=_version(name, commit), rev=name, **_choices(r, core.resolve(r, "main")))
+
+
+def api_history():
+    f = _filters()
+    r = repo()
+    commit = core.resolve(r, request.args.get("rev") or None)
+    page = _page(audit.history(r, f, commit))
+    return jsonify({"revision": commit, "filters": f.as_args(), "page": page.page, "per_page": page.per_page,
+                    "total": page.total, "pages": page.pages, "changes": [c.as_json() for c in page.items]})
+
+
+# -- blame ----------------------------------------------------------------------------------
+
+def blame_page(cid: str):
+    name, commit = _rev()
+    r = repo()
+    c = core.read_commitment(r, commit, cid)
+    lang, shaped = audit.blame(r, cid, commit, current_lang())
+    return render_template("audit/blame.html", c=c, rows=_beside(c.body_in(lang), shaped), shown_lang=lang,
+                           plan=core.read_plan(r, commit), version=_version(name, commit), rev=name)
+
+
+def _beside(text: str, shaped: list) -> list[tuple[str, Markup, list, bool]]:
+    """(anchor, rendered block, [(change, paragraph numbers)], several paragraphs?) per rendered block:
+    a list holds one paragraph per item; footnotes, rendered last, take the paragraphs left over."""
+    by_anchor = {s.anchor: s for s in shaped}
+    rows, covered = [], set()
+    for block in render.render_blocks(text):
+        covered.update(block.anchors)
+        rows.append([block.anchors[0] if block.anchors else "", Markup(block.html),
+                     [by_anchor[a] for a in block.anchors if a in by_anchor]])
+    left = [s for s in shaped if s.anchor not in covered]
+    if left and rows and not rows[-1][2]:
+        rows[-1][0], rows[-1][2] = left[0].anchor, left
+    out = []
+    for anchor, html, items in rows:
+        changes: dict[str, tuple] = {}
+        for s in items:
+            changes.setdefault(s.change.commit, (s.change, []))[1].append(int(s.anchor[2:]))
+        out.append((anchor, html, list(changes.values()), len(items) > 1))
+    return out
+
+
+# -- the audit log --------------------------------------------------------------------------
+
+def _rows():
+    return audit.audit_log(repo(), _filters())
+
+
+def audit_page():
+    f = _filters()
+    r = repo()
+    page = _page(audit.audit_log(r, f))
+    return render_template("audit/log.html", page=page, filters=f, args=f.as_args(),
+                           types=sorted(eventschema.SCHEMAS), event_names=_event_names(), **_choices(r, core.resolve(r, "main")))
+
+
+def export_csv():
+    rows = _rows()
+    return Response(audit.to_csv(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
+
+
+def export_json():
+    f = _filters()
+    rows = audit.audit_log(repo(), f)
+    resp = jsonify({"columns": list(audit.COLUMNS), "filters": f.as_args(), "total": len(rows),
+                    "events": [row.as_json() for row in rows]})
+    resp.headers["Content-Disposition"] = 'attachment; filename="audit-log.json"'
+    return resp
+
+
+def api_audit():
+    f = _filters()
+    page = _page(audit.audit_log(repo(), f))
+    return jsonify({"columns": list(audit.COLUMNS), "filters": f.as_args(), "page": page.page,
+                    "per_page": page.per_page, "total": page.total, "pages": page.pages,
+                    "events": [row.as_json() for row in page.items]})
+
+
+def _event_names() -> dict[str, str]:
+    return {
+        "comment": _("comment"), "comment-edit": _("comment edited"), "comment-resolve": _("thread resolved"),
+        "comment-reopen": _("thread reopened"), "comment-hide": _("comment hidden"),
+        "progress-report": _("progress report"), "progress-hide": _("report hidden"),
+        "amendment-open": _("amendment opened"), "amendment-revise": _("new revision"),
+        "amendment-update": _("updated with the plan"), "amendment-withdraw": _("amendment withdrawn"),
+        "amendment-reopen": _("amendment reopened"), "amendment-reject": _("amendment rejected"),
+        "amendment-merge": _("amendment merged"), "approval": _("verdict on a revision"),
+    }

@@ -1,0 +1,170 @@
+"""Proposing, revising, comparing, withdrawing and reopening an amendment in a real browser (issue 5)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+CID = "engagement-04"
+FR = f"commitments/{CID}/fr.md"
+# Words of the sample text of engagement-04 (paragraphs 2 and 3 of its body).
+FIRST = ("éclairent les décideurs", "éclairent les responsables")        # lucie, revision 1 (paragraph 2)
+SECOND = ("restent pourtant difficiles", "restent pourtant malaisés")   # lucie, revision 2 (paragraph 3)
+KARIM = ("concernent directement les citoyens", "concernent directement les usagers")  # paragraph 2 again
+
+
+def demo_password(handle: str) -> str:
+    return f"demo-{handle}-2015"
+
+
+def header(page: Page):
+    return page.get_by_role("banner")
+
+
+def sign_in(page: Page, url: str, handle: str) -> None:
+    page.goto(url + "/")
+    header(page).get_by_role("link", name="Se connecter", exact=True).click()
+    page.get_by_label("Identifiant").fill(handle)
+    page.get_by_label("Mot de passe").fill(demo_password(handle))
+    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
+    expect(header(page).get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+def sign_out(page: Page) -> None:
+    header(page).get_by_role("button", name="Se déconnecter").click()
+    expect(header(page).get_by_role("link", name="Se connecter", exact=True)).to_be_visible()
+
+
+def french_text(page: Page):
+    return page.get_by_label("Texte (français")
+
+
+def replace_in_text(page: Page, old: str, new: str) -> None:
+    box = french_text(page)
+    text = box.input_value()
+    assert text.count(old) == 1, f"{old!r} is not once in the text"
+    box.fill(text.replace(old, new))
+
+
+def state(page: Page):
+    return page.locator("hgroup strong.state")
+
+
+def open_editor_from_commitment(page: Page, url: str) -> None:
+    page.goto(f"{url}/commitments/{CID}")
+    page.get_by_role("button", name="Proposer un amendement").click()  # a link styled as a button
+    expect(page).to_have_url(f"{url}/commitments/{CID}/amend")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Proposer un amendement")
+
+
+def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_server, axe):
+    url = live_server.url
+
+    # Lucie opens the editor from the commitment page, changes one word and previews.
+    sign_in(page, url, "lucie")
+    open_editor_from_commitment(page, url)
+    axe(page)
+    page.get_by_label("Titre de l'amendement").fill("Dire qui décide")
+    page.get_by_label("Exposé des motifs").fill("Les évaluations servent aussi les **responsables** locaux.")
+    replace_in_text(page, *FIRST)
+    page.get_by_role("button", name="Aperçu", exact=True).click()
+    preview = page.get_by_role("region", name="Aperçu")
+    expect(preview).to_be_visible()
+    expect(preview).to_contain_text("Au deuxième alinéa, les mots « décideurs » sont remplacés par les mots « responsables ».")
+    expect(preview.locator("article[lang=fr]")).to_contain_text(FIRST[1])
+    # nothing typed is lost by the preview
+    expect(page.get_by_label("Titre de l'amendement")).to_have_value("Dire qui décide")
+    expect(french_text(page)).to_have_value(re.compile(re.escape(FIRST[1])))
+    axe(page)
+
+    page.get_by_role("button", name="Proposer", exact=True).click()
+    expect(page).to_have_url(f"{url}/amendments/1")
+    expect(page.get_by_role("status").first).to_have_text("L'amendement 1 est ouvert.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Amendement 1 : Dire qui décide")
+    expect(state(page)).to_have_text("ouvert")
+    diff = page.locator("pre.word-diff")
+    expect(diff.locator("del")).to_have_text(["décideurs"])
+    expect(diff.locator("ins")).to_have_text(["responsables"])
+    summary = page.locator("section.drafting")
+    expect(summary).to_contain_text("Au deuxième alinéa, les mots « décideurs » sont remplacés par les mots « responsables ».")
+    expect(page.get_by_role("region", name="Exposé des motifs").locator("strong")).to_have_text("responsables")
+    expect(page.get_by_role("link", name="Flux Atom")).to_have_attribute("href", "/amendments/1/feed.atom")
+    axe(page)
+
+    # She revises it: another word, in the next paragraph.
+    page.get_by_role("button", name="Réviser").click()
+    expect(page).to_have_url(re.compile(rf"{re.escape(url)}/amendments/1/edit"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réviser l'amendement 1")
+    expect(french_text(page)).to_have_value(re.compile(re.escape(FIRST[1])))  # the amendment's text, not main's
+    page.get_by_label("Ce que change cette révision (facultatif)").fill("Un mot plus juste")
+    replace_in_text(page, *SECOND)
+    axe(page)
+    page.get_by_role("button", name="Enregistrer la révision").click()
+    expect(page).to_have_url(f"{url}/amendments/1")
+    expect(page.get_by_role("status").first).to_have_text("Une nouvelle révision de l'amendement 1 est enregistrée.")
+    revisions = page.locator("ol.revisions > li")
+    expect(revisions).to_have_count(2)
+    expect(revisions.nth(1)).to_contain_text("Un mot plus juste")
+    expect(diff.locator("del")).to_have_text(["décideurs", "difficiles"])  # against its base: both changes
+
+    # Comparing revision 1 with revision 2 shows only the second change.
+    compare = page.locator("form", has=page.get_by_role("button", name="Comparer les révisions"))
+    compare.get_by_label("De la révision").select_option(index=0)
+    compare.get_by_label("À la révision").select_option(index=1)
+    compare.get_by_role("button", name="Comparer les révisions").click()
+    expect(page).to_have_url(re.compile(r"against=revisions"))
+    expect(diff.locator("del")).to_have_text(["difficiles"])
+    expect(diff.locator("ins")).to_have_text(["malaisés"])
+    expect(summary.locator("li")).to_have_text(
+        ["Au troisième alinéa, les mots « difficiles » sont remplacés par les mots « malaisés »."])
+    expect(summary).not_to_contain_text("décideurs")
+    axe(page)
+
+    # Side by side, still between the two revisions.
+    page.get_by_role("link", name="côte à côte").click()
+    expect(page).to_have_url(re.compile(r"view=side"))
+    table = page.locator("table.side-by-side")
+    expect(table.locator("del")).to_have_text(["difficiles"])
+    expect(table.locator("ins")).to_have_text(["malaisés"])
+    expect(table).not_to_contain_text("décideurs")  # revision 1 already says "responsables"
+    expect(table.locator("tbody tr").first.locator("td").nth(1)).to_be_visible()
+    expect(page.get_by_role("link", name="en ligne")).to_be_visible()
+    axe(page)
+
+    # Withdraw, then reopen.
+    page.get_by_role("button", name="Retirer").click()
+    expect(state(page)).to_have_text("retiré")
+    expect(page.get_by_role("button", name="Réviser")).to_have_count(0)
+    axe(page)
+    page.get_by_role("button", name="Rouvrir").click()
+    expect(state(page)).to_have_text("ouvert")
+    expect(page.get_by_role("button", name="Retirer")).to_be_visible()
+    sign_out(page)
+
+    # Karim changes the same paragraph: his amendment warns of the overlap with Lucie's.
+    sign_in(page, url, "karim")
+    open_editor_from_commitment(page, url)
+    expect(french_text(page)).to_have_value(re.compile(re.escape(FIRST[0])))  # main's text, unchanged
+    page.get_by_label("Titre de l'amendement").fill("Parler des usagers")
+    replace_in_text(page, *KARIM)
+    page.get_by_role("button", name="Proposer", exact=True).click()
+    expect(page).to_have_url(f"{url}/amendments/2")
+    warning = page.locator("p.overlap")
+    expect(warning).to_have_count(1)
+    expect(warning).to_contain_text(f"L'amendement 1 modifie aussi un passage que modifie cet amendement ({FR}).")
+    link = warning.get_by_role("link", name="Voir l'amendement 1")
+    expect(link).to_have_attribute("href", "/amendments/1")
+    axe(page)
+    link.click()
+    expect(page).to_have_url(f"{url}/amendments/1")
+    expect(page.locator("p.overlap").get_by_role("link", name="Voir l'amendement 2")).to_be_visible()
+
+    # The list of amendments.
+    header(page).get_by_role("link", name="Amendements", exact=True).click()
+    expect(page).to_have_url(f"{url}/amendments")
+    rows = page.locator("main table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Dire qui décide").locator("td").nth(4)).to_have_text("ouvert")
+    expect(rows.filter(has_text="Parler des usagers").get_by_role("link", name="@karim")).to_be_visible()
+    axe(page)

@@ -1,0 +1,527 @@
+"""`review verify` and `review checkpoint`: a clean history built by the normal workflow is
+proven clean; each kind of tampering, done on a copy with the git CLI or the git layer,
+is flagged by exactly the rule (and violation code) it breaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from review import amendments as am
+from review import comments, eventschema, progress, reviewlog, signoff, verify
+from review import commitment as core
+from review.gitrepo import GitRepo
+
+ROOT = Path(__file__).resolve().parent.parent
+C4, C16, C25 = "engagement-04", "engagement-16", "engagement-25"
+
+
+def fr(cid):
+    return f"commitments/{cid}/fr.md"
+
+
+def _text(repo, cid, rev="main"):
+    return repo.read_file(repo.resolve(rev), fr(cid)).decode()
+
+
+def _people(repo):
+    return core.read_plan(repo, repo.resolve("main")).people
+
+
+def _propose(repo, who, cid, old, new, title="Reformuler"):
+    t = _text(repo, cid)
+    assert old in t, old
+    return am.propose(repo, _people(repo)[who], cid, title, "Plus clair.", {fr(cid): t.replace(old, new, 1)})
+
+
+def _plan_text(repo):
+    return repo.read_file(repo.resolve("main"), "plan.yaml").decode()
+
+
+@pytest.fixture(scope="module")
+def clean(_template_deployment, tmp_path_factory):
+    """A plan repository with a life written only by the core, as the web would: comments,
+    replies, edits, resolution, moderation, progress reports, and amendments proposed,
+    revised, brought up to date, objected to, withdrawn, rejected and merged. Three open
+    amendments are left for the tampering tests (see `open_ones`)."""
+    root = tmp_path_factory.mktemp("verify") / "dep"
+    shutil.copytree(_template_deployment, root, symlinks=True)
+    repo = GitRepo(root / "plan.git")
+    p = _people(repo)
+    c = comments.add(repo, p["karim"], C4, "Quelles évaluations ?", anchor="p-2", stance="against")
+    comments.add(repo, p["antoine"], C4, "Toutes celles de la MAP.", reply_to=c.id)
+    comments.edit(repo, p["karim"], C4, c.id, "Quelles évaluations, exactement ?")
+    comments.resolve(repo, p["antoine"], C4, c.id)
+    comments.reopen(repo, p["karim"], C4, c.id)
+    spam = comments.add(repo, p["karim"], C16, "Hors sujet.")
+    comments.hide(repo, p["lucie"], C16, spam.id, "Hors sujet")
+    r = progress.report(repo, p["antoine"], C4, "limited", "Premiers pas.", ["https://example.org/a"])
+    comments.add(repo, p["sophie"], C4, "Rien de public.", stance="contested", on_report=r.id)
+    r2 = progress.report(repo, p["antoine"], C4, "substantial", "Doublon.", [])
+    progress.hide_report(repo, p["lucie"], C4, r2.id, "Doublon")
+    # 1: approved and merged
+    a1 = _propose(repo, "lucie", C25, "## Enjeux", "## Les enjeux")
+    signoff.give_verdict(repo, p["ines"], a1.number, a1.head, "approve")
+    signoff.give_verdict(repo, p["sophie"], a1.number, a1.head, "approve")
+    # 2: opened before 1 is merged; revised (stale approval), objected to, brought up to date
+    a2 = _propose(repo, "lucie", C4, "## Contexte", "## Le contexte")
+    signoff.give_verdict(repo, p["antoine"], a2.number, a2.head, "approve")
+    signoff.merge(repo, p["claire"], a1.number, a1.head)
+    a2 = am.revise(repo, p["lucie"], a2.number, {fr(C4): _text(repo, C4, a2.head).replace("## Le contexte", "## Son contexte")},
+                   a2.head)
+    a2, conflicts = am.update_from_main(repo, p["lucie"], a2.number)
+    assert not conflicts
+    signoff.give_verdict(repo, p["antoine"], a2.number, a2.head, "approve")
+    comments.add(repo, p["sophie"], C4, "Le contexte mérite mieux.", rev=a2.head,  # the amendment's discussion
+                 log=reviewlog.amendment_log(a2.number))
+    signoff.give_verdict(repo, p["sophie"], a2.number, a2.head, "object", "Pas encore")
+    signoff.give_verdict(repo, p["sophie"], a2.number, a2.head, "approve")
+    signoff.merge(repo, p["claire"], a2.number, a2.head)
+    # 3: an amendment of plan.yaml, under the plan's own policy
+    a3 = am.propose(repo, p["lucie"], am.PLAN_TARGET, "Échéance du bilan", "",
+                    {"plan.yaml": _plan_text(repo).replace("review_due: 2016-07-16", "review_due: 2016-09-16")})
+    signoff.give_verdict(repo, p["claire"], a3.number, a3.head, "approve")
+    signoff.give_verdict(repo, p["sophie"], a3.number, a3.head, "approve")
+    signoff.merge(repo, p["claire"], a3.number, a3.head)
+    # 4: withdrawn and reopened; 5: rejected
+    a4 = _propose(repo, "karim", C16, "## Enjeux", "## Les enjeux")
+    am.withdraw(repo, p["karim"], a4.number, "Trop tôt")
+    am.reopen(repo, p["karim"], a4.number)
+    a5 = _propose(repo, "karim", C4, "## Feuille de route", "## Route")
+    am.reject(repo, p["claire"], a5.number, "Moins clair")
+    # Left open for the tampering tests:
+    # 6 (quorum): only the lead signatory approved
+    q = _propose(repo, "lucie", C25, "## Contexte", "## Le contexte", "Sans quorum")
+    signoff.give_verdict(repo, p["antoine"], q.number, q.head, "approve")
+    # 7 (other revision): sophie approved the first revision, antoine the second
+    o = _propose(repo, "lucie", C16, "## Contexte", "## Le contexte", "Autre révision")
+    signoff.give_verdict(repo, p["sophie"], o.number, o.head, "approve")
+    o = am.revise(repo, p["lucie"], o.number, {fr(C16): _text(repo, C16, o.head).replace("## Le contexte", "## Son contexte")},
+                  o.head)
+    signoff.give_verdict(repo, p["antoine"], o.number, o.head, "approve")
+    # 8 (policy): plan.yaml amendment lowering the plan's own policy, approved by a coordinator only
+    lowered = _plan_text(repo).replace(
+        "      - {kind: coordinators, count: 1}\n      - {kind: civil-society, count: 1}",
+        "      - {kind: coordinators, count: 1}", 1)
+    assert lowered != _plan_text(repo)
+    pol = am.propose(repo, p["lucie"], am.PLAN_TARGET, "Alléger la politique", "", {"plan.yaml": lowered})
+    signoff.give_verdict(repo, p["claire"], pol.number, pol.head, "approve")
+    return root / "plan.git", {"quorum": q.number, "other": o.number, "policy": pol.number, "merged": a3.number}
+
+
+@pytest.fixture
+def copy(clean, tmp_path):
+    """(a GitRepo on a fresh copy of the clean repository, the open amendments' numbers)."""
+    path, numbers = clean
+    target = tmp_path / "plan.git"
+    shutil.copytree(path, target, symlinks=True)
+    return GitRepo(target), numbers
+
+
+def flagged(path) -> set[tuple[int, str]]:
+    return {(v.rule, v.code) for v in verify.verify(path).violations}
+
+
+def git(*args, cwd=None):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def run_cli(*args):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "review", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+def mirror(path, tmp_path) -> Path:
+    target = tmp_path / "mirror.git"
+    git("clone", "-q", "--mirror", str(path), str(target))
+    return target
+
+
+# -- the clean history ----------------------------------------------------------------------
+
+def test_clean_repository_verifies_clean_from_the_command_line(clean):
+    path, _ = clean
+    report = verify.verify(path)
+    assert report.violations == [], report.text()
+    assert report.counts["merges"] == 3 and report.counts["main_commits"] == 4
+    assert report.counts["events"] > 30 and report.counts["reflogs"] > 10
+    run = run_cli("verify", str(path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Clean: the history is proven" in run.stdout and "8. checkpoints and reflogs" in run.stdout
+    data = json.loads(run_cli("verify", "--json", str(path)).stdout)
+    assert data["clean"] is True and data["violations"] == [] and set(data["rules"]) == {str(n) for n in range(1, 9)}
+
+
+def test_a_mirror_clone_verifies_clean_offline(clean, tmp_path):
+    path, _ = clean
+    m = mirror(path, tmp_path)
+    report = verify.verify(m)
+    assert report.clean, report.text()
+    assert report.counts["reflogs"] == 0
+    assert any("no reflog and no checkpoint" in w for w in report.warnings)
+    assert run_cli("verify", str(m)).returncode == 0
+
+
+def test_an_automatic_merge_under_a_policy_adopted_by_amendment_verifies_clean(repo):
+    """The policy itself is amended (auto_merge on), then applies to the next amendment:
+    the merge is authored by the last approver, not a coordinator, and that is allowed."""
+    p = _people(repo)
+    plan = _plan_text(repo).replace("    auto_merge: false", "    auto_merge: true", 1)
+    assert plan != _plan_text(repo)
+    a = am.propose(repo, p["lucie"], am.PLAN_TARGET, "Fusion automatique", "", {"plan.yaml": plan})
+    signoff.give_verdict(repo, p["claire"], a.number, a.head, "approve")
+    signoff.give_verdict(repo, p["sophie"], a.number, a.head, "approve")
+    signoff.merge(repo, p["claire"], a.number, a.head)
+    b = _propose(repo, "lucie", C4, "## Enjeux", "## Les enjeux")
+    signoff.give_verdict(repo, p["antoine"], b.number, b.head, "approve")
+    signoff.give_verdict(repo, p["sophie"], b.number, b.head, "approve")
+    merge = repo.commit_info(repo.resolve("main"))
+    assert merge.parents[1] == b.head and "Merged-by: policy (auto_merge)" in merge.message
+    assert merge.author_email == "sophie@review.invalid"
+    report = verify.verify(repo.path)
+    assert report.clean, report.text()
+    assert report.counts["merges"] == 2
+
+
+def test_verify_writes_nothing(copy):
+    repo, _ = copy
+    before = sorted(str(p.relative_to(repo.path)) for p in Path(repo.path).rglob("*"))
+    assert verify.verify(repo.path).clean
+    assert sorted(str(p.relative_to(repo.path)) for p in Path(repo.path).rglob("*")) == before
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda tmp: tmp / "nowhere", "not a folder"),
+    (lambda tmp: tmp, "not a git repository"),
+])
+def test_unusable_input_exits_2(tmp_path, make, says):
+    run = run_cli("verify", str(make(tmp_path)))
+    assert run.returncode == 2 and says in run.stderr
+    with pytest.raises(verify.Unusable):
+        verify.verify(make(tmp_path))
+
+
+def test_a_working_copy_and_a_repository_without_main_exit_2(clean, tmp_path):
+    path, _ = clean
+    git("clone", "-q", str(path), str(tmp_path / "work"))
+    run = run_cli("verify", "--json", str(tmp_path / "work"))
+    assert run.returncode == 2 and "git clone --mirror" in run.stderr
+    assert json.loads(run.stdout)["error"]
+    git("init", "-q", "--bare", str(tmp_path / "empty.git"))
+    run = run_cli("verify", str(tmp_path / "empty.git"))
+    assert run.returncode == 2 and "no refs/heads/main" in run.stderr
+
+
+def test_a_damaged_copy_exits_2(copy):
+    repo, _ = copy
+    ref = reviewlog.commitment_log(C4)
+    blob = repo.blob_id(repo.resolve(ref), _event_path(_events(repo, ref)[0]))
+    loose = Path(repo.path) / "objects" / blob[:2] / blob[2:]
+    assert loose.is_file()
+    loose.unlink()
+    run = run_cli("verify", repo.path)
+    assert run.returncode == 2 and run.stderr.startswith("review verify: ") and "Traceback" not in run.stderr
+
+
+def test_every_event_type_written_by_the_code_has_a_schema_and_a_documentation():
+    from review import progress as pg
+    written = {comments.ADD, comments.EDIT, comments.RESOLVE, comments.REOPEN, comments.HIDE, pg.REPORT, pg.HIDE,
+               am.OPEN, am.REVISE, am.UPDATE, am.WITHDRAW, am.REOPEN, am.REJECT, am.MERGE, signoff.APPROVAL}
+    assert written == set(eventschema.SCHEMAS)
+    source = "\n".join(p.read_text() for p in (ROOT / "review").glob("*.py"))
+    for etype in re.findall(r'"((?:comment|progress|amendment)-[a-z]+)"', source):
+        assert etype in eventschema.SCHEMAS, etype
+    doc = (ROOT / "docs/events.md").read_text()
+    for etype in written:
+        assert f"`{etype}`" in doc, f"{etype} is not documented in docs/events.md"
+
+
+def test_schema_problems_are_named():
+    ok = {"format": 1, "seq": 1, "id": "a" * 12, "type": "comment-hide", "actor": "lucie",
+          "time": "2016-01-01T10:00:00Z", "target": "b" * 12, "reason": "spam"}
+    assert eventschema.problems(ok) == []
+    assert eventschema.problems({**ok, "reason": ""}) == ["comment-hide: 'reason' is '', not text"]
+    assert "unexpected key(s) 'extra'" in eventschema.problems({**ok, "extra": 1})[0]
+    assert "unknown event type 'x'" in eventschema.problems({**ok, "type": "x"})[0]
+    assert eventschema.problems({**ok, "time": "yesterday"}) == ["'time' is 'yesterday', not a time"]
+    assert eventschema.problems([]) == ["the event is not a JSON object"]
+
+
+# -- the tamper suite -----------------------------------------------------------------------
+
+def _events(repo, ref):
+    return reviewlog.read_events(repo, ref)
+
+
+def _event_path(e):
+    return reviewlog.event_path(e.seq, e.id)
+
+
+def _append_raw(repo, ref, event: dict, author, when=None, message=None):
+    """Append one event file the way a tamperer with write access would (a fast-forward)."""
+    body = json.dumps(event, ensure_ascii=False, indent=1).encode() + b"\n"
+    msg = message or (f"Comment\n\nEvent: {event['type']}\nActor: {event['actor']}\n"
+                      f"Event-Id: {event['id']}\nSeq: {event['seq']}\n")
+    return repo.commit_on(ref, lambda tip: ({reviewlog.event_path(event["seq"], event["id"]): body}, msg),
+                          author, when=when)[0]
+
+
+def _forge_merge(repo, number, approvals, policy=None, extra=None):
+    """Merge an amendment into main bypassing sign-off: the tree of a clean merge (plus `extra`
+    changes), trailers as given, authored by a coordinator; the log's merge event too."""
+    a = am.get(repo, number)
+    main = repo.resolve("main")
+    tree, conflicts = repo.merge_trees(main, a.head)
+    assert not conflicts
+    if extra:
+        tree = repo.write_tree(repo.create_commit(tree, [], reviewlog.identity("claire", "Claire Lemaire"), "tmp"), extra)
+    policy = policy or repo.blob_id(main, "plan.yaml")
+    lines = [f"Merge amendment {number}: {a.title}", "", f"Amendment: {number}"]
+    lines += [f"Approved-by: {name} {handle} ({org}, {rev})" for name, handle, org, rev in approvals]
+    lines.append(f"Policy: {policy}")
+    claire = reviewlog.identity("claire", "Claire Lemaire")
+    merge = repo.commit_tree_on("refs/heads/main", tree, [main, a.head], claire, "\n".join(lines) + "\n", main)
+    reviewlog.append(repo, reviewlog.amendment_log(number), claire, "claire", am.MERGE,
+                     {"revision": a.head, "merge": merge, "policy": policy,
+                      "approvals": [{"handle": h, "organisation": o, "revision": r} for _, h, o, r in approvals]},
+                     f"Merge amendment {number}", trailers={"Amendment": str(number), "Revision": a.head, "Merge": merge})
+    return merge, a
+
+
+ANTOINE = ("Antoine Girard", "antoine", "se-reforme-etat")
+SOPHIE = ("Sophie Bernard", "sophie", "observatoire-citoyen")
+CLAIRE = ("Claire Lemaire", "claire", "premier-ministre")
+
+
+def test_tamper_edited_event(copy):
+    repo, _ = copy
+    ref = reviewlog.commitment_log(C4)
+    first = _events(repo, ref)[0]
+    raw = json.loads(repo.read_file(repo.resolve(ref), _event_path(first)))
+    raw["body"] = "Un tout autre texte."
+    karim = reviewlog.identity("karim", "Karim Haddad")
+    repo.commit_on(ref, lambda tip: ({_event_path(first): json.dumps(raw).encode()}, "Fix\n"), karim)
+    assert flagged(repo.path) == {(5, "event-changed")}
+
+
+def test_tamper_deleted_event(copy):
+    repo, _ = copy
+    ref = reviewlog.commitment_log(C16)
+    hide = _events(repo, ref)[-1]
+    assert hide.type == comments.HIDE
+    lucie = reviewlog.identity("lucie", "Lucie Fontaine")
+    repo.commit_on(ref, lambda tip: ({_event_path(hide): None}, "Oops\n"), lucie)
+    assert flagged(repo.path) == {(5, "event-deleted")}
+
+
+def test_tamper_forged_approved_by(copy):
+    """Sophie never approved amendment `quorum`: her Approved-by is forged to reach the quorum."""
+    repo, n = copy
+    head = am.get(repo, n["quorum"]).head
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(2, "approval-missing"), (4, "not-satisfied")}
+    forged = next(v for v in report.violations if v.rule == 2)
+    assert "sophie" in forged.message and forged.ref == "refs/heads/main" and forged.commit == repo.resolve("main")
+
+
+def test_tamper_approval_of_another_revision(copy):
+    """Sophie approved the first revision; the merge of the second presents her approval."""
+    repo, n = copy
+    a = am.get(repo, n["other"])
+    first, head = a.revisions[0].id, a.head
+    assert first != head
+    _forge_merge(repo, n["other"], [(*ANTOINE, head), (*SOPHIE, first)])
+    assert flagged(repo.path) == {(2, "other-revision"), (4, "not-satisfied")}
+
+
+def test_tamper_merge_without_quorum(copy):
+    repo, n = copy
+    head = am.get(repo, n["quorum"]).head
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(4, "not-satisfied")}
+    assert "1 more civil-society" in report.violations[0].message
+
+
+def test_tamper_policy_change_merged_without_sign_off(copy):
+    """The plan's own policy is lowered and the merge claims the lowered policy applied to itself."""
+    repo, n = copy
+    a = am.get(repo, n["policy"])
+    lowered = repo.blob_id(a.head, "plan.yaml")
+    _forge_merge(repo, n["policy"], [(*CLAIRE, a.head)], policy=lowered)
+    assert flagged(repo.path) == {(4, "policy-not-in-force"), (4, "not-satisfied")}
+
+
+def test_tamper_hand_edit_inside_a_merge(copy):
+    """A properly approved merge whose tree also changes another commitment."""
+    repo, n = copy
+    head = am.get(repo, n["quorum"]).head
+    signoff.give_verdict(repo, _people(repo)["sophie"], n["quorum"], head, "approve")
+    other = _text(repo, C16).replace("## Enjeux", "## Enjeux secrets").encode()
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)], extra={fr(C16): other})
+    assert flagged(repo.path) == {(1, "tree-differs")}
+
+
+def test_tamper_direct_commit_on_main(copy):
+    repo, _ = copy
+    t = _text(repo, C16).replace("## Enjeux", "## Enjeux directs")
+    repo.commit_on("refs/heads/main", lambda tip: ({fr(C16): t.encode()}, "Direct\n"),
+                   reviewlog.identity("claire", "Claire Lemaire"))
+    assert flagged(repo.path) == {(1, "not-a-merge")}
+
+
+def test_tamper_main_rewritten_by_a_forced_update(copy, tmp_path):
+    """main put back one merge with `git update-ref`: the log still records the dropped merge."""
+    repo, n = copy
+    dropped = repo.resolve("main")
+    git("update-ref", "refs/heads/main", "refs/heads/main~1", cwd=repo.path)
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(2, "merge-not-on-main"), (8, "forced-update")}
+    assert any(v.ref == reviewlog.amendment_log(n["merged"]) and dropped in v.message for v in report.violations)
+    # A clone has no reflog: the review log still gives the rewrite away.
+    assert flagged(mirror(repo.path, tmp_path)) == {(2, "merge-not-on-main")}
+
+
+def _rewrite_log(repo, ref, new_body):
+    """Rewrite a log from its first event on, keeping every author, date, message and sequence
+    number: self-consistent, so only a recorded position (reflog, checkpoint) can tell."""
+    chain = list(repo.first_parent_log(repo.resolve(ref)))[::-1]
+    first = _events(repo, ref)[0]
+    parent = None
+    for i, info in enumerate(chain):
+        changes = {}
+        for ch in repo.changes(info.id):
+            data = repo.read_blob(ch.new_id)
+            if i == 0:
+                raw = json.loads(data)
+                raw["body"] = new_body
+                data = json.dumps(raw, ensure_ascii=False, indent=1).encode() + b"\n"
+            changes[ch.path] = data
+        tree = repo.write_tree(parent, changes)
+        parent = repo.create_commit(tree, [parent] if parent else [],
+                                    reviewlog.identity(reviewlog.handle_of(info.author_email), info.author_name),
+                                    info.message, when=info.time)
+    git("update-ref", ref, parent, cwd=repo.path)
+    assert _events(GitRepo(repo.path), ref)[0].data["body"] == new_body
+    return first
+
+
+def test_tamper_review_log_rewritten(copy):
+    repo, _ = copy
+    _rewrite_log(repo, reviewlog.commitment_log(C4), "Une question anodine.")
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(8, "forced-update")}
+    assert report.violations[0].ref == reviewlog.commitment_log(C4)
+
+
+def test_tamper_back_dated_event(copy):
+    repo, _ = copy
+    import datetime as dt
+    ref = reviewlog.commitment_log(C4)
+    last = _events(repo, ref)[-1]
+    when = dt.datetime(2016, 1, 15, 9, 0, tzinfo=dt.timezone.utc)
+    event = {"format": 1, "seq": last.seq + 1, "id": "0123456789ab", "type": "comment", "actor": "karim",
+             "time": "2016-01-15T09:00:00Z", "commitment": C4, "body": "Écrit bien avant, paraît-il.",
+             "rev": repo.resolve("main"), "blob": None, "lang": "fr", "anchor": None, "quote": None,
+             "stance": None, "reply_to": None}
+    _append_raw(repo, ref, event, reviewlog.identity("karim", "Karim Haddad"), when=when)
+    assert flagged(repo.path) == {(7, "backwards")}
+
+
+def test_tamper_event_whose_actor_is_not_its_commit_author(copy):
+    repo, _ = copy
+    ref = reviewlog.commitment_log(C4)
+    last = _events(repo, ref)[-1]
+    event = {"format": 1, "seq": last.seq + 1, "id": "ba9876543210", "type": "comment", "actor": "antoine",
+             "time": reviewlog.now(), "commitment": C4, "body": "Antoine n'a jamais écrit ceci.",
+             "rev": repo.resolve("main"), "blob": None, "lang": "fr", "anchor": None, "quote": None,
+             "stance": None, "reply_to": None}
+    _append_raw(repo, ref, event, reviewlog.identity("sophie", "Sophie Bernard"))
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(5, "actor-not-author")}
+    assert "Sophie Bernard" in report.violations[0].message
+
+
+def test_tamper_malformed_event(copy):
+    repo, _ = copy
+    ref = reviewlog.commitment_log(C4)
+    last = _events(repo, ref)[-1]
+    event = {"format": 1, "seq": last.seq + 1, "id": "aaaaaaaaaaaa", "type": "comment-hide", "actor": "lucie",
+             "time": reviewlog.now(), "target": "not-an-id"}
+    _append_raw(repo, ref, event, reviewlog.identity("lucie", "Lucie Fontaine"))
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(6, "schema")}
+    assert "missing key 'reason'" in report.violations[0].message
+
+
+def test_tamper_rewrite_hidden_behind_a_published_checkpoint(copy, tmp_path):
+    """A checkpoint was published; later a log is rewritten and the reflogs are removed."""
+    repo, _ = copy
+    run = run_cli("checkpoint", repo.path)
+    assert run.returncode == 0 and "refs/tags/checkpoints/" in run.stdout, run.stderr
+    assert verify.verify(repo.path).clean
+    _rewrite_log(repo, reviewlog.commitment_log(C4), "Une question anodine.")
+    shutil.rmtree(Path(repo.path) / "logs")
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(8, "rewritten-since-checkpoint")}
+    assert report.violations[0].ref == reviewlog.commitment_log(C4)
+    # the same from a mirror clone, where the rewritten commits are not even present
+    assert flagged(mirror(repo.path, tmp_path)) == {(8, "rewritten-since-checkpoint")}
+
+
+def test_without_a_checkpoint_a_clone_cannot_see_a_consistent_rewrite(copy, tmp_path):
+    """The limit that checkpoints exist for: documented, and checked so it stays true."""
+    repo, _ = copy
+    _rewrite_log(repo, reviewlog.commitment_log(C4), "Une question anodine.")
+    assert flagged(mirror(repo.path, tmp_path)) == set()
+
+
+def test_tampered_copy_exits_1_and_names_rule_ref_and_commit(copy):
+    repo, n = copy
+    head = am.get(repo, n["quorum"]).head
+    merge, _ = _forge_merge(repo, n["quorum"], [(*ANTOINE, head)])
+    run = run_cli("verify", repo.path)
+    assert run.returncode == 1
+    assert f"[rule 4] refs/heads/main {merge}:" in run.stdout and "(not-satisfied)" in run.stdout
+    data = json.loads(run_cli("verify", "--json", repo.path).stdout)
+    assert data["clean"] is False
+    assert data["violations"] == [{"rule": 4, "code": "not-satisfied", "ref": "refs/heads/main", "commit": merge,
+                                   "message": data["violations"][0]["message"]}]
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+
+def test_checkpoint_lists_every_ref_and_a_deleted_ref_is_flagged(copy):
+    repo, _ = copy
+    name, refs = verify.checkpoint(repo)
+    assert name.startswith("checkpoints/") and "refs/heads/main" in refs and reviewlog.commitment_log(C4) in refs
+    target, message, _ = repo.tag_object(repo.refs()[f"refs/tags/{name}"])
+    assert target == repo.resolve("main")
+    assert f"{reviewlog.commitment_log(C4)} {refs[reviewlog.commitment_log(C4)]}" in message.splitlines()
+    second, _ = verify.checkpoint(repo)
+    assert second != name  # a second checkpoint in the same second gets its own name
+    assert verify.verify(repo.path).clean
+    # Moving a log forward is fine; deleting it is not.
+    comments.add(repo, _people(repo)["karim"], C4, "Encore une question.")
+    assert verify.verify(repo.path).clean
+    git("update-ref", "-d", reviewlog.commitment_log(C16), cwd=repo.path)
+    assert flagged(repo.path) == {(8, "deleted-since-checkpoint")}
+
+
+def test_checkpoint_command_refuses_a_folder_that_is_no_plan(tmp_path):
+    run = run_cli("checkpoint", str(tmp_path))
+    assert run.returncode == 1 and "neither a deployment folder nor a bare plan repository" in run.stderr
+
+
+def test_checkpoint_command_takes_a_deployment_folder(deployment_dir):
+    run = run_cli("checkpoint", str(deployment_dir))
+    assert run.returncode == 0, run.stderr
+    assert any(r.startswith("refs/tags/checkpoints/") for r in GitRepo(deployment_dir / "plan.git").refs())
