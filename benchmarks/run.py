@@ -16,6 +16,7 @@ import io
 import json
 import os
 import pstats
+import random
 import re
 import shutil
 import signal
@@ -35,7 +36,7 @@ BENCH = Path(__file__).resolve().parent
 SAMPLE_PLAN = ROOT / "plan-repo"
 sys.path.insert(0, str(ROOT))
 
-from review import commitment, deployment  # noqa: E402
+from review import comments, commitment, deployment, render  # noqa: E402
 from review.gitrepo import GitRepo, Identity  # noqa: E402
 
 PAGE_26 = "engagement-02"
@@ -45,6 +46,9 @@ CYCLE = 26  # commits cycle over the first 26 commitments in both plans
 WRK_THREADS, WRK_CONNECTIONS = 2, 16
 WARMUP_REQUESTS = 40
 HISTORY_RUNS = 5
+COMMENT_COUNTS = (200, 1000)  # comments (threads and replies) on PAGE_26, one deployment each
+PAGE_RUNS = 20                # rendered requests timed in process (median), after a first one
+SLOW_PAGE_MS = 100            # a rendered page slower than this in process is profiled
 
 # Local servers only: never through an HTTP proxy the environment may name.
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -323,6 +327,121 @@ def add_history(repo_path: Path, cids: list[str], commits: int) -> None:
     git("-C", str(repo_path), "commit-graph", "write", "--reachable", "--changed-paths")
 
 
+# Comment bodies: Markdown as people write it (a few sentences, sometimes emphasis, a list or a link).
+_SENTENCES = [
+    "Le calendrier proposé paraît ambitieux au regard des moyens annoncés.",
+    "Qui publiera ces données, et sous quelle licence ?",
+    "Il faudrait préciser les seuils dont il est question ici.",
+    "Les collectivités territoriales sont-elles concernées au même titre que l'État ?",
+    "Nous proposons d'ajouter un indicateur de suivi **trimestriel**.",
+    "Le format commun devrait reprendre un standard international existant plutôt que d'en créer un.",
+    "Cette formulation reste vague : *inciter* n'engage à rien.",
+    "Voir le rapport de l'observatoire : <https://example.org/rapport-2014>.",
+    "D'accord sur le principe, mais le délai d'un an pour l'étude est trop long.",
+    "Les entreprises ont besoin de données exploitables, pas de documents scannés.",
+    "Merci pour cette précision, elle répond à ma question.",
+    "La défense et la sécurité ne doivent pas devenir une exception générale.",
+]
+
+
+def _comment_body(rng: random.Random, i: int) -> str:
+    body = " ".join(rng.sample(_SENTENCES, rng.randint(1, 3)))
+    if i % 7 == 0:
+        body += "\n\n- " + "\n- ".join(rng.sample(_SENTENCES, 2))
+    return f"{body}\n\n(Remarque n° {i + 1}.)"
+
+
+def add_comments(dep_dir: Path, cid: str, n: int, seed: int = 2015) -> tuple[int, int]:
+    """`n` comments on `cid` through the core (review.comments.add), as the web writes them.
+
+    By the people of the deployment's plan.yaml in turn; threads spread at random over the
+    text's paragraphs (headings left out), one root in 10 on the whole commitment, one in 3
+    quoting a few words of its paragraph (the others quote the whole paragraph); one comment
+    in 4 is a reply to an earlier thread; stances cycle. Returns (threads, replies).
+    """
+    repo = GitRepo(dep_dir / deployment.REPO_DIR)
+    main = repo.resolve("main")
+    people = list(commitment.read_plan(repo, main).people.values())
+    blocks = [(i, render.plain_text(b.text)) for i, b in
+              enumerate(render.source_blocks(commitment.read_commitment(repo, main, cid).body_in("fr")))
+              if not b.text.startswith("#")]
+    rng = random.Random(seed)
+    roots: list[str] = []
+    replies = 0
+    for i in range(n):
+        who, body, stance = people[i % len(people)], _comment_body(rng, i), (None, "for", "against", "neutral")[i % 4]
+        if i % 4 == 3 and roots:
+            comments.add(repo, who, cid, body, reply_to=rng.choice(roots), stance=stance)
+            replies += 1
+            continue
+        anchor = quote = None
+        if i % 10 != 0:
+            k, plain = rng.choice(blocks)
+            anchor, words = f"p-{k + 1}", plain.split()
+            if i % 3 == 0 and len(words) > 6:
+                j = rng.randrange(len(words) - 4)
+                quote = " ".join(words[j:j + 4])
+        roots.append(comments.add(repo, who, cid, body, anchor=anchor, quote=quote, stance=stance).id)
+    return len(roots), replies
+
+
+PAGE_IN_PROCESS = r"""
+import json, statistics, sys, time
+from review.web import create_app
+dep_dir, path, runs, profile = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+app = create_app(dep_dir, {"PAGE_CACHE_SIZE": 0})
+client = app.test_client()
+t = time.perf_counter()
+first = client.get(path)
+first_ms = (time.perf_counter() - t) * 1e3
+times, statuses = [], {first.status_code}
+for _ in range(runs):
+    t = time.perf_counter()
+    r = client.get(path)
+    times.append((time.perf_counter() - t) * 1e3)
+    statuses.add(r.status_code)
+if profile:
+    import cProfile, io, pstats
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(5):
+        client.get(path)
+    prof.disable()
+    for order in ("tottime", "cumulative"):
+        text = io.StringIO()
+        stats = pstats.Stats(prof, stream=text)
+        stats.strip_dirs().sort_stats(order).print_stats(18)
+        body = text.getvalue()
+        print(f"(5 rendered requests, sorted by {order})" + body[body.find("   ncalls"):], file=sys.stderr)
+print(json.dumps({"first_ms": first_ms, "median_ms": statistics.median(times), "best_ms": min(times),
+                  "bytes": len(first.data), "statuses": sorted(statuses),
+                  "cache": first.headers.get("X-Review-Cache")}))
+"""
+
+
+def page_in_process(dep_dir: Path, path: str, runs: int, profile: bool = False) -> dict:
+    """One page rendered through the Flask test client (page cache off) in a fresh interpreter:
+    the first request, then the median of `runs` more; with `profile`, a cProfile of 5 more."""
+    p = subprocess.run([sys.executable, "-c", PAGE_IN_PROCESS, str(dep_dir), path, str(runs),
+                        "1" if profile else "0"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise BenchError(f"GET {path} in process failed:\n{p.stderr[-2000:]}")
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    if result["statuses"] != [200]:
+        raise BenchError(f"GET {path} in process answered {result['statuses']}")
+    result["profile"] = p.stderr.strip() if profile else ""
+    return result
+
+
+def page_in_processes(dep_dir: Path, path: str, runs: int, processes: int) -> dict:
+    """page_in_process() in `processes` fresh interpreters: the best first request and the best median."""
+    results = [page_in_process(dep_dir, path, runs) for _ in range(processes)]
+    best = dict(results[0])
+    best["first_ms"] = min(r["first_ms"] for r in results)
+    best["median_ms"] = min(r["median_ms"] for r in results)
+    return best
+
+
 @dataclass
 class History:
     cold_ms: float      # first call in a fresh process: no cache of ours, none of libgit2's
@@ -501,6 +620,7 @@ def run(args: argparse.Namespace, work: Path, servers: Servers) -> list[Row]:
     seconds = 2 if args.quick else 10
     rounds = 1 if args.quick else 3
     commits = 1000 if args.quick else 10000
+    processes = 1 if args.quick else 3  # fresh interpreters for the in-process page timings
     n = f"{SCALE_COMMITMENTS:,}"
 
     # The two deployments: the sample plan (26 commitments) and a generated one (5,000).
@@ -513,20 +633,54 @@ def run(args: argparse.Namespace, work: Path, servers: Servers) -> list[Row]:
     dep5000 = work / "dep5000"
     deployment.init(dep5000, plan_dir)
     say(f"deployments of 26 and {n} commitments created in {time.perf_counter() - t:.1f} s")
+    path26, path5000 = f"/commitments/{PAGE_26}", f"/commitments/{PAGE_5000}"
 
-    # (a) and (c): throughput of freshly created deployments against hello-world. Each page twice:
+    # (d): the sample plan again, with 200 and with 1,000 comments on PAGE_26 (one deployment each),
+    # written through the core as the web writes them.
+    if comments.count(GitRepo(dep26 / deployment.REPO_DIR), PAGE_26):
+        raise BenchError(f"a new deployment already has comments on {PAGE_26}: the 0-comment figures would be wrong")
+    dep_c = {}
+    for count in COMMENT_COUNTS:
+        t = time.perf_counter()
+        dep_c[count] = work / f"dep26-{count}-comments"
+        deployment.init(dep_c[count])
+        roots, replies = add_comments(dep_c[count], PAGE_26, count)
+        say(f"{count:,} comments on {PAGE_26} ({roots} threads, {replies} replies) added through the core "
+            f"in {time.perf_counter() - t:.1f} s")
+    # The same page rendered in process (test client, page cache off), before any server runs.
+    inproc = {}
+    most = max(COMMENT_COUNTS)
+    for count, dep in ((0, dep26), *dep_c.items()):
+        inproc[count] = page_in_processes(dep, path26, PAGE_RUNS, processes)
+        say(f"{PAGE_26} with {count:,} comments, rendered in process (best of {processes} fresh interpreters): "
+            f"first request {inproc[count]['first_ms']:.0f} ms, then median {inproc[count]['median_ms']:.1f} ms "
+            f"of {PAGE_RUNS} ({inproc[count]['bytes']:,} bytes)")
+    if args.profile or inproc[most]["median_ms"] > SLOW_PAGE_MS:
+        if not args.profile:
+            say(f"over {SLOW_PAGE_MS} ms: profiling it")
+        profile = page_in_process(dep_c[most], path26, PAGE_RUNS, profile=True)["profile"]
+        print(textwrap.indent(f"(profile of {PAGE_26} with {most:,} comments, rendered in process, not timed)\n"
+                              + profile, "    "), flush=True)
+
+    # (a), (c) and (d): throughput of freshly created deployments against hello-world. Each page twice:
     # as wrk asks for it (no cookie: an anonymous reader, served from the page cache after the
     # first request) and rendered every time (page cache off, as for a signed-in reader).
     hello = start_target(servers, "hello", "hello_app:app", "/", "Hello", pythonpath=BENCH)
     env26, env5000 = {"REVIEW_DIR": str(dep26)}, {"REVIEW_DIR": str(dep5000)}
-    path26, path5000 = f"/commitments/{PAGE_26}", f"/commitments/{PAGE_5000}"
     page26 = start_target(servers, PAGE_26, "review.web.wsgi:app", path26, "Accro", env=env26)
     rend26 = start_target(servers, f"{PAGE_26} rendered", "rendered_app:app", path26, "Accro", env=env26,
                           pythonpath=BENCH)
     page5000 = start_target(servers, PAGE_5000, "review.web.wsgi:app", path5000, "Accro", env=env5000)
     rend5000 = start_target(servers, f"{PAGE_5000} rendered", "rendered_app:app", path5000, "Accro",
                             env=env5000, pythonpath=BENCH)
-    load_rounds([hello, page26, rend26, page5000, rend5000], seconds, rounds)
+    cpage, crend = {}, {}
+    for count, dep in dep_c.items():
+        env = {"REVIEW_DIR": str(dep)}
+        cpage[count] = start_target(servers, f"{PAGE_26}+{count}c", "review.web.wsgi:app", path26, "Accro", env=env)
+        crend[count] = start_target(servers, f"{PAGE_26}+{count}c rendered", "rendered_app:app", path26, "Accro",
+                                    env=env, pythonpath=BENCH)
+    load_rounds([hello, page26, rend26, page5000, rend5000,
+                 *(t for count in dep_c for t in (cpage[count], crend[count]))], seconds, rounds)
     servers.stop_all()
     h, p26, r26, p5000, r5000 = hello.best, page26.best, rend26.best, page5000.best, rend5000.best
 
@@ -557,6 +711,36 @@ def run(args: argparse.Namespace, work: Path, servers: Servers) -> list[Row]:
     def same(label: str, ok: bool) -> Row:
         return Row(label, "yes" if ok else "no", target="yes", verdict="target met" if ok else "target missed")
 
+    def comment_rows() -> list[Row]:
+        rows = []
+        for count in COMMENT_COUNTS:
+            cp, cr = cpage[count].best, crend[count].best
+            label = f"page {PAGE_26}, {count:,} comments, req/s vs hello (page cache)"
+            if count == COMMENT_COUNTS[0]:  # the target is set on the first count (200 comments)
+                rows.append(judged(label, rps(cp.rps) + errs(cp), rps(h.rps), cp.rps / h.rps, ">=", 0.5,
+                                   not cp.errors))
+            else:
+                rows.append(Row(label, rps(cp.rps) + errs(cp), rps(h.rps), f"{cp.rps / h.rps:.2f}"))
+            rows += [
+                Row("  p99 latency (page cache), vs hello", ms(cp.p99_ms), ms(h.p99_ms), f"{cp.p99_ms / h.p99_ms:.2f}"),
+                Row("  rendered (no page cache), vs hello", rps(cr.rps) + errs(cr), rps(h.rps), f"{cr.rps / h.rps:.2f}"),
+                Row("  rendered: slowdown vs no comments", rps(cr.rps), rps(r26.rps), f"{r26.rps / cr.rps:.2f}"),
+                Row("  p99 latency, rendered, vs no comments", ms(cr.p99_ms), ms(r26.p99_ms),
+                    f"{cr.p99_ms / r26.p99_ms:.2f}"),
+            ]
+        zero = inproc[0]
+        rows.append(Row(f"page {PAGE_26} rendered in process (test client, median), no comments",
+                        ms(zero["median_ms"])))
+        rows += [Row(f"  {count:,} comments", ms(inproc[count]["median_ms"]), ms(zero["median_ms"]),
+                     f"{inproc[count]['median_ms'] / zero['median_ms']:.2f}") for count in COMMENT_COUNTS]
+        rows.append(Row("  first request of a fresh process, no comments", ms(zero["first_ms"])))
+        rows += [Row(f"  first request, {count:,} comments", ms(inproc[count]["first_ms"]), ms(zero["first_ms"]),
+                     f"{inproc[count]['first_ms'] / zero['first_ms']:.2f}") for count in COMMENT_COUNTS]
+        rows.append(Row("  HTML size, no comments", f"{zero['bytes']:,} B"))
+        rows += [Row(f"  HTML size, {count:,} comments", f"{inproc[count]['bytes']:,} B", f"{zero['bytes']:,} B",
+                     f"{inproc[count]['bytes'] / zero['bytes']:.2f}") for count in COMMENT_COUNTS]
+        return rows
+
     return [
         Row(f"hello-world req/s (best of {rounds})", rps(h.rps) + errs(h)),
         judged(f"page {PAGE_26} req/s vs hello (anonymous: page cache)", rps(p26.rps) + errs(p26), rps(h.rps),
@@ -566,6 +750,7 @@ def run(args: argparse.Namespace, work: Path, servers: Servers) -> list[Row]:
         Row("p99 latency, hello-world", ms(h.p99_ms)),
         Row(f"p99 latency, page {PAGE_26} (page cache)", ms(p26.p99_ms), ms(h.p99_ms),
             f"{p26.p99_ms / h.p99_ms:.2f}"),
+        *comment_rows(),
         judged(f"history {PAGE_26} ({commits:,} commits), cold, vs git log", ms(h26.cold_ms), ms(h26.cold_git_ms),
                h26.cold_ms / h26.cold_git_ms, "<=", 1.0),
         judged("  warm: after one new commit, vs git log", ms(h26.warm_ms), ms(h26.warm_git_ms),
@@ -605,7 +790,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1,000 commits instead of 10,000, 2 s loads instead of 10 s")
     parser.add_argument("--profile", action="store_true",
-                        help="also print a cProfile of each history call (where the time goes)")
+                        help="also print a cProfile of each cold history call and of the commitment page "
+                             "with the most comments, rendered (where the time goes)")
     args = parser.parse_args(argv)
 
     def on_term(signum, frame):

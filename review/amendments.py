@@ -259,15 +259,7 @@ def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, r
     who = reviewlog.identity(person.handle, person.name)
     tree = repo.write_tree(main, files)
     commit = repo.create_commit(tree, [main], who, f"{title.strip()}\n\n{(rationale or '').strip()}\n".rstrip() + "\n")
-    number = (max(numbers(repo) + _branch_numbers(repo) or [0])) + 1
-    for _ in range(MAX_NUMBER_TRIES):
-        try:
-            repo.update_ref(branch(number), commit, None, f"review: open amendment {number}")
-            break
-        except RefMoved:
-            number += 1
-    else:  # pragma: no cover - a thousand amendments opened in the same instant
-        raise Conflict("could not allocate an amendment number: try again")
+    number = _allocate(repo, commit)
     reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, OPEN,
                      {"number": number, "commitment": commitment, "title": title.strip(),
                       "rationale": (rationale or "").strip(), "revision": commit, "base": main,
@@ -275,6 +267,19 @@ def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, r
                      f"Open amendment {number}: {title.strip()[:60]}",
                      trailers={"Amendment": str(number), "Revision": commit})
     return get(repo, number)
+
+
+def _allocate(repo: GitRepo, commit: str) -> int:
+    """The next free number n, taken by creating `refs/heads/amendments/<n>` at `commit`
+    (a compare-and-swap against "absent": two processes never get the same n)."""
+    number = (max(numbers(repo) + _branch_numbers(repo) or [0])) + 1
+    for _ in range(MAX_NUMBER_TRIES):
+        try:
+            repo.update_ref(branch(number), commit, None, f"review: open amendment {number}")
+            return number
+        except RefMoved:
+            number += 1
+    raise Conflict("could not allocate an amendment number: try again")  # pragma: no cover
 
 
 def _branch_numbers(repo: GitRepo) -> list[int]:
@@ -326,15 +331,7 @@ def open_at(repo: GitRepo, person: Person | None, commitment: str, commit: str,
     allocate n as `propose` does, point the branch at the commit, write the opening event."""
     title, rationale, base, paths = check_open_at(repo, person, commitment, commit)
     who = reviewlog.identity(person.handle, person.name)
-    number = (max(numbers(repo) + _branch_numbers(repo) or [0])) + 1
-    for _ in range(MAX_NUMBER_TRIES):
-        try:
-            repo.update_ref(branch(number), commit, None, f"review: open amendment {number}")
-            break
-        except RefMoved:
-            number += 1
-    else:  # pragma: no cover - a thousand amendments opened in the same instant
-        raise Conflict("could not allocate an amendment number: try again")
+    number = _allocate(repo, commit)
     reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, OPEN,
                      {"number": number, "commitment": commitment, "title": title,
                       "rationale": rationale, "revision": commit, "base": base,

@@ -11,13 +11,13 @@ import csv
 import datetime as dt
 import io
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import amendments as am
 from . import commitment as core
 from . import model, render, reviewlog
 from .errors import Invalid
+from .lru import LRU
 from .gitrepo import CommitInfo, GitRepo
 
 APPROVED_BY_RE = re.compile(
@@ -97,23 +97,6 @@ def parse_merge(message: str) -> MergeTrailers | None:
 
 # -- the plan's history -------------------------------------------------------------------
 
-class _LRU(OrderedDict):
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = size
-
-    def get_(self, key):
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def put(self, key, value):
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-        return value
 
 
 @dataclass(frozen=True)
@@ -156,8 +139,8 @@ class Change:
                 "plan_changed": self.plan_changed, "organisations": list(self.organisations)}
 
 
-_changes = _LRU(20000)
-_histories = _LRU(16)
+_changes = LRU(20000)
+_histories = LRU(16)
 
 
 def _iso(t: dt.datetime) -> str:
@@ -184,7 +167,7 @@ def _open_event(repo: GitRepo, number: int):
 def change(repo: GitRepo, info: CommitInfo) -> Change:
     """One commit of main, read once (cached by repository and commit id)."""
     key = (repo.path, info.id)  # the amendment's author comes from this repository's log
-    hit = _changes.get_(key)
+    hit = _changes.get(key)
     if hit is not None:
         return hit
     merge = parse_merge(info.message) if len(info.parents) > 1 else None
@@ -216,7 +199,7 @@ def change(repo: GitRepo, info: CommitInfo) -> Change:
 def plan_history(repo: GitRepo, start: str | None = None) -> list[Change]:
     """Every commit of main's first-parent history, newest first (cached by tip)."""
     tip = start or core.resolve(repo, "main")
-    hit = _histories.get_((repo.path, tip))
+    hit = _histories.get((repo.path, tip))
     if hit is not None:
         return hit
     return _histories.put((repo.path, tip), [change(repo, info) for info in repo.first_parent_log(tip)])
@@ -301,15 +284,15 @@ def history(repo: GitRepo, f: Filters | None = None, start: str | None = None) -
 
 # -- blame per paragraph ----------------------------------------------------------------
 
-_blocks = _LRU(8192)
-_blames = _LRU(512)
+_blocks = LRU(8192)
+_blames = LRU(512)
 
 
 def _body_blocks(repo: GitRepo, blob: str | None) -> list[str]:
     """The body's blocks (texts) of a commitment file, cached by blob id."""
     if blob is None:
         return []
-    hit = _blocks.get_(blob)
+    hit = _blocks.get(blob)
     if hit is not None:
         return hit
     text = repo.read_blob(blob).decode("utf-8", "replace")
@@ -343,7 +326,7 @@ def blame(repo: GitRepo, cid: str, commit: str, lang: str = model.AUTHORITATIVE)
         if blob is None:
             raise core.NotFound(f"no commitment {cid!r} at this revision")
     key = (repo.path, commit, path)
-    hit = _blames.get_(key)
+    hit = _blames.get(key)
     if hit is not None:
         return lang, hit
     blocks = _body_blocks(repo, blob)
@@ -420,13 +403,13 @@ def _detail(e) -> str:
     return ""
 
 
-_rows = _LRU(4096)
+_rows = LRU(4096)
 
 
 def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> list[Row]:
     tip = repo.ref_target(ref)
     key = (repo.path, ref, tip, plan_blob)
-    hit = _rows.get_(key)
+    hit = _rows.get(key)
     if hit is not None:
         return hit
     events = reviewlog.read_events(repo, ref) if tip else []

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import model
+from .lru import LRU
 from .gitrepo import CommitInfo, GitRepo, UnknownRevision
 from .model import Commitment, Plan, SchemaError
 
@@ -22,27 +23,11 @@ class NotFound(LookupError):
     """An unknown commitment or revision: the web answers 404."""
 
 
-class _LRU:
-    def __init__(self, size: int):
-        self.size, self.data = size, OrderedDict()
-
-    def get(self, key):
-        value = self.data.get(key)
-        if value is not None:
-            self.data.move_to_end(key)
-        return value
-
-    def put(self, key, value):
-        self.data[key] = value
-        self.data.move_to_end(key)
-        while len(self.data) > self.size:
-            self.data.popitem(last=False)
-        return value
 
 
-_plans = _LRU(64)
-_commitments = _LRU(20000)
-_indexes = _LRU(32)
+_plans = LRU(64)
+_commitments = LRU(20000)
+_indexes = LRU(32)
 
 
 @dataclass(frozen=True)
@@ -149,7 +134,7 @@ class _Known:
 
 HISTORY_PATHS = 512   # paths remembered per process
 HISTORY_TIPS = 8      # tips remembered per path
-_histories = _LRU(HISTORY_PATHS)
+_histories = LRU(HISTORY_PATHS)
 _history_lock = threading.Lock()
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
+from .lru import LRU
 from .gitrepo import GitRepo, Identity
 
 EVENT_FORMAT = 1
@@ -70,24 +70,9 @@ def parse_event(raw: bytes, commit: str | None = None) -> Event:
     return Event(core["seq"], core["id"], core["type"], core["actor"], core["time"], d, commit)
 
 
-class _Cache:
-    def __init__(self, size=256):
-        self.size, self.data = size, OrderedDict()
-
-    def get(self, key):
-        v = self.data.get(key)
-        if v is not None:
-            self.data.move_to_end(key)
-        return v
-
-    def put(self, key, value):
-        self.data[key] = value
-        self.data.move_to_end(key)
-        while len(self.data) > self.size:
-            self.data.popitem(last=False)
 
 
-_events_cache = _Cache()
+_events_cache = LRU(256)
 
 
 def read_events(repo: GitRepo, ref: str) -> list[Event]:

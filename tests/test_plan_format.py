@@ -190,6 +190,9 @@ def test_init_demo_cli_prints_accounts(tmp_path):
     assert [a.state for a in amendments.list_all(repo)] == ["merged", "open"]
     info = repo.commit_info(repo.resolve("main"))
     assert "Amendment: 1" in info.message and len(info.parents) == 2
+    v = subprocess.run([sys.executable, "-m", "review", "verify", str(tmp_path / "dep" / "plan.git")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert v.returncode == 0, v.stdout + v.stderr
 
 
 def test_plan_yaml_parses_with_plain_yaml_too():

@@ -214,3 +214,12 @@ def test_amendment_comment_form(client, tokens, repo):
     r = client.post("/amendments/1/comments", data=f)
     assert r.status_code == 302 and r.headers["Location"].startswith("/amendments/1#c-")
     assert "Un avis sur l&#39;amendement" in client.get("/amendments/1").get_data(as_text=True)
+
+
+def test_plan_page_counts_amendments(client, tokens, repo):
+    _propose(client, tokens, repo, who="lucie")
+    _propose(client, tokens, repo, who="karim", old="## Contexte", new="## Le contexte")
+    client.post("/api/v1/amendments/2/withdraw", headers=_h(tokens["karim"]), json={})
+    html = client.get("/").get_data(as_text=True)
+    assert "1 amendement ouvert" in html
+    assert "ouvert (1)" in html and "retiré (1)" in html

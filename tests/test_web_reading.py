@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 
-import pytest
 from babel.messages.pofile import read_po
 
 from review.gitrepo import Identity

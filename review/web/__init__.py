@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_babel import Babel
 
 from ..deployment import Deployment

@@ -12,7 +12,7 @@ from .. import commitment as core
 from .. import drafting, model, render, signoff
 from ..errors import Invalid, ReviewError
 from .auth import require
-from .errors import ApiError
+from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .reading import repo
 
@@ -34,20 +34,6 @@ def _get(n: str) -> am.Amendment:
         raise core.NotFound(exc.message) from None
 
 
-def _api(fn, *args, **kwargs):
-    if g.person is None:
-        raise ApiError(401, "sign in first: send 'Authorization: Bearer <token>'")
-    try:
-        return fn(repo(), g.person, *args, **kwargs)
-    except ReviewError as exc:
-        raise ApiError(exc.status, exc.message) from None
-
-
-def _json() -> dict:
-    d = request.get_json(silent=True)
-    if not isinstance(d, dict):
-        raise ApiError(400, "send a JSON object in the body, with Content-Type: application/json")
-    return d
 
 
 def _fields(d: dict, allowed: set[str]) -> None:
@@ -88,11 +74,11 @@ def api_list():
 
 
 def api_propose():
-    d = _json()
+    d = json_object()
     _fields(d, {"commitment", "title", "rationale", "files"})
     if not isinstance(d.get("commitment"), str):
         raise ApiError(400, "commitment must be a commitment id (or 'plan' for plan.yaml)")
-    a = _api(am.propose, d["commitment"], d.get("title"), d.get("rationale", ""), d.get("files"))
+    a = api_write(am.propose, d["commitment"], d.get("title"), d.get("rationale", ""), d.get("files"))
     return jsonify(amendment_json(a, detail=True)), 201
 
 
@@ -101,28 +87,28 @@ def api_get(n: str):
 
 
 def api_revise(n: str):
-    d = _json()
+    d = json_object()
     _fields(d, {"files", "expected_revision", "message"})
-    a = _api(am.revise, _number(n), d.get("files"), d.get("expected_revision"), d.get("message"))
+    a = api_write(am.revise, _number(n), d.get("files"), d.get("expected_revision"), d.get("message"))
     return jsonify(amendment_json(a, detail=True)), 201
 
 
 def api_withdraw(n: str):
     d = request.get_json(silent=True) or {}
-    return jsonify(amendment_json(_api(am.withdraw, _number(n), d.get("reason")), detail=True))
+    return jsonify(amendment_json(api_write(am.withdraw, _number(n), d.get("reason")), detail=True))
 
 
 def api_reopen(n: str):
-    return jsonify(amendment_json(_api(am.reopen, _number(n)), detail=True))
+    return jsonify(amendment_json(api_write(am.reopen, _number(n)), detail=True))
 
 
 def api_reject(n: str):
-    return jsonify(amendment_json(_api(am.reject, _number(n), _json().get("reason")), detail=True))
+    return jsonify(amendment_json(api_write(am.reject, _number(n), json_object().get("reason")), detail=True))
 
 
 def api_update(n: str):
     d = request.get_json(silent=True) or {}
-    a, conflicts = _api(am.update_from_main, _number(n), d.get("resolutions"), d.get("expected_revision"))
+    a, conflicts = api_write(am.update_from_main, _number(n), d.get("resolutions"), d.get("expected_revision"))
     if conflicts:
         return jsonify({"error": "the plan changed the same passages: send 'resolutions' with the resolved "
                                  "full text of each conflicting file", "conflicts": conflicts}), 409
@@ -134,16 +120,16 @@ def api_policy(n: str):
 
 
 def api_approve(n: str):
-    d = _json()
+    d = json_object()
     _fields(d, {"revision", "verdict", "comment"})
-    ev = _api(signoff.give_verdict, _number(n), d.get("revision"), d.get("verdict"), d.get("comment"))
+    ev = api_write(signoff.give_verdict, _number(n), d.get("revision"), d.get("verdict"), d.get("comment"))
     return jsonify(ev.as_json()), 201
 
 
 def api_merge(n: str):
-    d = _json()
+    d = json_object()
     _fields(d, {"revision"})
-    commit = _api(signoff.merge, _number(n), d.get("revision"))
+    commit = api_write(signoff.merge, _number(n), d.get("revision"))
     return jsonify({**amendment_json(_get(n), detail=True), "merge": commit}), 201
 
 

@@ -9,28 +9,13 @@ from flask_babel import gettext as _
 
 from .. import comments
 from ..errors import ReviewError
-from .errors import ApiError
+from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .reading import repo
 
 PER_PAGE = 50
 
 
-def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "send a JSON object in the body, with Content-Type: application/json")
-    return data
-
-
-def _core(fn, *args, **kwargs):
-    """Run a core write; its error becomes a JSON answer with the matching status."""
-    if g.person is None:
-        raise ApiError(401, "sign in first: send 'Authorization: Bearer <token>'")
-    try:
-        return fn(repo(), g.person, *args, **kwargs)
-    except ReviewError as exc:
-        raise ApiError(exc.status, exc.message) from None
 
 
 def _page_args():
@@ -90,11 +75,11 @@ _ADD_FIELDS = {"body", "rev", "anchor", "quote", "reply_to", "stance", "lang"}
 
 
 def _api_add(cid: str, log: str | None, default_rev: str | None):
-    d = _json_body()
+    d = json_object()
     unknown = set(d) - _ADD_FIELDS
     if unknown:
         raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
-    c = _core(comments.add, cid, d.get("body"), rev=d.get("rev") or default_rev, anchor=d.get("anchor"),
+    c = api_write(comments.add, cid, d.get("body"), rev=d.get("rev") or default_rev, anchor=d.get("anchor"),
               quote=d.get("quote"), reply_to=d.get("reply_to"), stance=d.get("stance"), lang=d.get("lang", "fr"),
               log=log)
     return jsonify(c.as_json()), 201
@@ -110,13 +95,13 @@ def api_amendment_add(n: str):
 
 
 def _api_act(cid: str, log: str | None, comment_id: str, act: str):
-    calls = {"edit": lambda: (comments.edit, (_json_body().get("body"),)),
+    calls = {"edit": lambda: (comments.edit, (json_object().get("body"),)),
              "resolve": lambda: (comments.resolve, ()), "reopen": lambda: (comments.reopen, ()),
-             "hide": lambda: (comments.hide, (_json_body().get("reason"),))}
+             "hide": lambda: (comments.hide, (json_object().get("reason"),))}
     if act not in calls:
         raise ApiError(404, f"unknown action {act!r}: edit, resolve, reopen or hide")
     fn, extra = calls[act]()
-    return jsonify(_core(fn, cid, comment_id, *extra, log=log).as_json())
+    return jsonify(api_write(fn, cid, comment_id, *extra, log=log).as_json())
 
 
 def api_edit(cid: str, comment_id: str):
@@ -142,7 +127,7 @@ def api_amendment_act(n: str, comment_id: str, act: str):
 
 # -- the page's forms ---------------------------------------------------------------
 
-def _form_core(cid: str, fn, *args, **kwargs):
+def _formapi_write(cid: str, fn, *args, **kwargs):
     from .auth import require
     require("comment")
     try:
@@ -155,7 +140,7 @@ def _form_core(cid: str, fn, *args, **kwargs):
 def _post(cid: str, log: str | None, back: str, default_rev: str | None):
     f = request.form
     anchor = f.get("anchor") or None
-    c = _form_core(cid, comments.add, f.get("body", ""), rev=f.get("rev") or default_rev, anchor=anchor,
+    c = _formapi_write(cid, comments.add, f.get("body", ""), rev=f.get("rev") or default_rev, anchor=anchor,
                    quote=f.get("quote") or None, reply_to=f.get("reply_to") or None,
                    stance=f.get("stance") or None, lang=current_lang(), log=log)
     if c is None:
@@ -172,7 +157,7 @@ def _act(cid: str, log: str | None, back: str, comment_id: str, act: str):
     if act not in calls:
         raise ApiError(404, "unknown action")
     fn, extra = calls[act]
-    if _form_core(cid, fn, comment_id, *extra, log=log) is not None:
+    if _formapi_write(cid, fn, comment_id, *extra, log=log) is not None:
         flash(_("Done."), "info")
     return redirect(back + f"#c-{comment_id}")
 

@@ -17,6 +17,29 @@ class ApiError(Exception):
         self.status, self.message = status, message
 
 
+def json_object() -> dict:
+    """The request's JSON body, which must be an object."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "send a JSON object in the body, with Content-Type: application/json")
+    return data
+
+
+def api_write(fn, *args, **kwargs):
+    """Run a core write as the bearer of the token; a core refusal becomes a JSON answer
+    with its status (400, 403, 404, 409)."""
+    from flask import g
+
+    from ..errors import ReviewError
+    from .reading import repo
+    if g.person is None:
+        raise ApiError(401, "sign in first: send 'Authorization: Bearer <token>'")
+    try:
+        return fn(repo(), g.person, *args, **kwargs)
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.message) from None
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

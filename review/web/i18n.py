@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, request, url_for
+from flask import redirect, request
 from flask_babel import get_locale, lazy_gettext as _l
 
 from ..model import AUTHORITATIVE, LANGUAGES

@@ -19,8 +19,7 @@ from .. import commitment as core
 from .. import comments, progress, render
 from ..errors import Invalid, ReviewError
 from ..permissions import Subject, can
-from .discussion import _core, _json_body
-from .errors import ApiError
+from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .reading import repo
 
@@ -185,7 +184,7 @@ def init_app(app) -> None:
 
 # -- the page's forms ------------------------------------------------------------------------
 
-def _form_core(fn, *args, **kwargs):
+def _formapi_write(fn, *args, **kwargs):
     from .auth import require
     require("comment")  # signed in; the core checks the rest
     try:
@@ -198,7 +197,7 @@ def _form_core(fn, *args, **kwargs):
 def post_report(cid: str):
     f = request.form
     evidence = [line.strip() for line in f.get("evidence", "").splitlines() if line.strip()]
-    rep = _form_core(progress.report, cid, f.get("level", ""), f.get("note", ""), evidence,
+    rep = _formapi_write(progress.report, cid, f.get("level", ""), f.get("note", ""), evidence,
                      milestone=f.get("milestone") or None, as_of=f.get("as_of") or None)
     if rep is None:
         keep = {f"pr_{k}": f.get(k, "")[:2000] for k in ("level", "milestone", "note", "evidence", "as_of")}
@@ -209,7 +208,7 @@ def post_report(cid: str):
 
 def answer_report(cid: str, report_id: str):
     f = request.form
-    c = _form_core(comments.add, cid, f.get("body", ""), stance=f.get("stance") or None,
+    c = _formapi_write(comments.add, cid, f.get("body", ""), stance=f.get("stance") or None,
                    lang=current_lang(), on_report=report_id)
     if c is not None:
         flash(_("Your answer was published."), "info")
@@ -217,7 +216,7 @@ def answer_report(cid: str, report_id: str):
 
 
 def hide_report(cid: str, report_id: str):
-    if _form_core(progress.hide_report, cid, report_id, request.form.get("reason", "")) is not None:
+    if _formapi_write(progress.hide_report, cid, report_id, request.form.get("reason", "")) is not None:
         flash(_("The report is hidden."), "info")
     return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
 
@@ -234,23 +233,23 @@ def api_reports(cid: str):
 
 
 def api_report_add(cid: str):
-    d = _json_body()
+    d = json_object()
     unknown = set(d) - {"level", "note", "evidence", "milestone", "as_of"}
     if unknown:
         raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
-    rep = _core(progress.report, cid, d.get("level"), d.get("note", ""), d.get("evidence", []),
+    rep = api_write(progress.report, cid, d.get("level"), d.get("note", ""), d.get("evidence", []),
                 milestone=d.get("milestone"), as_of=d.get("as_of"))
     return jsonify(rep.as_json()), 201
 
 
 def api_report_hide(cid: str, report_id: str):
-    return jsonify(_core(progress.hide_report, cid, report_id, _json_body().get("reason")).as_json())
+    return jsonify(api_write(progress.hide_report, cid, report_id, json_object().get("reason")).as_json())
 
 
 def api_report_answer(cid: str, report_id: str):
-    d = _json_body()
+    d = json_object()
     unknown = set(d) - {"body", "stance", "lang"}
     if unknown:
         raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
-    c = _core(comments.add, cid, d.get("body"), stance=d.get("stance"), lang=d.get("lang", "fr"), on_report=report_id)
+    c = api_write(comments.add, cid, d.get("body"), stance=d.get("stance"), lang=d.get("lang", "fr"), on_report=report_id)
     return jsonify(c.as_json()), 201

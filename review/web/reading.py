@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
-from collections import OrderedDict
 
 from flask import current_app, g, make_response, render_template, request, session
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import comments, render
+from .. import amendments, comments, render
+from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
 
@@ -29,32 +28,13 @@ def repo() -> GitRepo:
 
 # -- the page cache ----------------------------------------------------------------------
 
-class _PageCache:
-    """Rendered HTML by key, least recently used first out; safe across threads."""
-
-    def __init__(self, size: int):
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            html = self.data.get(key)
-            if html is not None:
-                self.data.move_to_end(key)
-            return html
-
-    def put(self, key, html: str) -> None:
-        with self.lock:
-            self.data[key] = html
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
 
 
-def _page_cache() -> _PageCache:
+def _page_cache() -> LRU:
     cache = current_app.extensions.get("review.page_cache")
     if cache is None:
         cache = current_app.extensions.setdefault(
-            "review.page_cache", _PageCache(current_app.config.get("PAGE_CACHE_SIZE", PAGE_CACHE_SIZE)))
+            "review.page_cache", LRU(current_app.config.get("PAGE_CACHE_SIZE", PAGE_CACHE_SIZE)))
     return cache
 
 
@@ -142,9 +122,15 @@ def index():
     plan = core.read_plan(r, commit)
     summaries = core.list_commitments(r, commit)
     counts = {s.id: comments.count(r, s.id) for s in summaries}
+    open_by_commitment: dict[str, int] = {}
+    by_state: dict[str, int] = {}
+    for a in amendments.list_all(r):
+        by_state[a.state] = by_state.get(a.state, 0) + 1
+        if a.state == "open":
+            open_by_commitment[a.commitment] = open_by_commitment.get(a.commitment, 0) + 1
     return render_template("plan/index.html", plan=plan, axes=_axes_with(plan, summaries),
                            count=len(summaries), version=_version(name, commit), rev=name,
-                           comment_counts=counts)
+                           comment_counts=counts, open_amendments=open_by_commitment, amendment_states=by_state)
 
 
 @cached_page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+from .actions import header, sign_in
 from playwright.sync_api import Page, expect
 
 from review import amendments as am
@@ -16,17 +17,6 @@ C4 = "engagement-04"
 FR4 = f"commitments/{C4}/fr.md"
 
 
-def header(page: Page):
-    return page.get_by_role("banner")
-
-
-def sign_in(page: Page, url: str, handle: str) -> None:
-    page.goto(url + "/")
-    header(page).get_by_role("link", name="Se connecter", exact=True).click()
-    page.get_by_label("Identifiant").fill(handle)
-    page.get_by_label("Mot de passe").fill(f"demo-{handle}-2015")
-    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
-    expect(header(page).get_by_role("button", name="Se déconnecter")).to_be_visible()
 
 
 def _merged_amendment(repo) -> am.Amendment:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .actions import sign_in, sign_out
 from playwright.sync_api import Page, expect
 
 from review.gitrepo import GitRepo, Identity
@@ -16,26 +17,8 @@ NEW_PARAGRAPH = "Un paragraphe ajouté avant les enjeux détaillés."
 TEST_PERSON = Identity("Test Person", "test@example.org")
 
 
-def demo_password(handle: str) -> str:
-    return f"demo-{handle}-2015"
 
 
-def header(page: Page):
-    return page.get_by_role("banner")
-
-
-def sign_in(page: Page, url: str, handle: str) -> None:
-    page.goto(url + "/")
-    header(page).get_by_role("link", name="Se connecter", exact=True).click()
-    page.get_by_label("Identifiant").fill(handle)
-    page.get_by_label("Mot de passe").fill(demo_password(handle))
-    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
-    expect(header(page).get_by_role("button", name="Se déconnecter")).to_be_visible()
-
-
-def sign_out(page: Page) -> None:
-    header(page).get_by_role("button", name="Se déconnecter").click()
-    expect(header(page).get_by_role("link", name="Se connecter", exact=True)).to_be_visible()
 
 
 def select_words(page: Page, block_id: str, words: str) -> None:

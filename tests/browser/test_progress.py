@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .actions import sign_in, sign_out
 from playwright.sync_api import Page, expect
 
 
@@ -12,22 +13,7 @@ MILESTONE = "Associer davantage les citoyens aux évaluations"
 EVIDENCE = "https://www.modernisation.gouv.fr/evaluation/ateliers-citoyens"
 
 
-def header(page: Page):
-    return page.get_by_role("banner")
 
-
-def sign_in(page: Page, url: str, handle: str) -> None:
-    page.goto(url + "/")
-    header(page).get_by_role("link", name="Se connecter", exact=True).click()
-    page.get_by_label("Identifiant").fill(handle)
-    page.get_by_label("Mot de passe").fill(f"demo-{handle}-2015")
-    page.get_by_role("main").get_by_role("button", name="Se connecter").click()
-    expect(header(page).get_by_role("button", name="Se déconnecter")).to_be_visible()
-
-
-def sign_out(page: Page) -> None:
-    header(page).get_by_role("button", name="Se déconnecter").click()
-    expect(header(page).get_by_role("link", name="Se connecter", exact=True)).to_be_visible()
 
 
 def test_report_contest_dashboard_and_state_of_the_day_before(page: Page, live_server, axe):

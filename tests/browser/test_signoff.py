@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from .actions import demo_password, header
 from playwright.sync_api import Browser, Page, expect
 
 CID = "engagement-04"
@@ -24,12 +25,6 @@ TITLE = "Nommer les responsables"
 STALE = "périmé : donné sur une révision antérieure"
 
 
-def demo_password(handle: str) -> str:
-    return f"demo-{handle}-2015"
-
-
-def header(page: Page):
-    return page.get_by_role("banner")
 
 
 @pytest.fixture
