@@ -407,12 +407,16 @@ if profile:
     for _ in range(5):
         client.get(path)
     prof.disable()
-    for order in ("tottime", "cumulative"):
+    import os
+    root = os.getcwd()
+    for order, title, restrict in (("tottime", "own time, every function", ()),
+                                   ("cumulative", "cumulative time, the review package and its templates",
+                                    ("/review/",))):
         text = io.StringIO()
-        stats = pstats.Stats(prof, stream=text)
-        stats.strip_dirs().sort_stats(order).print_stats(18)
+        pstats.Stats(prof, stream=text).sort_stats(order).print_stats(*restrict, 18)
         body = text.getvalue()
-        print(f"(5 rendered requests, sorted by {order})" + body[body.find("   ncalls"):], file=sys.stderr)
+        body = body[body.find("   ncalls"):].rstrip().replace(root + "/", "").replace(sys.prefix + "/", "")
+        print(f"(5 rendered requests; {title})\n" + body + "\n", file=sys.stderr)
 print(json.dumps({"first_ms": first_ms, "median_ms": statistics.median(times), "best_ms": min(times),
                   "bytes": len(first.data), "statuses": sorted(statuses),
                   "cache": first.headers.get("X-Review-Cache")}))
