@@ -1,6 +1,6 @@
 """Speed and scale of the review site, printed as ratios against baselines measured in the same run.
 
-    .venv/bin/python benchmarks/run.py            # full run, about 5 minutes
+    .venv/bin/python benchmarks/run.py            # full run, about 6 minutes
     .venv/bin/python benchmarks/run.py --quick    # smoke run, about a minute
 
 Never a test: it prints "target met" or "target missed" per line and exits 0 whatever the
@@ -10,12 +10,10 @@ figures are (it exits 1 only when it could not measure). See benchmarks/README.m
 from __future__ import annotations
 
 import argparse
-import cProfile
 import datetime as dt
 import io
 import json
 import os
-import pstats
 import random
 import re
 import shutil

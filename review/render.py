@@ -79,6 +79,7 @@ def render_markdown(text: str, anchors: bool = True) -> str:
     return _plan_md.renderer.render(tokens, _plan_md.options, env)
 
 
+@lru_cache(maxsize=8192)
 def render_comment(text: str) -> str:
     """User-written Markdown: raw HTML off, links marked nofollow ugc."""
     env: dict = {}

@@ -174,7 +174,7 @@ def test_history_page_shows_approvals_and_filters(client, lived):
     html = client.get("/history?person=ines").get_data(as_text=True)
     assert 'href="/amendments/2"' in html and 'href="/amendments/1"' not in html
     r = client.get("/history?since=hier")
-    assert r.status_code == 400 and "YYYY-MM-DD" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "AAAA-MM-JJ" in r.get_data(as_text=True)
 
 
 def test_blame_page_links_each_paragraph_to_its_amendment(client, lived):

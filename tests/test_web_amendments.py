@@ -150,7 +150,9 @@ def test_editor_preview_and_invalid_front_matter(client, repo):
     f["action"] = "save"
     f["ms_due_0"] = "bientôt"
     r = client.post(f"/commitments/{CID}/amend", data=f)
-    assert r.status_code == 400 and "must be written YYYY, YYYY-MM or YYYY-MM-DD" in r.get_data(as_text=True)
+    page = r.get_data(as_text=True)  # the sentence in French; the schema's `path:line: ...` detail as the core wrote it
+    assert r.status_code == 400 and "le texte ne respecte pas le format du plan : commitments/" in page
+    assert "must be written YYYY, YYYY-MM or YYYY-MM-DD" in page
     assert repo.refs() == before
 
 

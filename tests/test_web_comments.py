@@ -99,7 +99,7 @@ def test_page_form_error_keeps_the_text(client, repo):
     r = client.post(f"/commitments/{CID}/comments", data={"csrf_token": _csrf(html), "body": "Mon texte", "anchor": "p-2",
                                                           "quote": "mots absents"}, follow_redirects=True)
     page = r.get_data(as_text=True)
-    assert "not in paragraph p-2" in page and ">Mon texte</textarea>" in page
+    assert "pas dans le paragraphe p-2" in page and ">Mon texte</textarea>" in page
     assert repo.refs() == before
 
 

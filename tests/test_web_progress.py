@@ -157,7 +157,7 @@ def test_bad_form_report_writes_nothing_and_keeps_the_text(client, repo):
         "csrf_token": _csrf(html), "level": "complete", "note": "Ma note", "evidence": "ftp://example.org/x",
         "as_of": ""}, follow_redirects=True)
     page = r.get_data(as_text=True)
-    assert "not an http" in page and ">Ma note</textarea>" in page
+    assert "pas une adresse http:// ou https://" in page and ">Ma note</textarea>" in page
     assert repo.refs() == before
     r = client.post(f"/commitments/{CID}/progress", data={"level": "complete"}, follow_redirects=True)
     assert "Le formulaire a expiré" in htmllib.unescape(r.get_data(as_text=True)) and repo.refs() == before  # no CSRF token
@@ -169,7 +169,7 @@ def test_someone_else_cannot_report_through_the_form(client, repo):
     before = repo.refs()
     r = client.post(f"/commitments/{CID}/progress", data={"csrf_token": _csrf(html), "level": "complete"},
                     follow_redirects=True)
-    assert "lead administrations" in r.get_data(as_text=True) and repo.refs() == before
+    assert "réservée aux membres des administrations porteuses" in r.get_data(as_text=True) and repo.refs() == before
 
 
 # -- the dashboard and its exports -----------------------------------------------------------------

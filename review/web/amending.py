@@ -14,6 +14,7 @@ from ..errors import Invalid, ReviewError
 from .auth import require
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
+from .messages import localise
 from .reading import repo
 
 STATES = ("open", "withdrawn", "rejected", "merged")
@@ -370,7 +371,7 @@ def editor(cid: str, n: str | None = None):
             a = am.revise(r, g.person, a.number, texts, request.form.get("expected_revision"), posted["message"])
             flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
     except ReviewError as exc:
-        flash(exc.message, "error")
+        flash(localise(exc.message), "error")
         return _render_editor(cid, posted, commit, plan, a if n else None, status=exc.status)
     return redirect(url_for("amendment", n=a.number))
 
@@ -408,7 +409,7 @@ def act(n: str, action: str):
             abort(404)
         flash(_("Done."), "info")
     except ReviewError as exc:
-        flash(exc.message, "error")
+        flash(localise(exc.message), "error")
     return redirect(url_for("amendment", n=number))
 
 

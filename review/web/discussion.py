@@ -11,6 +11,7 @@ from .. import comments
 from ..errors import ReviewError
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
+from .messages import localise
 from .reading import repo
 
 PER_PAGE = 50
@@ -133,7 +134,7 @@ def _formapi_write(cid: str, fn, *args, **kwargs):
     try:
         return fn(repo(), g.person, cid, *args, **kwargs)
     except ReviewError as exc:
-        flash(exc.message, "error")
+        flash(localise(exc.message), "error")
         return None
 
 

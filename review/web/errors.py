@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..commitment import NotFound
+from .messages import localise  # pages show the core's messages in the reader's language; JSON keeps English
 
 
 class ApiError(Exception):
@@ -53,11 +54,11 @@ def _answer(status: int, message: str):
 def init_app(app) -> None:
     @app.errorhandler(NotFound)
     def _not_found(exc):
-        return _answer(404, _("Not found: %(what)s", what=str(exc)))
+        return _answer(404, _("Not found: %(what)s", what=str(exc) if wants_json() else localise(str(exc))))
 
     @app.errorhandler(ApiError)
     def _api_error(exc):
-        return _answer(exc.status, exc.message)
+        return _answer(exc.status, exc.message if wants_json() else localise(exc.message))
 
     @app.errorhandler(HTTPException)
     def _http(exc):

@@ -21,6 +21,7 @@ from ..errors import Invalid, ReviewError
 from ..permissions import Subject, can
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
+from .messages import localise
 from .reading import repo
 
 LEVEL_NAMES = {"not-started": _l("not started"), "limited": _l("limited"),
@@ -190,7 +191,7 @@ def _formapi_write(fn, *args, **kwargs):
     try:
         return fn(repo(), g.person, *args, **kwargs)
     except ReviewError as exc:
-        flash(exc.message, "error")
+        flash(localise(exc.message), "error")
         return None
 
 

@@ -90,6 +90,7 @@ def cached_page(view):
             return resp
         result = view(*args, **kwargs)
         if isinstance(result, str):
+            result = result.encode("utf-8")  # kept encoded: a hit sends the bytes as they are
             cache.put(key, result)
         resp = make_response(result)
         resp.headers[CACHE_HEADER] = "miss"
