@@ -234,18 +234,25 @@ def _i18n(doc: _Doc, value, key: tuple) -> dict[str, str]:
     return {lang: m[lang] for lang in LANGUAGES if lang in m and _text(doc, m[lang], key + (lang,))}
 
 
-def _date(doc: _Doc, value, key: tuple) -> dt.date | None:
+def as_date(value) -> dt.date | None:
+    """A date given as a date, a datetime or a `YYYY-MM-DD` string; None for anything else."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) == 10:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            pass
-    doc.error(key, f"{_where(key)} must be a date written YYYY-MM-DD")
+            return None
     return None
+
+
+def _date(doc: _Doc, value, key: tuple) -> dt.date | None:
+    day = as_date(value)
+    if day is None:
+        doc.error(key, f"{_where(key)} must be a date written YYYY-MM-DD")
+    return day
 
 
 def _id(doc: _Doc, value, key: tuple, what: str) -> str | None:

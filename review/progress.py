@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from . import comments
 from . import commitment as core
-from . import reviewlog
+from . import model, reviewlog
 from .errors import Conflict, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo
 from .model import Milestone, Person, Plan
@@ -83,16 +83,9 @@ def today() -> dt.date:
 
 
 def parse_day(value, what: str = "as_of") -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            if len(value) == 10:
-                return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+    day = model.as_date(value)
+    if day is not None:
+        return day
     raise Invalid(f"{what} must be a date written YYYY-MM-DD (for example 2016-07-16), not {value!r}")
 
 
