@@ -171,6 +171,14 @@ EXAMPLES = [
     "(conflicts in commitments/engagement-02/fr.md, plan.yaml)",
     "the plan changed meanwhile (another merge?): reload and try again",
     "merged already",
+    "unknown revision 'v9'",
+    "the plan did not exist yet on 2014-01-01",
+    "unknown commitment 'ENGAGEMENT'",
+    "no commitment 'engagement-99' at this revision",
+    "no commitment 'engagement-99' at either revision",
+    "no commitment 'engagement-99' to amend",
+    "there is no amendment 'abc'",
+    "no person 'nobody' in the plan",
 ]
 
 
@@ -313,3 +321,8 @@ def test_error_page_is_in_the_readers_language_and_the_api_in_english(client):
     api = client.get("/api/v1/audit?since=hier&lang=fr")
     assert api.status_code == 400
     assert api.get_json() == {"error": "since must be a date written YYYY-MM-DD, for example 2016-07-16, not 'hier'"}
+
+
+def test_404_pages_are_in_french(client):
+    html = client.get("/commitments/engagement-99").get_data(as_text=True)
+    assert "pas d'engagement" in html.lower() or "aucun engagement" in html.lower(), html[-800:]

@@ -344,6 +344,24 @@ MESSAGES = [
        _l("the plan changed meanwhile (another merge?): reload and try again")),
     _m(r"merged already",
        _l("merged already")),
+
+    # -- not found (review/commitment.py and the views): the 404 pages ----------------------
+    _m(r"unknown revision " + _REPR.format("rev"),
+       _l("unknown revision %(rev)s")),
+    _m(r"the plan did not exist yet on (?P<day>\d{4}-\d\d-\d\d)",
+       _l("the plan did not exist yet on %(day)s")),
+    _m(r"unknown commitment " + _REPR.format("cid"),
+       _l("unknown commitment %(cid)s")),
+    _m(r"no commitment " + _REPR.format("cid") + r" at this revision",
+       _l("no commitment %(cid)s at this revision")),
+    _m(r"no commitment " + _REPR.format("cid") + r" at either revision",
+       _l("no commitment %(cid)s at either revision")),
+    _m(r"no commitment " + _REPR.format("cid") + r" to amend",
+       _l("no commitment %(cid)s to amend")),
+    _m(r"there is no amendment " + _REPR.format("n"),
+       _l("there is no amendment %(n)s")),
+    _m(r"no person (?P<handle>'.*') in the plan",
+       _l("no person %(handle)s in the plan")),
 ]
 
 
