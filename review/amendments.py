@@ -55,6 +55,7 @@ class Amendment:
     state_reason: str | None = None
     head: str = ""
     opened_revision: str = ""
+    opened_base: str = ""
     revisions: list[Revision] = field(default_factory=list)
     merged_as: str | None = None
     events: list = field(default_factory=list)
@@ -80,7 +81,7 @@ def _fold(number: int, events) -> Amendment | None:
         d = e.data
         if e.type == OPEN:
             a = Amendment(number, d["commitment"], d["title"], d.get("rationale", ""), e.actor, e.time,
-                          opened_revision=d["revision"])
+                          opened_revision=d["revision"], opened_base=d.get("base", ""))
         elif a is None:
             continue
         elif e.type == WITHDRAW:
@@ -135,8 +136,14 @@ def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = N
 
 
 def base_of(repo: GitRepo, a: Amendment) -> str:
-    """The main commit the amendment's current text starts from."""
-    return repo.merge_base(a.head, core.resolve(repo, "main")) or a.opened_revision
+    """The main commit the amendment's current text starts from (for a merged amendment:
+    as it stood just before the merge, so its changes stay visible)."""
+    main = core.resolve(repo, "main")
+    if a.state == "merged":
+        if not a.merged_as:  # merged, but the event did not reach the log: the opening base
+            return a.opened_base or a.opened_revision
+        main = repo.commit_info(a.merged_as).parents[0]
+    return repo.merge_base(a.head, main) or a.opened_base or a.opened_revision
 
 
 def behind_main(repo: GitRepo, a: Amendment) -> bool:

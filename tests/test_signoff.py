@@ -171,3 +171,13 @@ def test_pending_skips_the_authors_organisation(repo, people):
     _open(repo, people, who="karim")  # sophie is of karim's organisation: her approval would not count
     assert signoff.pending_for(repo, people["sophie"]) == []
     assert [a.number for a, _ in signoff.pending_for(repo, people["antoine"])] == [1]
+
+
+def test_a_merged_amendment_still_shows_its_changes(repo, people):
+    a = _open(repo, people)
+    signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], 1, a.head, "approve")
+    signoff.merge(repo, people["claire"], 1, a.head)
+    merged = am.get(repo, 1)
+    [change] = am.compare(repo, am.base_of(repo, merged), merged.head)
+    assert change.path == FR and "## Les enjeux" in change.new and "## Enjeux" in change.old
