@@ -287,3 +287,47 @@ def side_by_side(old: str, new: str) -> list[tuple[str, str]]:
             else:
                 rows.append(("", f"<ins>{html.escape(b[k])}</ins>"))
     return rows
+
+
+def side_cells(old: str | None, new: str | None) -> tuple[str, str]:
+    """One changed pair as (left_html, right_html): deletions on the left, insertions on the right."""
+    if old is None:
+        return "", f"<ins>{html.escape(new or '')}</ins>"
+    if new is None:
+        return f"<del>{html.escape(old)}</del>", ""
+    return _diff_sides(old, new)
+
+
+def aligned_blocks(old: str, new: str) -> list[tuple[str | None, str | None]]:
+    """The two files as pairs of (old block, new block), aligned: equal blocks paired with
+    themselves, an inserted block with None on the left, a deleted one with None on the
+    right. A changed front matter comes first, as one pair."""
+    old_fm, old_body = _split(old)
+    new_fm, new_body = _split(new)
+    pairs: list[tuple[str | None, str | None]] = []
+    if (old_fm or "") != (new_fm or ""):
+        pairs.append((old_fm or "", new_fm or ""))
+    old_blocks, new_blocks = _blocks(old_body), _blocks(new_body)
+    sm = difflib.SequenceMatcher(None, old_blocks, new_blocks, autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            pairs.extend((b, b) for b in old_blocks[i1:i2])
+            continue
+        a, b = old_blocks[i1:i2], new_blocks[j1:j2]
+        pairs.extend((a[k] if k < len(a) else None, b[k] if k < len(b) else None)
+                     for k in range(max(len(a), len(b))))
+    return pairs
+
+
+def around_changes(pairs: list[tuple[str | None, str | None]], context: int = 1) -> list:
+    """The pairs that changed and `context` unchanged ones on each side; None stands for
+    each run of unchanged blocks left out."""
+    changed = [i for i, (a, b) in enumerate(pairs) if a != b]
+    keep = {j for i in changed for j in range(i - context, i + context + 1)}
+    out: list = []
+    for i, pair in enumerate(pairs):
+        if i in keep:
+            out.append(pair)
+        elif not out or out[-1] is not None:
+            out.append(None)
+    return out

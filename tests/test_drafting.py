@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from review import drafting
 from review.drafting import changed_blocks, drafting_summary, ordinal, side_by_side
 from review.render import source_blocks
 
@@ -260,3 +261,14 @@ def test_real_commitment_one_word_replaced():
     assert changed_blocks(old, new) == {2}
     changed_rows = [r for r in side_by_side(old, new) if r[0] != r[1]]
     assert len(changed_rows) == 1 and "<del>citoyens</del>" in changed_rows[0][0]
+
+
+def test_around_changes_keeps_context_and_marks_gaps():
+    old = "---\ntitle: T\n---\n\nA\n\nB\n\nC\n\nD\n\nE\n"
+    new = "---\ntitle: T\n---\n\nA\n\nB\n\nC2\n\nD\n\nE\n"
+    pairs = drafting.aligned_blocks(old, new)
+    assert pairs == [("A", "A"), ("B", "B"), ("C", "C2"), ("D", "D"), ("E", "E")]
+    assert drafting.around_changes(pairs) == [None, ("B", "B"), ("C", "C2"), ("D", "D"), None]
+    fm = drafting.aligned_blocks(old, new.replace("title: T", "title: U"))
+    assert fm[0] == ("title: T", "title: U")
+    assert drafting.aligned_blocks(old, old.replace("E\n", "E\n\nF\n"))[-1] == (None, "F")

@@ -153,12 +153,20 @@ def list_page():
 
 
 def _diff_rows(changes, side: bool):
+    """Each changed file's changed blocks with one block of context; None marks a gap."""
+    import html as _html
     rows = []
     for ch in changes:
+        pairs = drafting.around_changes(drafting.aligned_blocks(ch.old, ch.new))
         if side:
-            rows.append((ch, [(Markup(a), Markup(b)) for a, b in drafting.side_by_side(ch.old, ch.new)]))
+            cells = [None if p is None else
+                     (Markup(_html.escape(p[0])), Markup(_html.escape(p[1]))) if p[0] == p[1] else
+                     tuple(Markup(x) for x in drafting.side_cells(p[0], p[1])) for p in pairs]
+            rows.append((ch, cells))
         else:
-            rows.append((ch, Markup(render.diff_html(render.word_diff(ch.old, ch.new)))))
+            parts = ["…" if p is None else _html.escape(p[0]) if p[0] == p[1] else
+                     render.diff_html(render.word_diff(p[0] or "", p[1] or "")) for p in pairs]
+            rows.append((ch, Markup("\n\n".join(parts))))
     return rows
 
 

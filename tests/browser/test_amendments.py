@@ -111,7 +111,8 @@ def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_ser
     expect(table.locator("del")).to_have_text(["difficiles"])
     expect(table.locator("ins")).to_have_text(["malaisés"])
     expect(table).not_to_contain_text("décideurs")  # revision 1 already says "responsables"
-    expect(table.locator("tbody tr").first.locator("td").nth(1)).to_be_visible()
+    expect(table.locator("tbody tr:has(del)").locator("td").nth(1)).to_be_visible()
+    expect(table.locator("tr.gap").first).to_contain_text("…")  # unchanged paragraphs far away are left out
     expect(page.get_by_role("link", name="en ligne")).to_be_visible()
     axe(page)
 
