@@ -191,3 +191,14 @@ def test_two_threads_on_one_paragraph_give_one_target_id(client, tokens):
         _post(client, tokens["karim"], URL, {"body": f"c{i}", "anchor": "p-2"})
     html = client.get(f"/commitments/{CID}").get_data(as_text=True)
     assert html.count('id="comments-p-2"') == 1
+
+
+def test_moderator_hides_through_the_page_form(client, tokens):
+    c = _post(client, tokens["karim"], URL, {"body": "à masquer"}).get_json()
+    sign_in(client, "lucie")
+    page = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    assert f'<form method="post" action="/commitments/{CID}/comments/{c["id"]}/hide">' in page
+    r = client.post(f"/commitments/{CID}/comments/{c['id']}/hide", data={"csrf_token": _csrf(page), "reason": "hors sujet"})
+    assert r.status_code == 302
+    page = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    assert "à masquer" not in page and "hors sujet" in page
