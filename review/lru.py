@@ -11,8 +11,12 @@ from collections import OrderedDict
 
 
 class LRU:
-    def __init__(self, size: int):
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+    """At most `size` entries and, when `max_bytes` is given, at most that many bytes of
+    values (bytes or str values are weighed by their length, others count nothing)."""
+
+    def __init__(self, size: int, max_bytes: int | None = None):
+        self.size, self.max_bytes = size, max_bytes
+        self.data, self.lock, self.bytes = OrderedDict(), threading.Lock(), 0
 
     def get(self, key):
         with self.lock:
@@ -24,11 +28,18 @@ class LRU:
     def put(self, key, value):
         """Store and return the value (so `return cache.put(k, compute())` reads well)."""
         with self.lock:
+            old = self.data.pop(key, None)
+            self.bytes += _weight(value) - _weight(old)
             self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+            while len(self.data) > self.size or (
+                    self.max_bytes is not None and self.bytes > self.max_bytes and len(self.data) > 1):
+                _, dropped = self.data.popitem(last=False)
+                self.bytes -= _weight(dropped)
         return value
 
     def __len__(self) -> int:
         return len(self.data)
+
+
+def _weight(value) -> int:
+    return len(value) if isinstance(value, (bytes, str)) else 0

@@ -15,6 +15,7 @@ from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
+PAGE_CACHE_BYTES = 64 * 1024 * 1024  # and at most this much HTML: a 5,000-commitment plan page is 2.4 MB
 CACHE_HEADER = "X-Review-Cache"
 
 
@@ -34,7 +35,8 @@ def _page_cache() -> LRU:
     cache = current_app.extensions.get("review.page_cache")
     if cache is None:
         cache = current_app.extensions.setdefault(
-            "review.page_cache", LRU(current_app.config.get("PAGE_CACHE_SIZE", PAGE_CACHE_SIZE)))
+            "review.page_cache", LRU(current_app.config.get("PAGE_CACHE_SIZE", PAGE_CACHE_SIZE),
+                                     current_app.config.get("PAGE_CACHE_BYTES", PAGE_CACHE_BYTES)))
     return cache
 
 
