@@ -68,56 +68,48 @@ def _read_password(args, command: str) -> str | None:
     return password
 
 
-def _user_add(args) -> int:
+def _account_command(args, command: str, act, needs_password: bool = True) -> int:
+    """Open the deployment, read the password if asked, run `act(store, d, password)` and
+    report a refusal of the credential store on stderr."""
     from . import accounts
-    d = _open(args, "user add")
-    password = d and _read_password(args, "user add")
-    if not password:
+    d = _open(args, command)
+    password = _read_password(args, command) if d is not None and needs_password else None
+    if d is None or (needs_password and not password):
         return 1
-    store = accounts.Accounts(d)
-    if args.name:
-        from . import commitment
-        person = commitment.read_plan(d.open_repo(), commitment.resolve(d.open_repo(), "main")).people.get(args.handle)
-        if person is not None and person.name != args.name:
-            print(f"review user add: plan.yaml names '{args.handle}' \"{person.name}\", not \"{args.name}\": "
-                  "names, organisations and roles come from plan.yaml; fix the --name or amend plan.yaml", file=sys.stderr)
-            return 1
     try:
-        store.add(args.handle, password)
+        message = act(accounts.Accounts(d), d, password)
     except accounts.AccountError as exc:
-        print(f"review user add: {exc}", file=sys.stderr)
+        print(f"review {command}: {exc}", file=sys.stderr)
         return 1
-    print(f"Account created for {args.handle}")
+    print(message)
     return 0
+
+
+def _user_add(args) -> int:
+    def act(store, d, password):
+        if args.name:
+            from . import commitment
+            repo = d.open_repo()
+            person = commitment.read_plan(repo, commitment.resolve(repo, "main")).people.get(args.handle)
+            if person is not None and person.name != args.name:
+                from .accounts import AccountError
+                raise AccountError(f"plan.yaml names '{args.handle}' \"{person.name}\", not \"{args.name}\": names, "
+                                   "organisations and roles come from plan.yaml; fix the --name or amend plan.yaml")
+        store.add(args.handle, password)
+        return f"Account created for {args.handle}"
+    return _account_command(args, "user add", act)
 
 
 def _user_passwd(args) -> int:
-    from . import accounts
-    d = _open(args, "user passwd")
-    password = d and _read_password(args, "user passwd")
-    if not password:
-        return 1
-    try:
-        accounts.Accounts(d).set_password(args.handle, password)
-    except accounts.AccountError as exc:
-        print(f"review user passwd: {exc}", file=sys.stderr)
-        return 1
-    print(f"Password changed for {args.handle}")
-    return 0
+    def act(store, d, password):
+        store.set_password(args.handle, password)
+        return f"Password changed for {args.handle}"
+    return _account_command(args, "user passwd", act)
 
 
 def _token(args) -> int:
-    from . import accounts
-    d = _open(args, "token")
-    if d is None:
-        return 1
-    try:
-        _tid, secret = accounts.Accounts(d).create_token(args.handle, args.label)
-    except accounts.AccountError as exc:
-        print(f"review token: {exc}", file=sys.stderr)
-        return 1
-    print(secret)
-    return 0
+    return _account_command(args, "token", lambda store, d, _: store.create_token(args.handle, args.label)[1],
+                            needs_password=False)
 
 
 def _install_hooks(args) -> int:

@@ -69,6 +69,23 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def tokens(dep) -> dict[str, str]:
+    """A personal access token for every demo person, by handle."""
+    from review import accounts
+    store = accounts.Accounts(dep)
+    return {h: store.create_token(h, "test")[1]
+            for h in ("claire", "antoine", "ines", "sophie", "karim", "lucie", "paul")}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_post(client, token: str, url: str, body):
+    return client.post(url, json=body, headers=bearer(token))
+
+
 def corpus_or_skip() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the 2015 corpus is not at {CORPUS} (../shared is absent); CI always has it")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-import pytest
 
-from review import accounts
+from . import test_web_amendments as amendment_api
+from .conftest import bearer
 
 A = "{http://www.w3.org/2005/Atom}"
 CID = "engagement-04"  # led by se-reforme-etat (antoine)
@@ -15,26 +15,8 @@ FR = f"commitments/{CID}/fr.md"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
-@pytest.fixture
-def tokens(dep):
-    store = accounts.Accounts(dep)
-    return {h: store.create_token(h, "test")[1] for h in ("karim", "sophie", "antoine", "lucie", "claire")}
-
-
-def _h(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _text(repo, rev="main"):
-    return repo.read_file(repo.resolve(rev), FR).decode()
-
-
-def _propose(client, tokens, repo, who="lucie", old="## Enjeux", new="## Les enjeux"):
-    r = client.post("/api/v1/amendments", headers=_h(tokens[who]),
-                    json={"commitment": CID, "title": "Reformuler", "rationale": "Plus *clair*",
-                          "files": {FR: _text(repo).replace(old, new, 1)}})
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
+def _propose(client, tokens, repo, **kwargs):
+    return amendment_api._propose(client, tokens, repo, **{"rationale": "Plus *clair*", **kwargs})
 
 
 def _feed(client, url) -> ET.Element:
@@ -93,10 +75,10 @@ def test_amendment_feed_follows_proposal_approval_and_merge(client, tokens, repo
     assert content.get("type") == "html" and "<em>clair</em>" in content.text
     assert "les mots « Enjeux » sont remplacés par les mots « Les enjeux »" in _plain(content.text)
 
-    r = client.post("/api/v1/amendments/1/approvals", headers=_h(tokens["antoine"]),
+    r = client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens["antoine"]),
                     json={"revision": a["revision"], "verdict": "approve", "comment": "D'accord <b>"})
     assert r.status_code == 201
-    r = client.post("/api/v1/amendments/1/approvals", headers=_h(tokens["sophie"]),
+    r = client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens["sophie"]),
                     json={"revision": a["revision"], "verdict": "approve"})
     assert r.get_json()["satisfied"] is True
     root = _feed(client, "/amendments/1/feed.atom")
@@ -110,7 +92,7 @@ def test_amendment_feed_follows_proposal_approval_and_merge(client, tokens, repo
     # the comment is text in the HTML content: escaped, never markup
     assert "accord &lt;b&gt;" in antoine.findtext(f"{A}content") and a["revision"][:12] in antoine.findtext(f"{A}content")
 
-    r = client.post("/api/v1/amendments/1/merge", headers=_h(tokens["claire"]), json={"revision": a["revision"]})
+    r = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": a["revision"]})
     assert r.status_code == 201, r.get_json()
     root = _feed(client, "/amendments/1/feed.atom")
     entries = _entries(root)
@@ -121,12 +103,12 @@ def test_amendment_feed_follows_proposal_approval_and_merge(client, tokens, repo
 
 def test_amendment_feed_records_revisions_and_state_changes(client, tokens, repo):
     a = _propose(client, tokens, repo)
-    new = _text(repo, a["revision"]).replace("## Contexte", "## Le contexte")
-    r = client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["lucie"]),
+    new = amendment_api._text(repo, a["revision"]).replace("## Contexte", "## Le contexte")
+    r = client.post("/api/v1/amendments/1/revisions", headers=bearer(tokens["lucie"]),
                     json={"files": {FR: new}, "expected_revision": a["revision"]})
     assert r.status_code == 201
-    assert client.post("/api/v1/amendments/1/withdraw", headers=_h(tokens["lucie"]), json={"reason": "à revoir"}).status_code == 200
-    assert client.post("/api/v1/amendments/1/reopen", headers=_h(tokens["lucie"])).status_code == 200
+    assert client.post("/api/v1/amendments/1/withdraw", headers=bearer(tokens["lucie"]), json={"reason": "à revoir"}).status_code == 200
+    assert client.post("/api/v1/amendments/1/reopen", headers=bearer(tokens["lucie"])).status_code == 200
     entries = _entries(_feed(client, "/amendments/1/feed.atom"))
     assert [t for t, _ in entries] == [
         "Amendement 1 : réouverture par Lucie Fontaine", "Amendement 1 : retrait par Lucie Fontaine",
@@ -153,8 +135,8 @@ def test_commitment_feed_changes_amendments_and_comments(client, tokens, repo):
 
     a = _propose(client, tokens, repo)
     _propose(client, tokens, repo, who="karim", old="## Contexte", new="## Le contexte")
-    assert client.post("/api/v1/amendments/2/withdraw", headers=_h(tokens["karim"]), json={}).status_code == 200
-    r = client.post(f"/api/v1/commitments/{CID}/comments", headers=_h(tokens["karim"]),
+    assert client.post("/api/v1/amendments/2/withdraw", headers=bearer(tokens["karim"]), json={}).status_code == 200
+    r = client.post(f"/api/v1/commitments/{CID}/comments", headers=bearer(tokens["karim"]),
                     json={"body": "Quels **évaluateurs** ?", "anchor": "p-2"})
     assert r.status_code == 201, r.get_json()
     comment_id = r.get_json()["id"]
@@ -164,9 +146,9 @@ def test_commitment_feed_changes_amendments_and_comments(client, tokens, repo):
     assert titles[0] == "Engagement 4 : commentaire de Karim Haddad"
 
     for who in ("antoine", "sophie"):
-        client.post("/api/v1/amendments/1/approvals", headers=_h(tokens[who]),
+        client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens[who]),
                     json={"revision": a["revision"], "verdict": "approve"})
-    merge = client.post("/api/v1/amendments/1/merge", headers=_h(tokens["claire"]), json={"revision": a["revision"]}).get_json()["merge"]
+    merge = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": a["revision"]}).get_json()["merge"]
     root = _feed(client, f"/commitments/{CID}/feed.atom")
     entries = dict(_entries(root))
     assert "Engagement 4 : amendement 1 (intégré) : Reformuler" in entries
@@ -191,10 +173,10 @@ def test_pages_link_to_their_feeds(client, tokens, repo):
 
 def test_amendment_feed_has_its_comments(client, tokens, repo):
     _propose(client, tokens, repo)
-    r = client.post("/api/v1/amendments/1/comments", headers=_h(tokens["sophie"]), json={"body": "Pourquoi *Les* ?"})
+    r = client.post("/api/v1/amendments/1/comments", headers=bearer(tokens["sophie"]), json={"body": "Pourquoi *Les* ?"})
     assert r.status_code == 201, r.get_json()
     cid = r.get_json()["id"]
-    r = client.post(f"/api/v1/amendments/1/comments/{cid}/edit", headers=_h(tokens["sophie"]), json={"body": "Pourquoi *« Les »* ?"})
+    r = client.post(f"/api/v1/amendments/1/comments/{cid}/edit", headers=bearer(tokens["sophie"]), json={"body": "Pourquoi *« Les »* ?"})
     assert r.status_code == 200, r.get_json()
     entries = dict(_entries(_feed(client, "/amendments/1/feed.atom")))
     comment = entries["Amendement 1 : commentaire de Sophie Bernard"]

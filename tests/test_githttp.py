@@ -92,12 +92,6 @@ def server(deployment_dir):
     s.close()
 
 
-@pytest.fixture
-def tokens(dep):
-    store = accounts.Accounts(dep)
-    return {h: store.create_token(h, "git")[1] for h in ("lucie", "sophie", "karim")}
-
-
 def clone(server, tmp_path, name="work", handle=None, token=None) -> Path:
     target = tmp_path / name
     git("clone", "-q", server.url(handle, token), str(target))

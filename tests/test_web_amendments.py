@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from review import accounts
 
+from .conftest import bearer
 from .test_people import sign_in
 from .webforms import form_fields
 
@@ -15,23 +15,13 @@ CID = "engagement-04"  # led by se-reforme-etat (antoine)
 FR = f"commitments/{CID}/fr.md"
 
 
-@pytest.fixture
-def tokens(dep):
-    store = accounts.Accounts(dep)
-    return {h: store.create_token(h, "test")[1] for h in ("karim", "sophie", "antoine", "lucie", "claire", "ines")}
-
-
-def _h(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _text(repo, rev="main", path=FR):
     return repo.read_file(repo.resolve(rev), path).decode()
 
 
-def _propose(client, tokens, repo, who="lucie", old="## Enjeux", new="## Les enjeux"):
-    r = client.post("/api/v1/amendments", headers=_h(tokens[who]),
-                    json={"commitment": CID, "title": "Reformuler", "rationale": "Plus clair",
+def _propose(client, tokens, repo, who="lucie", old="## Enjeux", new="## Les enjeux", rationale="Plus clair"):
+    r = client.post("/api/v1/amendments", headers=bearer(tokens[who]),
+                    json={"commitment": CID, "title": "Reformuler", "rationale": rationale,
                           "files": {FR: _text(repo).replace(old, new, 1)}})
     assert r.status_code == 201, r.get_json()
     return r.get_json()
@@ -43,28 +33,28 @@ def test_api_whole_story(client, tokens, repo):
     assert a["diff"][0]["path"] == FR and a["diff"][0]["summary"]
     policy = client.get("/api/v1/amendments/1/policy").get_json()
     assert policy["satisfied"] is False and [r["missing"] for r in policy["requirements"]] == [1, 1]
-    r = client.post("/api/v1/amendments/1/approvals", headers=_h(tokens["antoine"]), json={"revision": a["revision"], "verdict": "approve"})
+    r = client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens["antoine"]), json={"revision": a["revision"], "verdict": "approve"})
     assert r.status_code == 201
-    r = client.post("/api/v1/amendments/1/approvals", headers=_h(tokens["sophie"]), json={"revision": a["revision"], "verdict": "approve", "comment": "ok"})
+    r = client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens["sophie"]), json={"revision": a["revision"], "verdict": "approve", "comment": "ok"})
     assert r.get_json()["satisfied"] is True
-    r = client.post("/api/v1/amendments/1/merge", headers=_h(tokens["claire"]), json={"revision": a["revision"]})
+    r = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": a["revision"]})
     assert r.status_code == 201, r.get_json()
     merged = r.get_json()
     assert merged["state"] == "merged" and repo.resolve("main") == merged["merge"]
     assert "## Les enjeux" in _text(repo)
-    r = client.post("/api/v1/amendments/1/merge", headers=_h(tokens["claire"]), json={"revision": a["revision"]})
+    r = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": a["revision"]})
     assert r.status_code == 409
 
 
 def test_api_revision_with_expected_revision(client, tokens, repo):
     a = _propose(client, tokens, repo)
     new = _text(repo, a["revision"]).replace("## Les enjeux", "## Les vrais enjeux")
-    r = client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["lucie"]), json={"files": {FR: new}, "expected_revision": a["revision"]})
+    r = client.post("/api/v1/amendments/1/revisions", headers=bearer(tokens["lucie"]), json={"files": {FR: new}, "expected_revision": a["revision"]})
     assert r.status_code == 201 and len(r.get_json()["revisions"]) == 2
     before = repo.refs()
-    r = client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["lucie"]), json={"files": {FR: new + "x"}, "expected_revision": a["revision"]})
+    r = client.post("/api/v1/amendments/1/revisions", headers=bearer(tokens["lucie"]), json={"files": {FR: new + "x"}, "expected_revision": a["revision"]})
     assert r.status_code == 409 and "changed since you opened it" in r.get_json()["error"]
-    r = client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["karim"]), json={"files": {FR: new + "x"}, "expected_revision": r.get_json() and a["revision"]})
+    r = client.post("/api/v1/amendments/1/revisions", headers=bearer(tokens["karim"]), json={"files": {FR: new + "x"}, "expected_revision": r.get_json() and a["revision"]})
     assert r.status_code == 403
     assert repo.refs() == before
 
@@ -80,7 +70,7 @@ def test_api_revision_with_expected_revision(client, tokens, repo):
 ])
 def test_api_bad_proposals(client, tokens, repo, body, status, message):
     before = repo.refs()
-    r = client.post("/api/v1/amendments", headers=_h(tokens["karim"]), json=body)
+    r = client.post("/api/v1/amendments", headers=bearer(tokens["karim"]), json=body)
     assert r.status_code == status and message in r.get_json()["error"], r.get_json()
     assert repo.refs() == before
 
@@ -88,10 +78,10 @@ def test_api_bad_proposals(client, tokens, repo, body, status, message):
 def test_api_states_and_filters(client, tokens, repo):
     _propose(client, tokens, repo, who="lucie")
     _propose(client, tokens, repo, who="karim", old="## Contexte", new="## Le contexte")
-    assert client.post("/api/v1/amendments/2/withdraw", headers=_h(tokens["karim"]), json={}).get_json()["state"] == "withdrawn"
-    assert client.post("/api/v1/amendments/2/reopen", headers=_h(tokens["karim"])).get_json()["state"] == "open"
-    assert client.post("/api/v1/amendments/2/reject", headers=_h(tokens["karim"]), json={"reason": "x"}).status_code == 403
-    assert client.post("/api/v1/amendments/2/reject", headers=_h(tokens["claire"]), json={"reason": "hors sujet"}).get_json()["state"] == "rejected"
+    assert client.post("/api/v1/amendments/2/withdraw", headers=bearer(tokens["karim"]), json={}).get_json()["state"] == "withdrawn"
+    assert client.post("/api/v1/amendments/2/reopen", headers=bearer(tokens["karim"])).get_json()["state"] == "open"
+    assert client.post("/api/v1/amendments/2/reject", headers=bearer(tokens["karim"]), json={"reason": "x"}).status_code == 403
+    assert client.post("/api/v1/amendments/2/reject", headers=bearer(tokens["claire"]), json={"reason": "hors sujet"}).get_json()["state"] == "rejected"
     assert [a["number"] for a in client.get("/api/v1/amendments?state=open").get_json()["amendments"]] == [1]
     assert [a["number"] for a in client.get("/api/v1/amendments?author=karim").get_json()["amendments"]] == [2]
     assert client.get("/api/v1/amendments?state=nonsense").status_code == 400
@@ -103,10 +93,10 @@ def test_api_update_from_main_conflict(client, tokens, repo):
     from review.gitrepo import Identity
     t = _text(repo)
     repo.commit_on("refs/heads/main", lambda tip: ({FR: t.replace("## Enjeux", "## Enjeux clés", 1).encode()}, "x"), Identity("E", "e@example.org"))
-    r = client.post("/api/v1/amendments/1/update-from-main", headers=_h(tokens["lucie"]), json={})
+    r = client.post("/api/v1/amendments/1/update-from-main", headers=bearer(tokens["lucie"]), json={})
     assert r.status_code == 409 and FR in r.get_json()["conflicts"]
     resolved = _text(repo).replace("## Enjeux clés", "## Les enjeux clés")
-    r = client.post("/api/v1/amendments/1/update-from-main", headers=_h(tokens["lucie"]), json={"resolutions": {FR: resolved}})
+    r = client.post("/api/v1/amendments/1/update-from-main", headers=bearer(tokens["lucie"]), json={"resolutions": {FR: resolved}})
     assert r.status_code == 200 and r.get_json()["behind_main"] is False
     assert r.get_json()["revisions"][-1]["merge_of_main"] is True
     del a
@@ -165,7 +155,7 @@ def test_page_actions_approve_stale_and_merge(client, tokens, repo):
     client.post("/amendments/1/approve", data={"csrf_token": csrf, "revision": a["revision"]})
     # a new revision makes it stale
     new = _text(repo, a["revision"]).replace("## Les enjeux", "## Les grands enjeux")
-    client.post("/api/v1/amendments/1/revisions", headers=_h(tokens["lucie"]), json={"files": {FR: new}, "expected_revision": a["revision"]})
+    client.post("/api/v1/amendments/1/revisions", headers=bearer(tokens["lucie"]), json={"files": {FR: new}, "expected_revision": a["revision"]})
     page = client.get("/amendments/1").get_data(as_text=True)
     assert "périmé : donné sur une révision antérieure" in page
     assert client.get("/amendments/pending").status_code == 200
@@ -186,15 +176,15 @@ def test_lists_and_overlap_warning(client, tokens, repo):
 
 def test_amendment_discussion_api_and_page(client, tokens, repo):
     a = _propose(client, tokens, repo)
-    r = client.post("/api/v1/amendments/1/comments", headers=_h(tokens["karim"]),
+    r = client.post("/api/v1/amendments/1/comments", headers=bearer(tokens["karim"]),
                     json={"body": "Pourquoi ce titre ?", "anchor": "p-1", "quote": "Les enjeux"})
     assert r.status_code == 201, r.get_json()
     c = r.get_json()
     assert c["rev"] == a["revision"] and c["quote"] == "Les enjeux"
-    reply = client.post("/api/v1/amendments/1/comments", headers=_h(tokens["lucie"]), json={"body": "Pour être clair.", "reply_to": c["id"]})
+    reply = client.post("/api/v1/amendments/1/comments", headers=bearer(tokens["lucie"]), json={"body": "Pour être clair.", "reply_to": c["id"]})
     assert reply.status_code == 201
-    assert client.post(f"/api/v1/amendments/1/comments/{c['id']}/resolve", headers=_h(tokens["karim"])).get_json()["state"] == "resolved"
-    r = client.post(f"/api/v1/amendments/1/comments/{c['id']}/hide", headers=_h(tokens["sophie"]), json={"reason": "x"})
+    assert client.post(f"/api/v1/amendments/1/comments/{c['id']}/resolve", headers=bearer(tokens["karim"])).get_json()["state"] == "resolved"
+    r = client.post(f"/api/v1/amendments/1/comments/{c['id']}/hide", headers=bearer(tokens["sophie"]), json={"reason": "x"})
     assert r.status_code == 403
     listing = client.get("/api/v1/amendments/1/comments").get_json()
     assert listing["total"] == 1 and listing["comments"][0]["replies"][0]["body"] == "Pour être clair."
@@ -202,7 +192,7 @@ def test_amendment_discussion_api_and_page(client, tokens, repo):
     assert client.get(f"/api/v1/commitments/{CID}/comments").get_json()["total"] == 0
     page = client.get("/amendments/1").get_data(as_text=True)
     assert "Pourquoi ce titre ?" in page and "1 discussion" in page
-    bad = client.post("/api/v1/amendments/1/comments", headers=_h(tokens["karim"]), json={"body": "x", "anchor": "p-1", "quote": "absent"})
+    bad = client.post("/api/v1/amendments/1/comments", headers=bearer(tokens["karim"]), json={"body": "x", "anchor": "p-1", "quote": "absent"})
     assert bad.status_code == 400
 
 
@@ -221,7 +211,7 @@ def test_amendment_comment_form(client, tokens, repo):
 def test_plan_page_counts_amendments(client, tokens, repo):
     _propose(client, tokens, repo, who="lucie")
     _propose(client, tokens, repo, who="karim", old="## Contexte", new="## Le contexte")
-    client.post("/api/v1/amendments/2/withdraw", headers=_h(tokens["karim"]), json={})
+    client.post("/api/v1/amendments/2/withdraw", headers=bearer(tokens["karim"]), json={})
     html = client.get("/").get_data(as_text=True)
     assert "1 amendement ouvert" in html
     assert "ouvert (1)" in html and "retiré (1)" in html

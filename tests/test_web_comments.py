@@ -16,37 +16,28 @@ from review import accounts, comments, reviewlog
 from review.gitrepo import GitRepo
 
 from .conftest import ROOT
+from .conftest import api_post
 from .test_people import _csrf, sign_in
 
 CID = "engagement-02"
 URL = f"/api/v1/commitments/{CID}/comments"
 
 
-@pytest.fixture
-def tokens(dep):
-    store = accounts.Accounts(dep)
-    return {h: store.create_token(h, "test")[1] for h in ("karim", "sophie", "antoine", "lucie")}
-
-
-def _post(client, token, url, body):
-    return client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-
-
 def test_api_comment_reply_resolve_edit_hide(client, tokens, repo):
-    r = _post(client, tokens["karim"], URL, {"body": "Imprécis", "anchor": "p-2", "quote": "sommes considérables", "stance": "against"})
+    r = api_post(client, tokens["karim"], URL, {"body": "Imprécis", "anchor": "p-2", "quote": "sommes considérables", "stance": "against"})
     assert r.status_code == 201, r.get_json()
     c = r.get_json()
     assert (c["author"], c["anchor"], c["quote"], c["state"], c["rev"]) == ("karim", "p-2", "sommes considérables", "open", repo.resolve("main"))
-    reply = _post(client, tokens["sophie"], URL, {"body": "D'accord", "reply_to": c["id"]}).get_json()
+    reply = api_post(client, tokens["sophie"], URL, {"body": "D'accord", "reply_to": c["id"]}).get_json()
     assert reply["reply_to"] == c["id"]
-    assert _post(client, tokens["karim"], f"{URL}/{c['id']}/edit", {"body": "Très imprécis"}).get_json()["versions"][0]["body"] == "Imprécis"
-    assert _post(client, tokens["karim"], f"{URL}/{c['id']}/resolve", {}).get_json()["state"] == "resolved"
-    r = _post(client, tokens["karim"], f"{URL}/{c['id']}/resolve", {})
+    assert api_post(client, tokens["karim"], f"{URL}/{c['id']}/edit", {"body": "Très imprécis"}).get_json()["versions"][0]["body"] == "Imprécis"
+    assert api_post(client, tokens["karim"], f"{URL}/{c['id']}/resolve", {}).get_json()["state"] == "resolved"
+    r = api_post(client, tokens["karim"], f"{URL}/{c['id']}/resolve", {})
     assert r.status_code == 409 and "already resolved" in r.get_json()["error"]
-    assert _post(client, tokens["karim"], f"{URL}/{c['id']}/reopen", {}).get_json()["state"] == "open"
-    r = _post(client, tokens["sophie"], f"{URL}/{c['id']}/hide", {"reason": "x"})
+    assert api_post(client, tokens["karim"], f"{URL}/{c['id']}/reopen", {}).get_json()["state"] == "open"
+    r = api_post(client, tokens["sophie"], f"{URL}/{c['id']}/hide", {"reason": "x"})
     assert r.status_code == 403
-    hidden = _post(client, tokens["lucie"], f"{URL}/{c['id']}/hide", {"reason": "hors sujet"}).get_json()
+    hidden = api_post(client, tokens["lucie"], f"{URL}/{c['id']}/hide", {"reason": "hors sujet"}).get_json()
     assert hidden["state"] == "hidden" and hidden["body"] is None
     listing = client.get(URL).get_json()
     assert listing["total"] == 1 and listing["comments"][0]["replies"][0]["body"] == "D'accord"
@@ -64,7 +55,7 @@ def test_api_comment_reply_resolve_edit_hide(client, tokens, repo):
 ])
 def test_api_bad_input_is_400_and_writes_nothing(client, tokens, repo, body, status, message):
     before = repo.refs()
-    r = _post(client, tokens["karim"], URL, body)
+    r = api_post(client, tokens["karim"], URL, body)
     assert r.status_code == status and message in r.get_json()["error"]
     assert repo.refs() == before
 
@@ -104,15 +95,15 @@ def test_page_form_error_keeps_the_text(client, repo):
 
 
 def test_comment_markdown_has_no_raw_html_and_links_are_nofollow(client, tokens):
-    _post(client, tokens["karim"], URL, {"body": "<script>x()</script> [lien](https://example.org)"})
+    api_post(client, tokens["karim"], URL, {"body": "<script>x()</script> [lien](https://example.org)"})
     page = client.get(f"/commitments/{CID}").get_data(as_text=True)
     assert "<script>x()</script>" not in page
     assert 'rel="nofollow ugc"' in page
 
 
 def test_hidden_comment_shows_a_stub(client, tokens):
-    c = _post(client, tokens["karim"], URL, {"body": "texte à masquer"}).get_json()
-    _post(client, tokens["lucie"], f"{URL}/{c['id']}/hide", {"reason": "propos injurieux"})
+    c = api_post(client, tokens["karim"], URL, {"body": "texte à masquer"}).get_json()
+    api_post(client, tokens["lucie"], f"{URL}/{c['id']}/hide", {"reason": "propos injurieux"})
     page = client.get(f"/commitments/{CID}").get_data(as_text=True)
     assert "texte à masquer" not in page and "Masqué par la modération le" in page and "propos injurieux" in page
 
@@ -180,7 +171,7 @@ def test_eight_http_clients_add_800_comments_none_lost(deployment_dir, dep):
 
 def test_plan_page_shows_comment_counts(client, tokens):
     for i in range(3):
-        _post(client, tokens["karim"], URL, {"body": f"c{i}"})
+        api_post(client, tokens["karim"], URL, {"body": f"c{i}"})
     html = client.get("/").get_data(as_text=True)
     assert html.count("3 commentaires") == 1
     assert 'class="comment-count"' in html
@@ -188,13 +179,13 @@ def test_plan_page_shows_comment_counts(client, tokens):
 
 def test_two_threads_on_one_paragraph_give_one_target_id(client, tokens):
     for i in range(2):
-        _post(client, tokens["karim"], URL, {"body": f"c{i}", "anchor": "p-2"})
+        api_post(client, tokens["karim"], URL, {"body": f"c{i}", "anchor": "p-2"})
     html = client.get(f"/commitments/{CID}").get_data(as_text=True)
     assert html.count('id="comments-p-2"') == 1
 
 
 def test_moderator_hides_through_the_page_form(client, tokens):
-    c = _post(client, tokens["karim"], URL, {"body": "à masquer"}).get_json()
+    c = api_post(client, tokens["karim"], URL, {"body": "à masquer"}).get_json()
     sign_in(client, "lucie")
     page = client.get(f"/commitments/{CID}").get_data(as_text=True)
     assert f'<form method="post" action="/commitments/{CID}/comments/{c["id"]}/hide">' in page

@@ -10,9 +10,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from review import accounts, progress, reviewlog
+from review import progress, reviewlog
 from review import commitment as core
 
+from .conftest import api_post
 from .test_people import _csrf, sign_in
 
 CID = "engagement-04"            # led by se-reforme-etat (antoine)
@@ -22,19 +23,9 @@ URL = "https://www.modernisation.gouv.fr/evaluation"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-@pytest.fixture
-def tokens(dep):
-    store = accounts.Accounts(dep)
-    return {h: store.create_token(h, "test")[1] for h in ("antoine", "sophie", "lucie", "karim")}
-
-
-def _post(client, token, url, body):
-    return client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-
-
 def _report(client, tokens, **extra):
     body = {"level": "substantial", "note": "Observatoire **ouvert**", "evidence": [URL], "milestone": MILESTONE, **extra}
-    r = _post(client, tokens["antoine"], API, body)
+    r = api_post(client, tokens["antoine"], API, body)
     assert r.status_code == 201, r.get_json()
     return r.get_json()
 
@@ -46,7 +37,7 @@ def test_api_report_answer_hide_and_list(client, tokens, repo):
     assert rep["revision"] == repo.resolve(reviewlog.commitment_log(CID))
     assert (rep["level"], rep["milestone"], rep["evidence"], rep["as_of"], rep["state"]) == (
         "substantial", MILESTONE, [URL], progress.today().isoformat(), "current")
-    ans = _post(client, tokens["sophie"], f"{API}/{rep['id']}/answers", {"body": "Rien en ligne", "stance": "contested"})
+    ans = api_post(client, tokens["sophie"], f"{API}/{rep['id']}/answers", {"body": "Rien en ligne", "stance": "contested"})
     assert ans.status_code == 201 and ans.get_json()["report"] == rep["id"]
     listing = client.get(API).get_json()
     assert [x["id"] for x in listing["reports"]] == [rep["id"]]
@@ -54,12 +45,12 @@ def test_api_report_answer_hide_and_list(client, tokens, repo):
     assert got["contested"] is True and got["answers"][0]["stance"] == "contested"
     assert client.get(f"/api/v1/commitments/{CID}/comments").get_json()["total"] == 0  # not a paragraph thread
 
-    assert _post(client, tokens["sophie"], f"{API}/{rep['id']}/hide", {"reason": "x"}).status_code == 403
-    hidden = _post(client, tokens["lucie"], f"{API}/{rep['id']}/hide", {"reason": "preuve fausse"})
+    assert api_post(client, tokens["sophie"], f"{API}/{rep['id']}/hide", {"reason": "x"}).status_code == 403
+    hidden = api_post(client, tokens["lucie"], f"{API}/{rep['id']}/hide", {"reason": "preuve fausse"})
     assert hidden.status_code == 200 and hidden.get_json()["state"] == "hidden" and hidden.get_json()["note"] is None
-    r = _post(client, tokens["lucie"], f"{API}/{rep['id']}/hide", {"reason": "encore"})
+    r = api_post(client, tokens["lucie"], f"{API}/{rep['id']}/hide", {"reason": "encore"})
     assert r.status_code == 409
-    r = _post(client, tokens["sophie"], f"{API}/{rep['id']}/answers", {"body": "Et maintenant ?"})
+    r = api_post(client, tokens["sophie"], f"{API}/{rep['id']}/answers", {"body": "Et maintenant ?"})
     assert r.status_code == 400 and "hidden" in r.get_json()["error"]
 
 
@@ -84,7 +75,7 @@ def test_api_bad_reports_write_nothing(client, tokens, repo, who, body, status, 
 
 def test_api_unknown_commitment_is_404(client, tokens, repo):
     before = repo.refs()
-    assert _post(client, tokens["antoine"], "/api/v1/commitments/engagement-99/progress", {"level": "limited"}).status_code == 404
+    assert api_post(client, tokens["antoine"], "/api/v1/commitments/engagement-99/progress", {"level": "limited"}).status_code == 404
     assert client.get("/api/v1/commitments/engagement-99/progress").status_code == 404
     assert repo.refs() == before
 
@@ -176,7 +167,7 @@ def test_someone_else_cannot_report_through_the_form(client, repo):
 
 def test_dashboard_levels_overdue_contested_and_as_of(client, tokens):
     rep = _report(client, tokens)
-    _post(client, tokens["sophie"], f"{API}/{rep['id']}/answers", {"body": "Non", "stance": "contested"})
+    api_post(client, tokens["sophie"], f"{API}/{rep['id']}/answers", {"body": "Non", "stance": "contested"})
     html = client.get("/progress").get_data(as_text=True)
     assert "<h1>Suivi du plan</h1>" in html and 'href="/progress">Suivi</a>' in html
     row = html.split('id="progress-engagement-04"')[1].split("</tr>")[0]
