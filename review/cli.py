@@ -85,16 +85,26 @@ def _account_command(args, command: str, act, needs_password: bool = True) -> in
     return 0
 
 
+def _name_matches_plan(args) -> bool:
+    """`--name`, when given, must be the name plan.yaml gives the person."""
+    d = _open(args, "user add")
+    if d is None or not args.name:
+        return d is not None
+    from . import commitment
+    repo = d.open_repo()
+    person = commitment.read_plan(repo, commitment.resolve(repo, "main")).people.get(args.handle)
+    if person is not None and person.name != args.name:
+        print(f"review user add: plan.yaml names '{args.handle}' \"{person.name}\", not \"{args.name}\": "
+              "names, organisations and roles come from plan.yaml; fix the --name or amend plan.yaml", file=sys.stderr)
+        return False
+    return True
+
+
 def _user_add(args) -> int:
+    if not _name_matches_plan(args):
+        return 1
+
     def act(store, d, password):
-        if args.name:
-            from . import commitment
-            repo = d.open_repo()
-            person = commitment.read_plan(repo, commitment.resolve(repo, "main")).people.get(args.handle)
-            if person is not None and person.name != args.name:
-                from .accounts import AccountError
-                raise AccountError(f"plan.yaml names '{args.handle}' \"{person.name}\", not \"{args.name}\": names, "
-                                   "organisations and roles come from plan.yaml; fix the --name or amend plan.yaml")
         store.add(args.handle, password)
         return f"Account created for {args.handle}"
     return _account_command(args, "user add", act)
