@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -142,7 +143,7 @@ def test_eight_http_clients_add_800_comments_none_lost(deployment_dir, dep):
     token = store.create_token("karim", "load")[1]
     port = _free_port()
     env = {**os.environ, "REVIEW_DIR": str(deployment_dir)}
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--no-control-socket", "-b", f"127.0.0.1:{port}",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--no-control-socket", "-b", f"127.0.0.1:{port}",
                                "review.web.wsgi:app"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

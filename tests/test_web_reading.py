@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 
 from babel.messages.pofile import read_po
 
@@ -170,7 +171,7 @@ def test_openapi_documents_every_api_route(app, client):
 
 def test_every_ui_string_has_a_french_translation(tmp_path):
     pot = tmp_path / "messages.pot"
-    subprocess.run([str(ROOT / ".venv/bin/pybabel"), "extract", "-F", "babel.cfg", "-k", "_l",
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
                     "-o", str(pot), "."], check=True, cwd=ROOT, capture_output=True)
     with open(pot, "rb") as f:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
