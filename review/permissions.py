@@ -4,6 +4,12 @@ Roles come from plan.yaml on main (public and auditable); a person is None when 
 is signed in. Sign-off entitlement for a given amendment (which signatory counts for
 which requirement) is the policy's business (`review.signoff`); `can` answers the
 coarser question "may this person act at all".
+
+ACTIONS below is the one table of rights; docs/roles.md shows it per role, and a test
+checks that the two agree. An auditor who holds no other role is read-only: they read
+everything (the audit log included) and publish checkpoints, but take no part in the
+review itself (no comment, amendment, answer or approval), so that their examination stays
+independent. A person who is also a member takes part as a member.
 """
 
 from __future__ import annotations
@@ -24,9 +30,17 @@ class Subject:
     hidden: bool = False
 
 
+# Roles that take part in the review. `auditor` alone is not one of them (read-only).
+PARTICIPANTS = ("member", "signatory", "coordinator", "moderator")
+
+
 # action -> (description, rule). Each rule returns None when allowed, or why not.
-def _signed_in(p, s):
-    return None if p is not None else "sign in first"
+def _participant(p, s):
+    if p is None:
+        return "sign in first"
+    if any(p.has(r) for r in PARTICIPANTS):
+        return None
+    return "only members of the plan's organisations take part in the review: an auditor reads and verifies"
 
 
 def _role(role):
@@ -74,8 +88,9 @@ def _resolver(p, s):
 
 
 def _reply(p, s):
-    if p is None:
-        return "sign in first"
+    why = _participant(p, s)
+    if why:
+        return why
     return "you cannot reply to a hidden comment" if s is not None and s.hidden else None
 
 
@@ -100,14 +115,20 @@ def _owner(p, s):
     return None if s is not None and s.owner == p.handle else "you can only manage your own tokens"
 
 
+def _account_owner(p, s):
+    if p is None:
+        return "sign in first"
+    return None if s is not None and s.owner == p.handle else "you can only manage your own account"
+
+
 ACTIONS = {
     "read": ("read the plan, its history, comments and amendments", lambda p, s: None),
-    "comment": ("comment on a commitment or an amendment", _signed_in),
+    "comment": ("comment on a commitment or an amendment", _participant),
     "reply": ("reply to a comment", _reply),
     "edit_comment": ("edit one's own comment", _author),
     "resolve_comment": ("resolve or reopen a thread", _resolver),
     "hide": ("hide a comment or a report (moderation)", _role("moderator")),
-    "propose_amendment": ("propose an amendment", _signed_in),
+    "propose_amendment": ("propose an amendment", _participant),
     "revise_amendment": ("add a revision to one's amendment", _author_open),
     "withdraw_amendment": ("withdraw one's amendment", _author_open),
     "reopen_amendment": ("reopen one's withdrawn amendment", _author_reopen),
@@ -116,9 +137,11 @@ ACTIONS = {
     "approve_amendment": ("approve or object to an amendment's revision", _signatory_open),
     "merge_amendment": ("merge an approved amendment into the plan", _coordinator_open),
     "report_progress": ("report progress on a commitment", _lead_member),
+    "answer_report": ("answer a progress report (agree, add, contest)", _participant),
     "audit": ("see the audit log and exports", lambda p, s: None),
     "checkpoint": ("publish a checkpoint of every ref", _role("auditor")),
     "manage_tokens": ("create, list and revoke personal access tokens", _owner),
+    "manage_account": ("change one's password, see and end one's sessions", _account_owner),
 }
 
 
