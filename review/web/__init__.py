@@ -14,7 +14,7 @@ from . import auth, errors, i18n, security, urls
 DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": None,  # None: Secure whenever the request came over HTTPS
+    "SESSION_COOKIE_SECURE": False,  # Secure anyway whenever the request came over HTTPS; True: always
     "TRUSTED_PROXIES": 0,           # reverse proxies in front whose X-Forwarded-* headers are believed
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),

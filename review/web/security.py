@@ -55,14 +55,12 @@ def safe_next(target, default: str = "/") -> str:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """The session cookie gets `Secure` when the setting asks for it, and by default whenever
-    the request came over HTTPS (directly or through a trusted proxy, see TRUSTED_PROXIES)."""
+    """The session cookie gets `Secure` whenever the request came over HTTPS (directly or
+    through a trusted proxy, see TRUSTED_PROXIES), and always when SESSION_COOKIE_SECURE is
+    true. False (what older `review init` wrote) cannot take it off an HTTPS response."""
 
     def get_cookie_secure(self, app) -> bool:
-        setting = app.config.get("SESSION_COOKIE_SECURE")
-        if setting is None or setting == "auto":
-            return request.is_secure
-        return bool(setting)
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
 def trusted_proxies(app) -> int:
