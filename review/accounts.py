@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ TOKEN_PREFIX = "rvw_"
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 SESSION_TOUCH = 60  # seconds between two writes of a session's last use
+SESSION_LOOKUP = "SELECT handle, created, last_used FROM sessions WHERE id = ?"  # by primary key
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Accounts:
         self.dep = dep
         self.path = Path(dep.instance_path) / DB_FILE
         self.clock = clock  # tests walk the throttling and session policies with their own clock
+        self._local = threading.local()
         with self._db() as db:
             db.executescript(SCHEMA)
 
@@ -293,11 +296,8 @@ class Accounts:
         sid = _digest(secret)
         now = self.clock()
         try:
-            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-        except sqlite3.Error:
-            return None
-        try:
-            row = db.execute("SELECT handle, created, last_used FROM sessions WHERE id = ?", (sid,)).fetchone()
+            db = self._lookup_db()
+            row = db.execute(SESSION_LOOKUP, (sid,)).fetchone()
             if row is None:
                 return None
             handle, created, last_used = row
@@ -312,9 +312,19 @@ class Accounts:
                     return None
             return handle
         except sqlite3.Error:
+            self._local.__dict__.pop("db", None)  # reconnect next time
             return None
-        finally:
-            db.close()
+
+    def _lookup_db(self) -> sqlite3.Connection:
+        """One connection per thread for the per-request lookup (opening one costs more than
+        the lookup); the last-use write does not wait for the disk (synchronous=NORMAL: at
+        worst a crash loses a minute of "last used", never a session's end)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=0.25, isolation_level=None)  # busy: skip the write
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
 
     def sessions(self, handle: str) -> list[Session]:
         with self._db() as db:

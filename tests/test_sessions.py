@@ -276,3 +276,10 @@ def test_a_cookie_of_the_old_kind_signs_nobody_in(app, client):
     assert signed_in_as(client) is None
     with client.session_transaction() as s:
         assert "handle" not in s
+
+
+def test_the_lookup_of_every_request_searches_by_primary_key(app, client):
+    sign_in(client, "karim")
+    db = sqlite3.connect(app.instance_path + "/" + accounts.DB_FILE)
+    [(*_ignored, detail)] = db.execute("EXPLAIN QUERY PLAN " + accounts.SESSION_LOOKUP, ("x",)).fetchall()
+    assert detail.startswith("SEARCH sessions USING INDEX sqlite_autoindex_sessions_1 (id=?)"), detail
