@@ -265,6 +265,9 @@ class Accounts:
                 delay = _policy(key).delay(failures)
                 db.execute("INSERT OR REPLACE INTO throttle_v2 VALUES (?, ?, ?, ?)",
                            (key, failures, now, now + delay if delay else 0.0))
+            # forgotten counts go: guesses at made-up handles must not grow the table forever
+            oldest = max(ACCOUNT_POLICY.quiet, ADDRESS_POLICY.quiet)
+            db.execute("DELETE FROM throttle_v2 WHERE last_failure < ? AND locked_until < ?", (now - oldest, now))
             db.execute("COMMIT")
 
     def record_success(self, *keys: str) -> None:

@@ -253,3 +253,13 @@ def test_secure_cookie_setting_forces_it(deployment_dir):
 def test_a_wrong_trusted_proxies_setting_is_refused_clearly(deployment_dir, value):
     with pytest.raises(RuntimeError, match="TRUSTED_PROXIES is .*: give the number of reverse proxies"):
         create_app(deployment_dir, {"TESTING": True, "TRUSTED_PROXIES": value})
+
+
+def test_forgotten_counts_leave_the_table(store, dep):
+    import sqlite3
+    for i in range(50):
+        fail(store, handle=f"made-up-{i}", address=f"10.1.0.{i}")
+    store.clock.t += ACCOUNT_POLICY.quiet + 1
+    fail(store, handle="karim", address="10.0.0.9")
+    rows = sqlite3.connect(dep.instance_path / accounts.DB_FILE).execute("SELECT key FROM throttle_v2").fetchall()
+    assert sorted(rows) == [("account:karim",), ("address:10.0.0.9",)]
