@@ -107,3 +107,18 @@ def test_a_member_still_sees_the_forms(client):
     _sign_in(client, "karim")
     html = client.get("/commitments/engagement-02").get_data(as_text=True)
     assert 'id="comment-form"' in html and "Proposer un amendement" in html
+
+
+def test_an_amendment_page_offers_an_auditor_nothing_to_do(client, repo):
+    from review import amendments as am
+    from review import commitment as core
+    people = core.read_plan(repo, core.resolve(repo, "main")).people
+    path = "commitments/engagement-15/fr.md"
+    text = repo.read_file(core.resolve(repo, "main"), path).decode("utf-8")
+    a = am.propose(repo, people["karim"], "engagement-15", "Préciser", "Parce que.", {path: text + "\nUne phrase.\n"})
+    _sign_in(client, "paul")
+    html = client.get(f"/amendments/{a.number}").get_data(as_text=True)
+    assert 'id="actions-title"' not in html and 'id="comment-form"' not in html
+    _sign_in(client, "karim")
+    html = client.get(f"/amendments/{a.number}").get_data(as_text=True)
+    assert 'id="actions-title"' in html and 'id="comment-form"' in html
