@@ -212,6 +212,7 @@ def _cookie(r) -> str:
 def test_cookies_over_plain_http_are_not_secure_but_stay_httponly_and_lax(client):
     cookie = _cookie(_post_sign_in(client, "karim"))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert "Secure" not in client.get("/lang/en").headers["Set-Cookie"]
 
 
 def test_https_through_a_trusted_proxy_makes_cookies_secure(deployment_dir):
@@ -247,6 +248,7 @@ def test_a_trusted_proxy_gives_the_client_address_and_only_its_own_hop(deploymen
 def test_secure_cookie_setting_forces_it(deployment_dir):
     app = create_app(deployment_dir, {"TESTING": True, "SESSION_COOKIE_SECURE": True})
     assert "Secure" in _cookie(_post_sign_in(app.test_client(), "karim"))
+    assert "Secure" in app.test_client().get("/lang/en").headers["Set-Cookie"]
 
 
 @pytest.mark.parametrize("value", [-1, "1", True, 1.5, 99])

@@ -31,10 +31,10 @@ def current_lang() -> str:
 
 def switch_language(lang: str):
     """Remember the reader's language in a cookie and go back to the page they were on."""
-    from .security import safe_next
+    from .security import cookie_secure, safe_next
     resp = redirect(safe_next(request.args.get("next")))
     if lang in LANGUAGES:
-        resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure)
+        resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=cookie_secure())
     return resp
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import request
+from flask import current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -54,13 +54,17 @@ def safe_next(target, default: str = "/") -> str:
     return target if is_local_path(target) else default
 
 
+def cookie_secure() -> bool:
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """The session cookie gets `Secure` whenever the request came over HTTPS (directly or
     through a trusted proxy, see TRUSTED_PROXIES), and always when SESSION_COOKIE_SECURE is
     true. False (what older `review init` wrote) cannot take it off an HTTPS response."""
 
     def get_cookie_secure(self, app) -> bool:
-        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+        return cookie_secure()
 
 
 def trusted_proxies(app) -> int:
