@@ -112,8 +112,9 @@ def _user_add(args) -> int:
 
 def _user_passwd(args) -> int:
     def act(store, d, password):
-        store.set_password(args.handle, password)
-        return f"Password changed for {args.handle}"
+        ended = store.set_password(args.handle, password, revoke_tokens=args.revoke_tokens)
+        out = f"Password changed for {args.handle}; {ended} session(s) signed out"
+        return out + ("; every token revoked" if args.revoke_tokens else "")
     return _account_command(args, "user passwd", act)
 
 
@@ -231,10 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--name", help="the person's name, checked against plan.yaml")
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     u.set_defaults(func=_user_add)
-    u = users.add_parser("passwd", help="set a new password")
+    u = users.add_parser("passwd", help="set a new password (ends every session of the account)")
     u.add_argument("dir", metavar="DIR")
     u.add_argument("handle", metavar="HANDLE")
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    u.add_argument("--revoke-tokens", action="store_true", help="also revoke every personal access token of the account")
     u.set_defaults(func=_user_passwd)
 
     s = sub.add_parser("token", help="print a new personal access token for an account")

@@ -195,7 +195,7 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
         log: str | None = None) -> Comment:
     """Comment on a commitment's text at a revision; with `log`, the comment goes to that log
     instead (an amendment's discussion, anchored in the amendment's revision of the text)."""
-    _allow(person, "comment")
+    _allow(person, "answer_report" if on_report else "reply" if reply_to else "comment")
     body = _check_body(body)
     stances = REPORT_STANCES if on_report else STANCES
     if stance not in (None, "", *stances):

@@ -93,7 +93,8 @@ def init(root: str | os.PathLike, plan_dir: str | os.PathLike | None = None) -> 
         (d.instance_path / CONFIG_FILE).write_text(
             "# Configuration of this deployment (see README: Configuration).\n"
             f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
-            "SESSION_COOKIE_SECURE = False  # set True behind HTTPS\n"
+            "# TRUSTED_PROXIES = 1  # behind one reverse proxy (nginx, Caddy): believe its X-Forwarded-* headers\n"
+            "# SESSION_COOKIE_SECURE = True  # cookies are Secure over HTTPS anyway; True forces it always\n"
             "# MIRRORS = ['/srv/backup/plan.git']  # git remotes that receive every ref (README: Mirrors)\n")
         os.chmod(d.instance_path / CONFIG_FILE, 0o600)
         return d, new

@@ -4,6 +4,12 @@ Roles come from plan.yaml on main (public and auditable); a person is None when 
 is signed in. Sign-off entitlement for a given amendment (which signatory counts for
 which requirement) is the policy's business (`review.signoff`); `can` answers the
 coarser question "may this person act at all".
+
+RIGHTS below is the one table of rights; docs/roles.md shows it per role, and a test
+checks that the two agree. An auditor who holds no other role is read-only: they read
+everything (the audit log included) and publish checkpoints, but take no part in the
+review itself (no comment, amendment, answer or approval), so that their examination stays
+independent. A person who is also a member takes part as a member.
 """
 
 from __future__ import annotations
@@ -24,111 +30,122 @@ class Subject:
     hidden: bool = False
 
 
-# action -> (description, rule). Each rule returns None when allowed, or why not.
-def _signed_in(p, s):
-    return None if p is not None else "sign in first"
+# Roles that take part in the review. `auditor` alone is not one of them (read-only).
+PARTICIPANTS = ("member", "signatory", "coordinator", "moderator")
+
+# THE TABLE OF RIGHTS: action -> (what it is, who may). "Who" names roles of plan.yaml, or:
+#   anyone       also readers who are not signed in
+#   author       the author of the comment or amendment concerned, while a participant
+#   lead member  a member or signatory of one of the commitment's lead organisations
+#   owner        the person whose account it is
+# Conditions on the subject's state (an amendment must be open...) come on top, in RULES.
+# docs/roles.md shows this table role by role; tests/test_roles.py checks that they agree.
+RIGHTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "read": ("read the plan, its history, comments and amendments", ("anyone",)),
+    "audit": ("see the audit log and exports", ("anyone",)),
+    "comment": ("comment on a commitment or an amendment", PARTICIPANTS),
+    "reply": ("reply to a comment", PARTICIPANTS),
+    "edit_comment": ("edit one's own comment", ("author",)),
+    "resolve_comment": ("resolve or reopen a thread", ("author", "lead member", "moderator")),
+    "hide": ("hide a comment, an answer or a report (moderate)", ("moderator",)),
+    "propose_amendment": ("propose an amendment", PARTICIPANTS),
+    "revise_amendment": ("add a revision to one's open amendment", ("author",)),
+    "withdraw_amendment": ("withdraw one's open amendment", ("author",)),
+    "reopen_amendment": ("reopen one's withdrawn amendment", ("author",)),
+    "update_amendment": ("merge main into one's open amendment", ("author",)),
+    "reject_amendment": ("reject an open amendment", ("coordinator",)),
+    "approve_amendment": ("approve or object to an open amendment's revision", ("signatory", "coordinator")),
+    "merge_amendment": ("merge an approved amendment into the plan", ("coordinator",)),
+    "report_progress": ("report progress on a commitment", ("lead member",)),
+    "answer_report": ("answer a progress report (agree, add, contest)", PARTICIPANTS),
+    "checkpoint": ("publish a checkpoint of every ref", ("auditor",)),
+    "manage_tokens": ("create, list and revoke one's personal access tokens", ("owner",)),
+    "manage_account": ("change one's password, see and end one's sessions", ("owner",)),
+}
 
 
-def _role(role):
-    def rule(p, s):
-        if p is None:
-            return "sign in first"
-        return None if p.has(role) else f"only a {role} may do this"
-    return rule
+def _qualifies(p: Person, s: Subject | None, who: str) -> bool:
+    if who == "anyone":
+        return True
+    if who == "author":  # an author who is now only an auditor no longer acts on what they wrote
+        return s is not None and s.author == p.handle and any(p.has(r) for r in PARTICIPANTS)
+    if who == "owner":
+        return s is not None and s.owner == p.handle
+    if who == "lead member":
+        return (s is not None and bool(p.organisation) and p.organisation in s.leads
+                and (p.has("member") or p.has("signatory")))
+    return p.has(who)
 
 
-def _author(p, s):
-    if p is None:
-        return "sign in first"
-    return None if s is not None and s.author == p.handle else "only its author may do this"
+# Why a person who is not entitled is refused, per action (the state checks follow).
+def _refusal(action: str, p: Person) -> str:
+    who = RIGHTS[action][1]
+    if who == PARTICIPANTS:
+        return "only members of the plan's organisations take part in the review: an auditor reads and verifies"
+    if action == "resolve_comment":
+        return "only the comment's author, a member of a lead administration or a moderator may do this"
+    if action == "approve_amendment":
+        return "only a signatory (or a coordinator, for the plan's own rules) may approve"
+    if action == "report_progress":
+        return "only members of this commitment's lead administrations may do this"
+    if action == "manage_tokens":
+        return "you can only manage your own tokens"
+    if action == "manage_account":
+        return "you can only manage your own account"
+    if who == ("author",):
+        return "only its author may do this"
+    return f"only a {who[0]} may do this"
 
 
-def _author_open(p, s):
-    why = _author(p, s)
-    if why:
-        return why
+def _open_to_change(s):
     return None if s.state == "open" else f"the amendment is {s.state}: it can no longer change"
 
 
-def _author_reopen(p, s):
-    why = _author(p, s)
-    if why:
-        return why
+def _withdrawn(s):
     return None if s.state == "withdrawn" else f"only a withdrawn amendment can be reopened (this one is {s.state})"
 
 
-def _lead_member(p, s):
-    if p is None:
-        return "sign in first"
-    if p.organisation and s is not None and p.organisation in s.leads and ("member" in p.roles or "signatory" in p.roles):
-        return None
-    return "only members of this commitment's lead administrations may do this"
-
-
-def _resolver(p, s):
-    if p is None:
-        return "sign in first"
-    if p.has("moderator") or (s is not None and s.author == p.handle) or _lead_member(p, s) is None:
-        return None
-    return "only the comment's author, a member of a lead administration or a moderator may do this"
-
-
-def _reply(p, s):
-    if p is None:
-        return "sign in first"
-    return "you cannot reply to a hidden comment" if s is not None and s.hidden else None
-
-
-def _coordinator_open(p, s):
-    why = _role("coordinator")(p, s)
-    if why:
-        return why
+def _open_or_none(s):
     return None if s is None or s.state == "open" else f"the amendment is {s.state}"
 
 
-def _signatory_open(p, s):
-    if p is None:
-        return "sign in first"
-    if not (p.has("signatory") or p.has("coordinator")):
-        return "only a signatory (or a coordinator, for the plan's own rules) may approve"
+def _open_for_verdicts(s):
     return None if s is None or s.state == "open" else f"the amendment is {s.state}: approvals are closed"
 
 
-def _owner(p, s):
-    if p is None:
-        return "sign in first"
-    return None if s is not None and s.owner == p.handle else "you can only manage your own tokens"
+def _not_hidden(s):
+    return "you cannot reply to a hidden comment" if s is not None and s.hidden else None
 
 
-ACTIONS = {
-    "read": ("read the plan, its history, comments and amendments", lambda p, s: None),
-    "comment": ("comment on a commitment or an amendment", _signed_in),
-    "reply": ("reply to a comment", _reply),
-    "edit_comment": ("edit one's own comment", _author),
-    "resolve_comment": ("resolve or reopen a thread", _resolver),
-    "hide": ("hide a comment or a report (moderation)", _role("moderator")),
-    "propose_amendment": ("propose an amendment", _signed_in),
-    "revise_amendment": ("add a revision to one's amendment", _author_open),
-    "withdraw_amendment": ("withdraw one's amendment", _author_open),
-    "reopen_amendment": ("reopen one's withdrawn amendment", _author_reopen),
-    "update_amendment": ("merge main into one's amendment", _author_open),
-    "reject_amendment": ("reject an amendment", _coordinator_open),
-    "approve_amendment": ("approve or object to an amendment's revision", _signatory_open),
-    "merge_amendment": ("merge an approved amendment into the plan", _coordinator_open),
-    "report_progress": ("report progress on a commitment", _lead_member),
-    "audit": ("see the audit log and exports", lambda p, s: None),
-    "checkpoint": ("publish a checkpoint of every ref", _role("auditor")),
-    "manage_tokens": ("create, list and revoke personal access tokens", _owner),
+# action -> condition on the subject, checked once the person is entitled.
+CONDITIONS = {
+    "reply": _not_hidden,
+    "revise_amendment": _open_to_change,
+    "withdraw_amendment": _open_to_change,
+    "update_amendment": _open_to_change,
+    "reopen_amendment": _withdrawn,
+    "reject_amendment": _open_or_none,
+    "merge_amendment": _open_or_none,
+    "approve_amendment": _open_for_verdicts,
 }
+
+ACTIONS = {action: description for action, (description, _who) in RIGHTS.items()}
 
 
 def why_not(person: Person | None, action: str, subject: Subject | None = None) -> str | None:
     """None when allowed, else the reason in words a person can act on."""
     try:
-        _, rule = ACTIONS[action]
+        _description, who = RIGHTS[action]
     except KeyError:
         raise ValueError(f"unknown action {action!r}") from None
-    return rule(person, subject)
+    if "anyone" in who:
+        return None
+    if person is None:
+        return "sign in first"
+    if not any(_qualifies(person, subject, w) for w in who):
+        return _refusal(action, person)
+    condition = CONDITIONS.get(action)
+    return condition(subject) if condition else None
 
 
 def can(person: Person | None, action: str, subject: Subject | None = None) -> bool:

@@ -135,6 +135,8 @@ EXAMPLES = [
     "only a signatory (or a coordinator, for the plan's own rules) may approve",
     "the amendment is withdrawn: approvals are closed",
     "you can only manage your own tokens",
+    "you can only manage your own account",
+    "only members of the plan's organisations take part in the review: an auditor reads and verifies",
     # review/progress.py
     "as_of must be a date written YYYY-MM-DD (for example 2016-07-16), not '16 juillet'",
     "as_of 2031-01-01 is in the future: give today (2026-11-27) or an earlier date",

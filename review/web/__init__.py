@@ -9,12 +9,13 @@ from flask import Flask, request
 from flask_babel import Babel
 
 from ..deployment import Deployment
-from . import auth, errors, i18n, urls
+from . import auth, errors, i18n, security, urls
 
 DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_SECURE": False,  # Secure anyway whenever the request came over HTTPS; True: always
+    "TRUSTED_PROXIES": 0,           # reverse proxies in front whose X-Forwarded-* headers are believed
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -40,6 +41,7 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
 
     Babel(app, locale_selector=i18n.select_locale)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
@@ -47,9 +49,7 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
 
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
         if request.path.startswith("/api/") and "Access-Control-Allow-Origin" not in resp.headers:
             resp.headers["Access-Control-Allow-Origin"] = "*"
         return resp

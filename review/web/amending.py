@@ -11,7 +11,7 @@ from .. import amendments as am
 from .. import commitment as core
 from .. import drafting, model, render, signoff
 from ..errors import Invalid, ReviewError
-from .auth import require
+from .auth import allowed, require, require_signed_in
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
@@ -389,11 +389,20 @@ def revise_editor(n: str):
     return editor(request.args.get("file") or request.form.get("file") or a.commitment, n)
 
 
+_ACT_RIGHTS = {"withdraw": "withdraw_amendment", "reopen": "reopen_amendment", "reject": "reject_amendment",
+               "update": "update_amendment", "approve": "approve_amendment", "object": "approve_amendment",
+               "withdraw-verdict": "approve_amendment", "merge": "merge_amendment"}
+
+
 def act(n: str, action: str):
     """Withdraw, reopen, reject, update with main, approve or object, merge: one form each."""
-    require("comment")  # signed in; the core decides the rest
+    if action not in _ACT_RIGHTS:
+        abort(404)
+    a = _get(n)
+    number = a.number
+    if not allowed(_ACT_RIGHTS[action], a.subject()):
+        return redirect(url_for("amendment", n=number))
     r = repo()
-    number = _number(n)
     f = request.form
     try:
         if action == "withdraw":
@@ -422,6 +431,6 @@ def act(n: str, action: str):
 
 
 def pending():
-    require("comment")
+    require_signed_in()  # the list is the acting person's own: empty for those who approve nothing
     items = signoff.pending_for(repo(), g.person)
     return render_template("amendments/pending.html", items=items)

@@ -1,21 +1,28 @@
-"""Signing in and out, who is acting (session or bearer token), profiles and tokens."""
+"""Signing in and out, who is acting (session or bearer token), profiles, sessions and tokens.
+
+A signed-in browser holds a random secret in its (signed) session cookie; the server keeps
+its digest in the instance folder (`review.accounts`), so signing out, a password change or
+"sign out everywhere" ends it for good, whatever copy of the cookie anyone kept.
+"""
 
 from __future__ import annotations
 
-import time
+import datetime as dt
+import re
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from .. import accounts as store
 from .. import commitment as core
-from ..permissions import Subject, why_not
+from ..permissions import Subject, can, why_not
 from .errors import ApiError, wants_json
 from .reading import repo
+from .security import safe_next
 
 SESSION_LIFETIME = 12 * 3600
 csrf = CSRFProtect()
@@ -33,6 +40,17 @@ class TokenForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token (sign out, revoke)."""
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("current", validators=[DataRequired(), Length(max=store.MAX_PASSWORD)])
+    new = PasswordField("new", validators=[DataRequired(), Length(max=store.MAX_PASSWORD)])
+    confirm = PasswordField("confirm", validators=[DataRequired(), Length(max=store.MAX_PASSWORD)])
+    revoke_tokens = BooleanField("revoke_tokens")
+
+
+class EverywhereForm(FlaskForm):
+    revoke_tokens = BooleanField("revoke_tokens")
 
 
 def accounts() -> store.Accounts:
@@ -65,17 +83,25 @@ def load_person() -> None:
                 raise ApiError(401, f"'{handle}' is no longer a person of the plan")
             g.via_token = True
         return  # the API never uses the session: no CSRF exposure through it
-    handle = session.get("handle")
-    if not handle:
+    if request.path.startswith(("/static/", "/plan.git")):
+        return  # neither reads who is signed in
+    secret = session.get("sid")
+    if not secret:
+        if "handle" in session:  # a cookie of the time before server-side sessions
+            session.clear()
         return
-    if time.time() - session.get("since", 0) > current_app.config.get("SESSION_LIFETIME", SESSION_LIFETIME):
+    handle = accounts().session_handle(secret, lifetime())
+    if handle is None:
         session.clear()
-        if not wants_json():
-            flash(_("Your session has expired: please sign in again."), "error")
+        flash(_("Your session has ended (signed out, expired or password changed): please sign in again."), "error")
         return
     g.person = people_at_main().people.get(handle)
     if g.person is None:
         session.clear()
+
+
+def lifetime() -> float:
+    return current_app.config.get("SESSION_LIFETIME", SESSION_LIFETIME)
 
 
 def require(action: str, subject: Subject | None = None) -> None:
@@ -90,14 +116,55 @@ def require(action: str, subject: Subject | None = None) -> None:
     raise ApiError(403, reason)
 
 
+def require_signed_in() -> None:
+    """For a form whose exact subject only the core reads (a comment's author, say): the core
+    asks `can()` for the real action; the view only sends a signed-out visitor to sign in."""
+    if g.person is None:
+        raise _SignInNeeded()
+
+
+def allowed(action: str, subject: Subject | None = None) -> bool:
+    """For a page's form: False (with the reason flashed) when the acting person may not do
+    this; a signed-out visitor is sent to sign in."""
+    require_signed_in()
+    reason = why_not(g.person, action, subject)
+    if reason is None:
+        return True
+    from .messages import localise
+    flash(localise(reason), "error")
+    return False
+
+
 class _SignInNeeded(Exception):
     pass
 
 
 def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return url_for("index")
-    return target
+    return safe_next(target, url_for("index"))
+
+
+def _wait_words(seconds: int) -> str:
+    minutes, secs = divmod(seconds, 60)
+    if not minutes:
+        return _("%(s)d s", s=secs)
+    return _("%(m)d min %(s)02d s", m=minutes, s=secs) if secs else _("%(m)d min", m=minutes)
+
+
+def _throttled(form, next_url, wait: int):
+    flash(_("Too many failed attempts: try again in %(wait)s.", wait=_wait_words(wait)), "error")
+    until = dt.datetime.fromtimestamp(accounts().clock() + wait, dt.timezone.utc).strftime("%H:%M:%S")
+    page = render_template("auth/sign_in.html", form=form, next=next_url, wait=wait, wait_until=until)
+    return page, 429, {"Retry-After": str(wait)}
+
+
+def _start_session(handle: str) -> None:
+    """A new server-side session for this browser (a new secret: no fixation)."""
+    old = session.get("sid")
+    if old:
+        accounts().end_session(old)
+    session.clear()
+    session["sid"] = accounts().open_session(handle, request.remote_addr, request.headers.get("User-Agent"),
+                                             lifetime())
 
 
 def sign_in():
@@ -111,20 +178,19 @@ def sign_in():
                 flash(_("Enter your handle and your password."), "error")
             return render_template("auth/sign_in.html", form=form, next=next_url), 400
         handle = form.handle.data.strip().lower()
-        keys = (f"account:{handle}", f"address:{request.remote_addr}")
         a = accounts()
-        wait = a.throttle_wait(*keys)
+        wait = a.sign_in_wait(handle, request.remote_addr)
         if wait:
-            flash(_("Too many failed attempts: try again in %(n)d s.", n=wait), "error")
-            return render_template("auth/sign_in.html", form=form, next=next_url), 429
+            return _throttled(form, next_url, wait)
         if not a.check_password(handle, form.password.data) or handle not in people_at_main().people:
-            a.record_failure(*keys)
+            a.record_failure(f"account:{handle}", f"address:{request.remote_addr}")
+            wait = a.sign_in_wait(handle, request.remote_addr)
+            if wait:
+                return _throttled(form, next_url, wait)
             flash(_("Wrong handle or password."), "error")
             return render_template("auth/sign_in.html", form=form, next=next_url), 401
         a.record_success(f"account:{handle}")
-        session.clear()
-        session["handle"] = handle
-        session["since"] = time.time()
+        _start_session(handle)
         return redirect(next_url)
     return render_template("auth/sign_in.html", form=form, next=next_url)
 
@@ -134,6 +200,9 @@ def sign_out():
     if not form.validate_on_submit():
         flash(_("The form expired or was sent from elsewhere: please try again."), "error")
         return redirect(url_for("index"))
+    secret = session.get("sid")
+    if secret:
+        accounts().end_session(secret)
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect(url_for("index"))
@@ -142,6 +211,34 @@ def sign_out():
 def people_list():
     plan = people_at_main()
     return render_template("people/list.html", plan=plan, people=sorted(plan.people.values(), key=lambda p: p.name))
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def browser_name(user_agent: str) -> str:
+    """"Firefox, Linux" from a User-Agent header; the raw header is kept for the title."""
+    browser = next((name for key, name in _BROWSERS if key in user_agent), None)
+    system = next((name for key, name in _SYSTEMS if key in user_agent), None)
+    if "HeadlessChrome/" in user_agent:
+        browser = "Chrome (headless)"
+    words = [w for w in (browser, system) if w]
+    return ", ".join(words) if words else (re.sub(r"\s+", " ", user_agent)[:40] or _("unknown browser"))
+
+
+def _when(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _my_sessions(handle: str):
+    current = session.get("sid")
+    here = store.session_digest(current) if current else None
+    return [{"id": s.id, "browser": browser_name(s.user_agent), "user_agent": s.user_agent,
+             "address": s.address or "?", "created": _when(s.created), "last_used": _when(s.last_used),
+             "current": s.id == here} for s in accounts().sessions(handle)]
 
 
 def profile(handle: str):
@@ -160,9 +257,79 @@ def profile(handle: str):
             return redirect(url_for("profile", handle=handle))
         _tid, new_secret = accounts().create_token(handle, form.label.data)
     tokens = accounts().tokens(handle) if mine else []
+    sessions = _my_sessions(handle) if mine else []
     page = render_template("people/profile.html", plan=plan, person=person, mine=mine, tokens=tokens,
-                           new_secret=new_secret, token_form=TokenForm(), empty_form=EmptyForm())
+                           new_secret=new_secret, token_form=TokenForm(), empty_form=EmptyForm(),
+                           sessions=sessions, password_form=PasswordForm(), everywhere_form=EverywhereForm())
     return page, 200, {"Cache-Control": "no-store"}
+
+
+def _form_expired() -> None:
+    flash(_("The form expired or was sent from elsewhere: please try again."), "error")
+
+
+def change_password(handle: str):
+    """A new password ends every session of the account; this browser gets a fresh one."""
+    require("manage_account", Subject(owner=handle))
+    form = PasswordForm()
+    back = redirect(url_for("profile", handle=handle) + "#password-title")
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            _form_expired()
+        else:
+            flash(_("Fill in your current password and the new one twice."), "error")
+        return back
+    a = accounts()
+    wait = a.sign_in_wait(handle, request.remote_addr)
+    if wait:
+        flash(_("Too many failed attempts: try again in %(wait)s.", wait=_wait_words(wait)), "error")
+        return back
+    if not a.check_password(handle, form.current.data):
+        a.record_failure(f"account:{handle}", f"address:{request.remote_addr}")
+        flash(_("Your current password is not right: nothing changed."), "error")
+        return back
+    if form.new.data != form.confirm.data:
+        flash(_("The two new passwords differ: nothing changed."), "error")
+        return back
+    try:
+        a.set_password(handle, form.new.data, revoke_tokens=form.revoke_tokens.data)
+    except store.AccountError as exc:
+        if "too short" in str(exc):
+            flash(_("The new password is too short: use at least %(n)d characters.", n=store.MIN_PASSWORD), "error")
+        else:
+            flash(_("The new password is too long: use at most %(n)d characters.", n=store.MAX_PASSWORD), "error")
+        return back
+    session.pop("sid", None)  # ended with the others by set_password
+    _start_session(handle)
+    flash(_("Your password is changed: every other browser is signed out.") if not form.revoke_tokens.data else
+          _("Your password is changed: every other browser is signed out and your tokens are revoked."), "info")
+    return redirect(url_for("profile", handle=handle))
+
+
+def end_session(handle: str, sid: str):
+    """Sign out one browser of one's own (listed on the profile)."""
+    require("manage_account", Subject(owner=handle))
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        _form_expired()
+    elif accounts().end_session(handle=handle, sid=sid):
+        flash(_("That browser is signed out."), "info")
+    else:
+        flash(_("No such open session."), "error")
+    return redirect(url_for("profile", handle=handle))
+
+
+def sign_out_everywhere(handle: str):
+    require("manage_account", Subject(owner=handle))
+    form = EverywhereForm()
+    if not form.validate_on_submit():
+        _form_expired()
+        return redirect(url_for("profile", handle=handle))
+    accounts().end_sessions(handle, revoke_tokens=form.revoke_tokens.data)
+    session.clear()
+    flash(_("You are signed out everywhere.") if not form.revoke_tokens.data else
+          _("You are signed out everywhere and your tokens are revoked."), "info")
+    return redirect(url_for("sign_in"))
 
 
 def revoke_token(handle: str, tid: str):
@@ -197,6 +364,11 @@ def init_app(app) -> None:
     @app.context_processor
     def _who():
         return {"me": g.get("person"), "signout_form": EmptyForm() if g.get("person") else None}
+
+    @app.template_global("can")
+    def _can(action: str, **subject) -> bool:
+        """`{% if can("comment") %}`: templates ask the same table as views and the core."""
+        return can(g.get("person"), action, Subject(**subject) if subject else None)
 
     @app.errorhandler(_SignInNeeded)
     def _sign_in_needed(exc):

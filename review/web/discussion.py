@@ -129,8 +129,8 @@ def api_amendment_act(n: str, comment_id: str, act: str):
 # -- the page's forms ---------------------------------------------------------------
 
 def _formapi_write(cid: str, fn, *args, **kwargs):
-    from .auth import require
-    require("comment")
+    from .auth import require_signed_in
+    require_signed_in()  # the view asked can() where it knows the subject; the core asks on the real one
     try:
         return fn(repo(), g.person, cid, *args, **kwargs)
     except ReviewError as exc:
@@ -139,8 +139,11 @@ def _formapi_write(cid: str, fn, *args, **kwargs):
 
 
 def _post(cid: str, log: str | None, back: str, default_rev: str | None):
+    from .auth import allowed
     f = request.form
     anchor = f.get("anchor") or None
+    if not allowed("reply" if f.get("reply_to") else "comment"):
+        return redirect(back)
     c = _formapi_write(cid, comments.add, f.get("body", ""), rev=f.get("rev") or default_rev, anchor=anchor,
                    quote=f.get("quote") or None, reply_to=f.get("reply_to") or None,
                    stance=f.get("stance") or None, lang=current_lang(), log=log)
@@ -158,6 +161,10 @@ def _act(cid: str, log: str | None, back: str, comment_id: str, act: str):
     if act not in calls:
         raise ApiError(404, "unknown action")
     fn, extra = calls[act]
+    if act == "hide":
+        from .auth import allowed
+        if not allowed("hide"):
+            return redirect(back + f"#c-{comment_id}")
     if _formapi_write(cid, fn, comment_id, *extra, log=log) is not None:
         flash(_("Done."), "info")
     return redirect(back + f"#c-{comment_id}")

@@ -31,12 +31,10 @@ def current_lang() -> str:
 
 def switch_language(lang: str):
     """Remember the reader's language in a cookie and go back to the page they were on."""
-    target = request.args.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    resp = redirect(target)
+    from .security import cookie_secure, safe_next
+    resp = redirect(safe_next(request.args.get("next")))
     if lang in LANGUAGES:
-        resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=cookie_secure())
     return resp
 
 

@@ -267,6 +267,10 @@ MESSAGES = [
        _l("the amendment is %(state)s: approvals are closed")),
     _m(r"you can only manage your own tokens",
        _l("you can only manage your own tokens")),
+    _m(r"you can only manage your own account",
+       _l("you can only manage your own account")),
+    _m(r"only members of the plan's organisations take part in the review: an auditor reads and verifies",
+       _l("only members of the plan's organisations take part in the review: an auditor reads and verifies")),
 
     # -- review/progress.py -------------------------------------------------------------------
     _m(r"(?P<what>\w+) must be a date written YYYY-MM-DD \(for example 2016-07-16\), not (?P<value>.+)",

@@ -186,8 +186,8 @@ def init_app(app) -> None:
 # -- the page's forms ------------------------------------------------------------------------
 
 def _formapi_write(fn, *args, **kwargs):
-    from .auth import require
-    require("comment")  # signed in; the core checks the rest
+    from .auth import require_signed_in
+    require_signed_in()  # the view asked can() for its action; the core checks again on the subject
     try:
         return fn(repo(), g.person, *args, **kwargs)
     except ReviewError as exc:
@@ -195,8 +195,17 @@ def _formapi_write(fn, *args, **kwargs):
         return None
 
 
+def _allowed(cid: str, action: str, subject: Subject | None = None) -> bool:
+    from .auth import allowed
+    return allowed(action, subject)
+
+
 def post_report(cid: str):
     f = request.form
+    r = repo()
+    leads = core.read_commitment(r, core.resolve(r, "main"), cid).leads
+    if not _allowed(cid, "report_progress", Subject(leads=leads)):
+        return redirect(url_for("commitment", cid=cid) + "#progress")
     evidence = [line.strip() for line in f.get("evidence", "").splitlines() if line.strip()]
     rep = _formapi_write(progress.report, cid, f.get("level", ""), f.get("note", ""), evidence,
                      milestone=f.get("milestone") or None, as_of=f.get("as_of") or None)
@@ -209,6 +218,8 @@ def post_report(cid: str):
 
 def answer_report(cid: str, report_id: str):
     f = request.form
+    if not _allowed(cid, "answer_report"):
+        return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
     c = _formapi_write(comments.add, cid, f.get("body", ""), stance=f.get("stance") or None,
                    lang=current_lang(), on_report=report_id)
     if c is not None:
@@ -217,6 +228,8 @@ def answer_report(cid: str, report_id: str):
 
 
 def hide_report(cid: str, report_id: str):
+    if not _allowed(cid, "hide"):
+        return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
     if _formapi_write(progress.hide_report, cid, report_id, request.form.get("reason", "")) is not None:
         flash(_("The report is hidden."), "info")
     return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")

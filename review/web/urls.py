@@ -25,6 +25,9 @@ ROUTES = [
     ("/people", "people_list", auth.people_list, ["GET"]),
     ("/people/<handle>", "profile", auth.profile, ["GET", "POST"]),
     ("/people/<handle>/tokens/<tid>/revoke", "revoke_token", auth.revoke_token, ["POST"]),
+    ("/people/<handle>/password", "change_password", auth.change_password, ["POST"]),
+    ("/people/<handle>/sessions/end", "sign_out_everywhere", auth.sign_out_everywhere, ["POST"]),
+    ("/people/<handle>/sessions/<sid>/end", "end_session", auth.end_session, ["POST"]),
     # JSON API
     ("/api/v1/openapi.json", "api_openapi", api.openapi, ["GET"]),
     ("/api/v1/commitments", "api_commitments", api.commitments, ["GET"]),

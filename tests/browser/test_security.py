@@ -1,0 +1,174 @@
+"""The browser's side of security: no Content-Security-Policy violation on any page, signed
+out or signed in, and session cookies that stop working once the session has ended."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from review import demo
+from review.deployment import Deployment
+from review.web.urls import ROUTES
+
+from .actions import demo_password, header, sign_in, sign_out
+
+# One URL (or more) for every page of the site; a new GET route must be added here or to
+# NOT_PAGES, so that "every page" stays every page.
+PAGES = {
+    "index": ["/", "/?rev=adopted-2015-07-16"],
+    "whole_plan": ["/plan"],
+    "commitment": ["/commitments/engagement-02", "/commitments/engagement-04?rev=adopted-2015-07-16"],
+    "commitment_history": ["/commitments/engagement-04/history"],
+    "commitment_diff": ["/commitments/engagement-04/diff?from=adopted-2015-07-16&to=main"],
+    "commitment_blame": ["/commitments/engagement-04/blame"],
+    "sign_in": ["/signin"],
+    "people_list": ["/people"],
+    "profile": ["/people/karim", "/people/paul"],
+    "amendments": ["/amendments", "/amendments?state=merged"],
+    "pending_approvals": ["/amendments/pending"],
+    "amendment": ["/amendments/1", "/amendments/2", "/amendments/2?view=side", "/amendments/2?against=main"],
+    "amendment_edit": ["/amendments/2/edit"],
+    "amend": ["/commitments/engagement-15/amend"],
+    "progress_dashboard": ["/progress", "/progress?as_of=2016-01-01"],
+    "plan_history": ["/history"],
+    "audit_log": ["/audit"],
+    "git_about": ["/plan.git"],
+}
+ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
+# GET routes that answer something other than a page (JSON, CSV, Atom, git, a redirect).
+NOT_PAGES = {"set_language", "git_http", "amendment_feed", "commitment_feed", "progress_csv", "progress_json",
+             "progress_feed", "audit_csv", "audit_json"}
+
+REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__reportViolation([e.violatedDirective, e.blockedURI, e.sourceFile + ":" + e.lineNumber, e.sample].join(" | "));
+});
+"""
+
+
+def test_every_page_of_the_url_table_is_visited():
+    gets = {endpoint for rule, endpoint, view, methods in ROUTES
+            if "GET" in methods and not rule.startswith("/api/")}
+    missing = gets - set(PAGES) - NOT_PAGES
+    assert not missing, f"add these pages to PAGES (or NOT_PAGES) in {__file__}: {sorted(missing)}"
+
+
+@pytest.fixture
+def seeded(live_server):
+    demo.seed(Deployment.open(live_server.dir))  # a merged and an open amendment, comments, a report
+    return live_server
+
+
+def _visit_all(page: Page, base: str) -> list[str]:
+    violations: list[str] = []
+    page.expose_function("__reportViolation", lambda text: violations.append(f"{page.url}: {text}"))
+    page.add_init_script(REPORTER)
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(f"{page.url}: {msg.text}"))
+    for urls in PAGES.values():
+        for url in urls:
+            response = page.goto(base + url)
+            assert response.headers.get("content-security-policy", "").startswith("default-src 'self'"), url
+            page.wait_for_load_state("load")
+    for url in ERROR_PAGES:
+        page.goto(base + url)
+    page.goto(base + "/commitments/engagement-02")
+    page.locator("[data-anchor]").first.dblclick()  # comments.js runs on a selection
+    page.wait_for_timeout(100)
+    return violations
+
+
+def test_no_policy_violation_signed_out(page: Page, seeded):
+    violations = _visit_all(page, seeded.url)
+    assert violations == []
+
+
+@pytest.mark.parametrize("handle", ["karim", "paul"])
+def test_no_policy_violation_signed_in(page: Page, seeded, handle):
+    sign_in(page, seeded.url, handle)
+    violations = _visit_all(page, seeded.url)
+    expect(header(page).get_by_role("button", name="Se déconnecter")).to_be_visible()  # still signed in
+    assert violations == []
+
+
+def test_an_injected_inline_script_is_blocked_and_reported(page: Page, seeded):
+    """The detector itself works: an inline script the page did not ship is refused."""
+    violations: list[str] = []
+    page.expose_function("__reportViolation", lambda text: violations.append(text))
+    page.add_init_script(REPORTER)
+    page.goto(seeded.url + "/")
+    page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';
+                             document.body.appendChild(s); const d = document.createElement('div');
+                             d.setAttribute('style', 'color: red'); document.body.appendChild(d); }""")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__ran === undefined")
+    assert any(v.startswith("script-src") for v in violations), violations
+    assert any(v.startswith("style-src") for v in violations), violations
+
+
+# -- stolen cookies ------------------------------------------------------------------------
+
+def _session_cookie(context) -> dict:
+    [cookie] = [c for c in context.cookies() if c["name"] == "session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    return cookie
+
+
+def _try_with(browser, base: str, cookie: dict) -> Page:
+    """Another browser, holding only a copy of the cookie: is anyone signed in?"""
+    context = browser.new_context()
+    context.add_cookies([cookie])
+    other = context.new_page()
+    other.goto(base + "/commitments/engagement-02")
+    return other
+
+
+def test_a_cookie_saved_before_sign_out_is_refused_after(page: Page, browser, live_server):
+    sign_in(page, live_server.url, "karim")
+    saved = _session_cookie(page.context)
+    thief = _try_with(browser, live_server.url, saved)
+    expect(header(thief).get_by_role("link", name="Karim Haddad")).to_be_visible()  # works while open
+    thief.context.close()
+    sign_out(page)
+    thief = _try_with(browser, live_server.url, saved)
+    expect(header(thief).get_by_role("link", name="Se connecter", exact=True)).to_be_visible()
+    expect(thief.get_by_role("main")).to_contain_text("Votre session est terminée")
+    expect(thief.locator("#comment-form")).to_have_count(0)
+    thief.context.close()
+
+
+def test_a_cookie_saved_before_a_password_change_is_refused_after(page: Page, browser, live_server):
+    sign_in(page, live_server.url, "karim")
+    elsewhere = browser.new_context()
+    other = elsewhere.new_page()
+    sign_in(other, live_server.url, "karim")
+    saved = _session_cookie(page.context)
+    page.goto(live_server.url + "/people/karim")
+    expect(page.locator("#sessions tbody tr")).to_have_count(2)
+    expect(page.locator("#sessions")).to_contain_text("(ce navigateur)")
+    page.get_by_label("Mot de passe actuel").fill(demo_password("karim"))
+    page.get_by_label("Nouveau mot de passe (au moins 8 caractères)").fill("un nouveau mot de passe")
+    page.get_by_label("Nouveau mot de passe, à nouveau").fill("un nouveau mot de passe")
+    page.get_by_role("button", name="Changer le mot de passe").click()
+    expect(page.get_by_role("status")).to_contain_text("tous les autres navigateurs sont déconnectés")
+    expect(header(page).get_by_role("link", name="Karim Haddad")).to_be_visible()  # this browser stays in
+    expect(page.locator("#sessions tbody tr")).to_have_count(1)
+    other.reload()
+    expect(header(other).get_by_role("link", name="Se connecter", exact=True)).to_be_visible()
+    elsewhere.close()
+    thief = _try_with(browser, live_server.url, saved)
+    expect(header(thief).get_by_role("link", name="Se connecter", exact=True)).to_be_visible()
+    thief.context.close()
+
+
+def test_sign_out_everywhere_from_the_profile(page: Page, browser, live_server, axe):
+    sign_in(page, live_server.url, "sophie")
+    elsewhere = browser.new_context()
+    other = elsewhere.new_page()
+    sign_in(other, live_server.url, "sophie")
+    page.goto(live_server.url + "/people/sophie")
+    axe(page)
+    page.get_by_role("button", name="Se déconnecter partout").click()
+    expect(page.get_by_role("heading", name="Se connecter")).to_be_visible()
+    other.reload()
+    expect(header(other).get_by_role("link", name="Se connecter", exact=True)).to_be_visible()
+    elsewhere.close()
