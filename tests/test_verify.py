@@ -233,7 +233,8 @@ def test_a_damaged_copy_exits_2(copy):
 def test_every_event_type_written_by_the_code_has_a_schema_and_a_documentation():
     from review import progress as pg
     written = {comments.ADD, comments.EDIT, comments.RESOLVE, comments.REOPEN, comments.HIDE, pg.REPORT, pg.HIDE,
-               am.OPEN, am.REVISE, am.UPDATE, am.WITHDRAW, am.REOPEN, am.REJECT, am.MERGE, signoff.APPROVAL}
+               am.OPEN, am.REVISE, am.UPDATE, am.WITHDRAW, am.REOPEN, am.REJECT, am.MERGE, am.MERGE_REPAIR,
+               signoff.APPROVAL}
     assert written == set(eventschema.SCHEMAS)
     source = "\n".join(p.read_text() for p in (ROOT / "review").glob("*.py"))
     for etype in re.findall(r'"((?:comment|progress|amendment)-[a-z]+)"', source):
