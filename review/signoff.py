@@ -364,8 +364,7 @@ def merge(repo: GitRepo, person: Person | None, number: int, revision: str) -> s
     if a.state == "merged":
         raise Conflict(f"amendment {number} is merged already")
     if a.state != "open":
-        raise Conflict(f"amendment {number} is {a.state}: only an open amendment can be merged"
-                       + (" (its author may reopen it)" if a.state == "withdrawn" else ""))
+        raise Conflict(f"amendment {number} is {a.state}: only an open amendment can be merged")
     reason = why_not(person, "merge_amendment", a.subject())
     if reason:
         raise Forbidden(reason) if a.state == "open" or person is None else Conflict(reason)
@@ -384,8 +383,7 @@ def _merge(repo: GitRepo, person: Person, a: am.Amendment, ev: Evaluation, auto:
         raise Conflict(f"amendment {a.number} is merged already")
     state = am._fold(a.number, reviewlog.read_events(repo, reviewlog.amendment_log(a.number)))
     if state is None or state.state != "open":
-        raise Conflict(f"amendment {a.number} is {state.state if state else 'unknown'}: "
-                       "only an open amendment can be merged")
+        raise Conflict(f"amendment {a.number} is {state.state if state else 'unknown'}: only an open amendment can be merged")
     tree, conflicts = repo.merge_trees(main, a.head)
     if conflicts:
         raise Conflict("the amendment does not merge cleanly with the plan: its author must update it with "

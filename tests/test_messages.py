@@ -60,6 +60,10 @@ EXAMPLES = [
     "this amendment changed since you opened it: reload it",
     "the amendment is already up to date with the plan",
     "this amendment changed meanwhile: reload it",
+    "amendment 3 is recorded as merged already",
+    "commitments/engagement-02/fr.md would be a symbolic link (mode 120000): the plan holds only regular files "
+    "(mode 100644); make it a plain, non-executable file (git update-index --chmod=-x, or replace the link by the "
+    "file) and commit again",
     # review/audit.py
     "person is too long",
     "since must be a date written YYYY-MM-DD, for example 2016-07-16, not '16/07/2016'",
@@ -165,6 +169,7 @@ EXAMPLES = [
     "under this policy, approvals from the author's own organisation do not count",
     "a new revision arrived meanwhile: read it and approve that",
     "amendment 3 is merged already",
+    "amendment 3 is withdrawn: only an open amendment can be merged",
     "revision 3f2a9c0d1e4b is not the current revision (9b8a7c6d5e4f): merge only what you have read",
     "the policy is not satisfied at this revision: needs 1 more lead-signatories; 1 more civil-society",
     "the amendment does not merge cleanly with the plan: its author must update it with the plan first "
