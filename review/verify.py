@@ -530,9 +530,15 @@ class _Verifier:
                 if revisions:
                     self.flag(2, "no-branch", log, None, f"amendment {number} has a log but no branch {ref}")
                 continue
+            opened = revisions[0].data.get("revision") if revisions and revisions[0].type == am.OPEN else None
+            line = set()
+            for info in self.repo.first_parent_log(tip):  # the branch's own commits, tip to opening
+                line.add(info.id)
+                if info.id == opened:
+                    break
             for e in revisions:
                 rev = e.data.get("revision")
-                if not isinstance(rev, str) or not self.repo.contains(rev, tip):
+                if rev not in line:
                     self.flag(2, "revision-not-on-branch", log, e.commit,
                               f"the log records revision {rev} of amendment {number}, which is not on {ref} (tip {tip})")
             if revisions and revisions[-1].data.get("revision") != tip:
