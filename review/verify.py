@@ -5,19 +5,25 @@ The rules (docs/audit.md explains each, with what it proves and what it cannot):
 
 1. every first-parent commit of main after the initial one is a merge of an amendment:
    two parents, the second on the amendment's branch, the trailers of
-   `review.signoff.merge_message`, and exactly the tree of the three-way merge of its parents;
+   `review.signoff.merge_message`, and exactly the tree of the three-way merge of its parents,
+   modes included; main only ever holds regular files (mode 100644);
 2. the trailers match the amendment's review log: each `Approved-by` is that person's
-   approval of the very revision merged, and the log's merge event (if any) names this
-   merge; every merge event of every log names a merge on main;
+   approval of the very revision merged, given before the merge (in the log and by date);
+   the amendment was open; the log's merge event (or its later repair event) names this
+   merge; every merge event of every log names a merge on main; every revision a log
+   records is a commit of its branch, and the branch's tip is the last one;
 3. each counted approver held the role for an entitled organisation in the `plan.yaml` of
    the merge's first parent, and the merger was a coordinator (or the policy auto-merged);
+   every name (trailers, event commits) is the person's name in the plan.yaml in force;
 4. the `Policy:` trailer is the first parent's `plan.yaml` blob, and its policy is
-   satisfied by the log's approval events up to the merge;
+   satisfied, for every commitment the amendment changes (and for plan.yaml), by the log's
+   approval events up to the merge;
 5. every review log is linear; each commit adds exactly one event file and changes or
    deletes none; sequence numbers go 1, 2, 3...; the commit's author is the event's actor;
+   event ids are unique across logs and an event's trailers name the log it is in;
 6. every event matches its schema (`review.eventschema`);
 7. dates never go backwards within a log, nor differ from their commit's, beyond
-   `CLOCK_TOLERANCE`;
+   `CLOCK_TOLERANCE`; a merge is not dated before its parents;
 8. every recorded position of a ref (checkpoint tags; the reflog, in the repository
    itself) is still on that ref's line: nothing was rewritten since.
 
@@ -50,13 +56,15 @@ CHECKPOINT_LINE_RE = re.compile(r"^(refs/\S+) ([0-9a-f]{40})$")
 MANAGED = ("refs/heads/", "refs/reviews/", "refs/tags/")
 
 RULES = {
-    1: "every commit of main after the initial one is a merge of an amendment with its trailers",
-    2: "the trailers match the approvals and the merge recorded in the amendment's review log",
-    3: "each approver held the role for an entitled organisation in the plan.yaml in force",
-    4: "the policy of the plan.yaml in force (the merge's first parent) was satisfied",
-    5: "every review log is linear; each commit adds exactly one event, by its actor, in sequence",
+    1: "every commit of main after the initial one is a merge of an amendment with its trailers, "
+       "holding only regular files",
+    2: "the trailers match the approvals and the merge recorded in the amendment's review log; "
+       "branches match their logs",
+    3: "each approver held the role for an entitled organisation in the plan.yaml in force; names match it",
+    4: "the policy of the plan.yaml in force (the merge's first parent) was satisfied for every commitment touched",
+    5: "every review log is linear; each commit adds exactly one event, by its actor, in sequence, in its own log",
     6: "every event matches its schema",
-    7: "dates never go backwards within a log (tolerance: 5 minutes)",
+    7: "dates never go backwards within a log, nor a merge before its parents (tolerance: 5 minutes)",
     8: "checkpoints and reflogs: no ref was rewritten since a recorded position",
 }
 
