@@ -405,8 +405,7 @@ class _Verifier:
             if me.type == am.MERGE_REPAIR:  # recorded after the fact: what happened before the merge commit counts
                 before = [e for e in before if (_time(e.time) or info.time) <= info.time + CLOCK_TOLERANCE
                           or e.type != signoff.APPROVAL]
-            if me.data.get("revision") != revision or me.data.get("policy") != (t.policy or ""
-                                                                               if me.type == am.MERGE_REPAIR else t.policy):
+            if me.data.get("revision") != revision or (me.data.get("policy") or "") != (t.policy or ""):
                 self.flag(2, "merge-event-differs", log, me.commit,
                           f"the log's merge event names revision {me.data.get('revision')} and policy "
                           f"{me.data.get('policy')}; the merge {c} has {revision} and {t.policy}")
@@ -432,8 +431,9 @@ class _Verifier:
             counted_events.append(e)
         verdicts = signoff.latest_verdicts(counted_events)
         latest = {(v.handle, v.revision): v for v in verdicts}
+        counted_seqs = {e.seq for e in counted_events}
         later = {(v.handle, v.revision): v for v in signoff.latest_verdicts(
-            [e for e in events if e.type == signoff.APPROVAL and e not in counted_events])}
+            [e for e in events if e.type == signoff.APPROVAL and e.seq not in counted_seqs])}
         try:
             plan = core.read_plan(repo, first)
         except (core.NotFound, model.SchemaError) as exc:

@@ -331,3 +331,13 @@ def test_error_page_is_in_the_readers_language_and_the_api_in_english(client):
 def test_404_pages_are_in_french(client):
     html = client.get("/commitments/engagement-99").get_data(as_text=True)
     assert "pas d'engagement" in html.lower() or "aucun engagement" in html.lower(), html[-800:]
+
+
+def test_requirements_of_several_commitments_are_translated_each(app):
+    with app.test_request_context("/?lang=fr"):
+        out = localise("the policy is not satisfied at this revision: needs 1 more lead-signatories for engagement-01; "
+                       "1 more civil-society for engagement-04")
+        assert "signataire d'une administration porteuse × 1 (engagement-01)" in out and "more" not in out
+        out = localise("you are not entitled to approve this amendment: the policy asks for 1 lead-signatories, "
+                       "1 civil-society for engagement-01; 1 coordinators, 1 civil-society for plan")
+        assert "lead-signatories" not in out and "(plan)" in out and "; " in out

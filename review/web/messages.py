@@ -375,17 +375,17 @@ MESSAGES = [
 ]
 
 
-def _requirements(text: str, sep: str, item: str) -> str:
+def _requirements(text: str, item: str) -> str:
     """'2 lead-signatories, 1 civil-society' (or '1 more coordinators; ...') with each kind named in
     the reader's language, as the amendment page writes them: 'name × count'."""
     out = []
-    for part in text.split(sep):
+    for part in re.split(r"(, |; )", text):  # the separators are kept: several targets join with "; "
         m = re.fullmatch(item + r"(?: for (\S+))?", part.strip())  # "... for engagement-04": one touched target's
-        if m is None or m.group(2) not in REQUIREMENT_NAMES:
-            out.append(part.strip())
+        if part in (", ", "; ") or m is None or m.group(2) not in REQUIREMENT_NAMES:
+            out.append(part)
         else:
             out.append(f"{REQUIREMENT_NAMES[m.group(2)]} × {m.group(1)}" + (f" ({m.group(3)})" if m.group(3) else ""))
-    return sep.join(out)
+    return "".join(out)
 
 
 _MODE_KINDS = {"a symbolic link": _l("a symbolic link"), "a submodule (gitlink)": _l("a submodule (gitlink)"),
@@ -396,8 +396,8 @@ _VALUES = {
     "state": lambda v: str(STATE_NAMES.get(v, v)),
     "role": lambda v: str(ROLE_NAMES.get(v, v)),
     "reason": lambda v: localise(v),
-    "requirements": lambda v: _requirements(v, ", ", r"(\d+) (\S+)"),
-    "missing": lambda v: _requirements(v, "; ", r"(\d+) more (\S+)"),
+    "requirements": lambda v: _requirements(v, r"(\d+) (\S+)"),
+    "missing": lambda v: _requirements(v, r"(\d+) more (\S+)"),
     "kind": lambda v: str(_MODE_KINDS.get(v, v)),
 }
 
