@@ -388,7 +388,10 @@ def _merge(repo: GitRepo, person: Person, a: am.Amendment, ev: Evaluation, auto:
     if conflicts:
         raise Conflict("the amendment does not merge cleanly with the plan: its author must update it with "
                        "the plan first (conflicts in " + ", ".join(sorted(conflicts)) + ")")
-    am.check_modes(repo.diff_trees(main, tree))
+    try:
+        am.check_modes(repo.diff_trees(main, tree))
+    except Invalid as exc:  # the state of the amendment forbids the merge: its author must fix it first
+        raise Conflict(exc.message) from None
     plan = core.read_plan(repo, main)
     who = reviewlog.identity(person.handle, person.name)
     try:

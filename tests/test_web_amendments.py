@@ -289,7 +289,7 @@ def test_a_mode_change_shows_in_every_diff_and_is_never_merged(client, tokens, r
         client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens[who]), json={"revision": bad, "verdict": "approve"})
     main = repo.resolve("main")
     r = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": bad})
-    assert r.status_code == 400 and "would be an executable file (mode 100755)" in r.get_json()["error"]
+    assert r.status_code == 409 and "would be an executable file (mode 100755)" in r.get_json()["error"]
     assert repo.resolve("main") == main
 
 
