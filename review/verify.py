@@ -172,6 +172,7 @@ class _Verifier:
         self.amendment_events: dict[int, list[reviewlog.Event]] = {}
         self.main_line: list = []                      # CommitInfo of main, oldest first
         self.merges: dict[int, str] = {}                # amendment -> merge commit on main
+        self.leads_cache: dict[str, tuple[str, ...]] = {}  # blob of a commitment's fr.md -> its leads
         self.event_ids: dict[str, tuple[str, str]] = {}  # event id -> (log, commit) where first seen
         self.event_authors: list[tuple[str, str, str, dt.datetime, str | None]] = []  # (log, commit, handle, time, name)
 
@@ -447,7 +448,7 @@ class _Verifier:
             self.flag(4, "touches-differs", MAIN, c,
                       f"the Touches trailer names {' '.join(t.touches)}, but the amendment changes "
                       f"{' '.join(targets)}")
-        scopes = signoff.scopes_for(plan, targets, signoff.leads_reader(repo, first, revision))
+        scopes = signoff.scopes_for(plan, targets, self.leads_reader(first, revision))
         # rules 2 and 3: each Approved-by
         for a in t.approvals:
             what = f"Approved-by {a.handle} ({a.organisation or '-'}, {a.revision[:12]})"
@@ -507,10 +508,24 @@ class _Verifier:
             self.flag(4, "not-satisfied", MAIN, c,
                       f"the policy in force was not satisfied at revision {revision}: it needed " + "; ".join(missing))
 
-    def leads(self, target, first: str, revision: str) -> tuple[str, ...]:
-        if not target or target == am.PLAN_TARGET:
+    def leads_reader(self, first: str, revision: str):
+        """`review.signoff.leads_reader`, remembered by the blob of the commitment's French file
+        (most merges leave most commitments' leads unchanged)."""
+        repo, cache = self.repo, self.leads_cache
+
+        def leads_of(cid: str) -> tuple[str, ...]:
+            for commit in (first, revision):
+                blob = repo.blob_id(commit, model.commitment_path(cid))
+                if blob is None:
+                    continue
+                if blob not in cache:
+                    try:
+                        cache[blob] = core.read_commitment(repo, commit, cid).leads
+                    except (core.NotFound, model.SchemaError):
+                        continue
+                return cache[blob]
             return ()
-        return signoff.leads_reader(self.repo, first, revision)(target)
+        return leads_of
 
     # -- rules 1, 2 and 3 across main, the branches and the logs ------------------------------
 
