@@ -553,6 +553,8 @@ class _Verifier:
                 if revisions:
                     self.flag(2, "no-branch", log, None, f"amendment {number} has a log but no branch {ref}")
                 continue
+            if self.repo.object_kind(tip) != "commit":
+                continue  # a ref at a blob or a tree, or at a missing object: a rule of its own
             opened = revisions[0].data.get("revision") if revisions and revisions[0].type == am.OPEN else None
             line = set()
             for info in self.repo.first_parent_log(tip):  # the branch's own commits, tip to opening
