@@ -137,10 +137,6 @@ class Evaluation:
         }
 
 
-def policy_for(plan: Plan, a: am.Amendment, touches_plan: bool) -> Policy:
-    return plan.signoff.plan if touches_plan or a.commitment == am.PLAN_TARGET else plan.signoff.for_commitment(a.commitment)
-
-
 def scopes_for(plan: Plan, targets: list[str], leads_of) -> list[Scope]:
     """The sign-off of each target an amendment touches (`review.amendments.targets_of`):
     the plan-level policy for `plan`, each commitment's own policy (with its lead
@@ -215,13 +211,6 @@ def latest_verdicts(events) -> list[Verdict]:
 
 def _latest_verdicts(a: am.Amendment) -> list[Verdict]:
     return latest_verdicts(a.events)
-
-
-def tally(plan: Plan, policy: Policy, leads: tuple[str, ...], author: str, head: str,
-          verdicts: list[Verdict]) -> tuple[list[RequirementState], list[Verdict]]:
-    """Which verdicts count for which requirement of one policy at revision `head`."""
-    [state] = tally_scopes(plan, [Scope("", policy, leads)], author, head, verdicts)
-    return state.requirements, state.objections
 
 
 def tally_scopes(plan: Plan, scopes: list[Scope], author: str, head: str,

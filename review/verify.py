@@ -39,7 +39,6 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from . import amendments as am
 from . import audit, eventschema, model, reviewlog, signoff
