@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import commitment as core
 from . import model, reviewlog
 from .errors import Conflict, Forbidden, Invalid, Missing
-from .gitrepo import GitRepo, RefMoved
+from .gitrepo import REGULAR, GitRepo, RefMoved
 from .model import Person, SchemaError
 from .permissions import Subject, why_not
 
@@ -24,10 +24,14 @@ MAX_TITLE = 200
 MAX_RATIONALE = 20_000
 MAX_NUMBER_TRIES = 1000
 PATH_RE = re.compile(r"^commitments/([a-z0-9]+(?:-[a-z0-9]+)*)/(fr|en)\.md$")
+TARGET_RE = re.compile(r"^commitments/([a-z0-9]+(?:-[a-z0-9]+)*)/")  # any file of a commitment's folder
 
-OPEN, REVISE, UPDATE, WITHDRAW, REOPEN, REJECT, MERGE = (
+OPEN, REVISE, UPDATE, WITHDRAW, REOPEN, REJECT, MERGE, MERGE_REPAIR = (
     "amendment-open", "amendment-revise", "amendment-update", "amendment-withdraw",
-    "amendment-reopen", "amendment-reject", "amendment-merge")
+    "amendment-reopen", "amendment-reject", "amendment-merge", "amendment-merge-repair")
+MERGED = (MERGE, MERGE_REPAIR)  # the events that record a merge (the second one after the fact)
+MODE_KINDS = {0o120000: "a symbolic link", 0o160000: "a submodule (gitlink)", 0o100755: "an executable file",
+              0o040000: "a folder"}
 
 
 def branch(number: int) -> str:
@@ -90,7 +94,7 @@ def _fold(number: int, events) -> Amendment | None:
             a.state, a.state_reason = "open", None
         elif e.type == REJECT:
             a.state, a.state_reason = "rejected", d.get("reason")
-        elif e.type == MERGE:
+        elif e.type in MERGED:
             a.state, a.merged_as = "merged", d.get("merge")
     if a is not None:
         a.events = list(events)
@@ -105,8 +109,72 @@ def get(repo: GitRepo, number: int) -> Amendment:
         raise Missing(f"there is no amendment {number}")
     a.head = head
     a.revisions = _revisions(repo, a)
-    if a.state == "open" and repo.is_ancestor(head, core.resolve(repo, "main")):
-        a.state = "merged"  # the merge reached main but its event did not reach the log
+    if a.state != "merged" and repo.is_ancestor(head, core.resolve(repo, "main")):
+        # the merge reached main but its event did not reach the log (yet: see `repair_merge`)
+        a.state = "merged"
+        a.merged_as = merge_on_main(repo, number, head)
+    return a
+
+
+def merge_on_main(repo: GitRepo, number: int, head: str) -> str | None:
+    """The merge commit on main's first-parent line that took amendment `number` at `head`."""
+    for info in repo.first_parent_log(core.resolve(repo, "main")):
+        if len(info.parents) == 2 and info.parents[1] == head:
+            return info.id
+        if info.id == head or not info.parents:
+            break
+    return None
+
+
+def repair_merge(repo: GitRepo, number: int) -> reviewlog.Event | None:
+    """Append the missing record of a merge: main holds the merge of amendment `number`
+    but its log has no merge event (the process stopped between the two writes). The
+    `amendment-merge-repair` event is written in the merger's name, from the merge commit's
+    trailers. Returns the event, or None when nothing needed repairing."""
+    from . import audit
+    events = reviewlog.read_events(repo, reviewlog.amendment_log(number))
+    head = repo.ref_target(branch(number))
+    a = _fold(number, events)
+    if a is None or head is None or a.state == "merged" or not repo.is_ancestor(head, core.resolve(repo, "main")):
+        return None
+    merge = merge_on_main(repo, number, head)
+    if merge is None:
+        return None
+    info = repo.commit_info(merge)
+    t = audit.parse_merge(info.message)
+    if t is None or t.amendment != number:
+        return None
+    actor = reviewlog.handle_of(info.author_email)
+    if actor is None:
+        return None
+
+    def check(now):
+        if (_fold(number, now) or a).state == "merged":
+            raise Conflict(f"amendment {number} is recorded as merged already")
+
+    try:
+        return reviewlog.append(
+            repo, reviewlog.amendment_log(number), reviewlog.identity(actor, info.author_name), actor, MERGE_REPAIR,
+            {"revision": head, "merge": merge, "policy": t.policy or "",
+             "approvals": [{"handle": x.handle, "organisation": x.organisation, "revision": x.revision}
+                           for x in t.approvals]},
+            f"Record the merge of amendment {number} (repair)", check,
+            trailers={"Amendment": str(number), "Revision": head, "Merge": merge})
+    except Conflict:
+        return None
+
+
+def repair_merges(repo: GitRepo) -> list[int]:
+    """`repair_merge` for every amendment (at start); returns the numbers repaired."""
+    return [n for n in numbers(repo) if repair_merge(repo, n) is not None]
+
+
+def for_write(repo: GitRepo, number: int) -> "Amendment":
+    """The amendment, read before a write to its log: a merge left unrecorded is recorded first."""
+    a = get(repo, number)
+    if a.state == "merged" and not any(e.type in MERGED for e in a.events):
+        repair_merge(repo, number)
+        a = get(repo, number)
     return a
 
 
@@ -150,14 +218,49 @@ def behind_main(repo: GitRepo, a: Amendment) -> bool:
     return not repo.is_ancestor(core.resolve(repo, "main"), a.head)
 
 
-def changed_files(repo: GitRepo, old: str, new: str) -> list[tuple[str, str, str]]:
-    """(path, old text, new text) of each plan file that differs between two commits."""
+def changed_files(repo: GitRepo, old: str, new: str) -> list[tuple[str, str, str, int | None, int | None]]:
+    """(path, old text, new text, old mode, new mode) of each plan file that differs between
+    two commits, in its text or only in its mode."""
     out = []
     for ch in repo.diff(old, new):
-        before = repo.read_file(old, ch.path) if ch.old_id else b""
-        after = repo.read_file(new, ch.path) if ch.new_id else b""
-        out.append((ch.path, before.decode("utf-8", "replace"), after.decode("utf-8", "replace")))
+        before = (repo.read_file(old, ch.path) or b"") if ch.old_id else b""
+        after = (repo.read_file(new, ch.path) or b"") if ch.new_id else b""
+        out.append((ch.path, before.decode("utf-8", "replace"), after.decode("utf-8", "replace"),
+                    ch.old_mode, ch.new_mode))
     return out
+
+
+def targets_of(paths) -> list[str]:
+    """What a set of changed paths touches: the commitment ids of their files, and
+    `plan` for plan.yaml and for any path outside commitments/<id>/. Sorted, `plan` first."""
+    out = set()
+    for p in paths:
+        m = TARGET_RE.match(p)
+        out.add(m.group(1) if m else PLAN_TARGET)
+    return sorted(out, key=lambda t: (t != PLAN_TARGET, t))
+
+
+def touched(repo: GitRepo, a: "Amendment") -> tuple[str, list[str]]:
+    """(base, targets): what the amendment really changes against its base (the merge-base
+    with main), whatever commitment it was opened on; its declared target when it changes nothing."""
+    base = base_of(repo, a)
+    return base, targets_of(ch.path for ch in repo.diff(base, a.head)) or [a.commitment]
+
+
+def mode_name(mode: int | None) -> str:
+    return "absent" if mode is None else f"{mode:06o}"
+
+
+def check_modes(changes) -> None:
+    """Only regular files (mode 100644) in the plan: refuse a change that adds or turns an
+    entry into a symlink, a submodule, an executable or anything else, even with the same
+    blob (`changes` as given by GitRepo.diff, which sees mode-only changes)."""
+    for ch in changes:
+        if ch.new_mode is not None and ch.new_mode != REGULAR:
+            kind = MODE_KINDS.get(ch.new_mode, "not a regular file")
+            raise Invalid(f"{ch.path} would be {kind} (mode {ch.new_mode:06o}): the plan holds only regular "
+                          "files (mode 100644); make it a plain, non-executable file "
+                          "(git update-index --chmod=-x, or replace the link by the file) and commit again")
 
 
 # -- checks ---------------------------------------------------------------------------
@@ -265,6 +368,7 @@ def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, r
     validate_change(repo, main, files)
     who = reviewlog.identity(person.handle, person.name)
     tree = repo.write_tree(main, files)
+    check_modes(repo.diff_trees(main, tree))
     commit = repo.create_commit(tree, [main], who, f"{title.strip()}\n\n{(rationale or '').strip()}\n".rstrip() + "\n")
     number = _allocate(repo, commit)
     reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, OPEN,
@@ -318,7 +422,9 @@ def check_open_at(repo: GitRepo, person: Person | None, commitment: str,
         raise Invalid("this commit is already part of the plan: commit your change on top of main first")
     title, rationale = pushed_words(repo.commit_info(commit).message)
     _check_words(title, rationale)
-    paths = [ch.path for ch in repo.diff(base, commit)]
+    diff = repo.diff(base, commit)
+    check_modes(diff)
+    paths = [ch.path for ch in diff]
     if not paths:
         raise Invalid("the text is identical to the plan: change something before proposing")
     files = _normalise_files({p: repo.read_file(commit, p) for p in paths})
@@ -351,7 +457,7 @@ def open_at(repo: GitRepo, person: Person | None, commitment: str, commit: str,
 def revise(repo: GitRepo, person: Person | None, number: int, files, expected_revision: str | None,
            message: str | None = None) -> Amendment:
     """A new revision: one commit on the branch, only if it is still where the author saw it."""
-    a = get(repo, number)
+    a = for_write(repo, number)
     _allow(person, "revise_amendment", a.subject())
     files = _normalise_files(files)
     if not expected_revision:
@@ -363,6 +469,7 @@ def revise(repo: GitRepo, person: Person | None, number: int, files, expected_re
     if _unchanged(repo, a.head, files):
         raise Invalid("nothing changed compared to the current revision")
     validate_change(repo, a.head, files)
+    check_modes(repo.diff_trees(core.resolve(repo, "main"), repo.write_tree(a.head, files)))
     who = reviewlog.identity(person.handle, person.name)
     summary = (message or "").strip() or f"Revise amendment {number}"
     try:
@@ -381,7 +488,7 @@ def record_revision(repo: GitRepo, person: Person, number: int, commit: str, pre
 
 
 def _state_event(repo, person, number, action, etype, data, summary, check_state=None):
-    a = get(repo, number)
+    a = for_write(repo, number)
     _allow(person, action, a.subject())
 
     def check(events):
@@ -416,7 +523,7 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
     """Merge main into the amendment (never a rebase). Returns (amendment, conflicts);
     with conflicts nothing is written and the author resolves them by sending
     `resolutions` ({path: resolved full text}) for every conflicting path."""
-    a = get(repo, number)
+    a = for_write(repo, number)
     _allow(person, "update_amendment", a.subject())
     if expected_revision and expected_revision != a.head:
         raise Conflict("this amendment changed since you opened it: reload it")
@@ -427,7 +534,9 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
     tree, conflicts = repo.merge_trees(a.head, main, res)
     if conflicts:
         return a, conflicts
-    merged_paths = [ch.path for ch in repo.diff_trees(main, tree)]
+    merged_diff = repo.diff_trees(main, tree)
+    check_modes(merged_diff)
+    merged_paths = [ch.path for ch in merged_diff]
     if merged_paths:
         merged = {p: repo.read_tree_file(tree, p) for p in merged_paths}
         validate_change(repo, main, {p: d for p, d in merged.items() if d is not None})
@@ -451,15 +560,22 @@ class FileChange:
     old: str
     new: str
     summary: list[str]          # French drafting sentences (commitment files)
+    old_mode: int | None = None
+    new_mode: int | None = None
+
+    @property
+    def mode_changed(self) -> bool:
+        return self.old_mode != self.new_mode and None not in (self.old_mode, self.new_mode) or (
+            self.new_mode not in (None, REGULAR))
 
 
 def compare(repo: GitRepo, old: str, new: str) -> list[FileChange]:
     """What changed between two commits, file by file, with a drafting summary."""
     from . import drafting
     out = []
-    for path, before, after in changed_files(repo, old, new):
+    for path, before, after, old_mode, new_mode in changed_files(repo, old, new):
         summary = drafting.drafting_summary(before, after) if path.endswith(".md") and before else []
-        out.append(FileChange(path, before, after, summary))
+        out.append(FileChange(path, before, after, summary, old_mode, new_mode))
     return out
 
 

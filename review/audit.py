@@ -48,6 +48,7 @@ class MergeTrailers:
     policy: str | None
     auto: bool
     unreadable: tuple[str, ...]        # trailer lines that do not have the documented form
+    touches: tuple[str, ...] = ()      # `Touches:` the commitments (and `plan`) whose sign-off applied
 
 
 def trailers(message: str) -> list[tuple[str, str]]:
@@ -68,7 +69,7 @@ def parse_merge(message: str) -> MergeTrailers | None:
     items = trailers(message)
     if not items:
         return None
-    number, policy, auto, approvals, unreadable = None, None, False, [], []
+    number, policy, auto, approvals, unreadable, touches = None, None, False, [], [], []
     for key, value in items:
         if key == "Amendment":
             if value.isdigit() and number is None:
@@ -90,9 +91,11 @@ def parse_merge(message: str) -> MergeTrailers | None:
                 unreadable.append(f"{key}: {value}")
         elif key == "Merged-by":
             auto = value == AUTO_MERGE
+        elif key == "Touches":
+            touches += value.split()
     if number is None and not approvals and policy is None:
         return None
-    return MergeTrailers(number, tuple(approvals), policy, auto, tuple(unreadable))
+    return MergeTrailers(number, tuple(approvals), policy, auto, tuple(unreadable), tuple(touches))
 
 
 # -- the plan's history -------------------------------------------------------------------
@@ -392,8 +395,8 @@ def _detail(e) -> str:
         return f"{d.get('milestone') or 'whole commitment'}: {d.get('level')} as of {d.get('as_of')}"
     if t == am.OPEN:
         return str(d.get("title", ""))
-    if t == am.MERGE:
-        return f"merged as {d.get('merge')}"
+    if t in am.MERGED:
+        return f"merged as {d.get('merge')}" + (" (recorded after the fact)" if t == am.MERGE_REPAIR else "")
     if t == am.REVISE:
         return f"via {d.get('via')}"
     if t == am.UPDATE:

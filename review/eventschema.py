@@ -60,6 +60,7 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "amendment-reopen": ({}, {}),
     "amendment-reject": ({"reason": "text"}, {}),
     "amendment-merge": ({"revision": "commit", "merge": "commit", "policy": "commit", "approvals": "approvals"}, {}),
+    "amendment-merge-repair": ({"revision": "commit", "merge": "commit", "policy": "str", "approvals": "approvals"}, {}),
     "approval": ({"revision": "commit", "verdict": "approve|object|withdraw", "comment": "str?", "name": "text",
                   "organisation": "str?", "entitled": "strs"}, {}),
 }

@@ -30,6 +30,8 @@ MAX_RETRIES = 50
 STALE_LOCK_SECONDS = 60.0
 SERVICE_NAME = "review"
 SERVICE_EMAIL = "review@localhost"
+REGULAR = 0o100644   # the only file mode the plan's tree may hold (see `irregular_entries`)
+TREE_MODE = 0o040000
 
 
 class GitLayerError(Exception):
@@ -92,6 +94,12 @@ class Change:
     status: str
     old_id: str | None
     new_id: str | None
+    old_mode: int | None = None     # git file modes (0o100644 a regular file, 0o120000 a symlink...)
+    new_mode: int | None = None
+
+    @property
+    def mode_changed(self) -> bool:
+        return self.old_mode is not None and self.new_mode is not None and self.old_mode != self.new_mode
 
 
 @dataclass(frozen=True)
@@ -378,7 +386,7 @@ class GitRepo:
         eb = {e.name: e for e in b} if b is not None else {}
         for name in sorted(set(ea) | set(eb)):
             x, y = ea.get(name), eb.get(name)
-            if x is not None and y is not None and x.id == y.id:
+            if x is not None and y is not None and x.id == y.id and x.filemode == y.filemode:
                 continue
             xt = x is not None and x.type == ObjectType.TREE
             yt = y is not None and y.type == ObjectType.TREE
@@ -386,13 +394,14 @@ class GitRepo:
                 self._diff_trees(self._repo[x.id] if xt else None,
                                  self._repo[y.id] if yt else None, f"{base}{name}/", out)
                 if x is not None and not xt:
-                    out.append(Change(base + name, "D", str(x.id), None))
+                    out.append(Change(base + name, "D", str(x.id), None, x.filemode, None))
                 if y is not None and not yt:
-                    out.append(Change(base + name, "A", None, str(y.id)))
+                    out.append(Change(base + name, "A", None, str(y.id), None, y.filemode))
                 continue
             status = "A" if x is None else "D" if y is None else "M"
             out.append(Change(base + name, status, None if x is None else str(x.id),
-                              None if y is None else str(y.id)))
+                              None if y is None else str(y.id),
+                              None if x is None else x.filemode, None if y is None else y.filemode))
 
     def tags(self) -> list[TagInfo]:
         out = []
@@ -506,8 +515,46 @@ class GitRepo:
             old, new = str(d.old_file.id), str(d.new_file.id)
             path = d.new_file.path if status != "D" else d.old_file.path
             out.append(Change(path, status if status in "AMD" else "M",
-                              None if old == zero else old, None if new == zero else new))
+                              None if old == zero else old, None if new == zero else new,
+                              int(d.old_file.mode) or None, int(d.new_file.mode) or None))
         return out
+
+    def tree_entries(self, commit_id: str) -> dict[str, tuple[str, int]]:
+        """Every non-folder entry of a commit's tree: path -> (object id, file mode)."""
+        out: dict[str, tuple[str, int]] = {}
+
+        def walk(tree, base):
+            for e in tree:
+                if e.type == ObjectType.TREE:
+                    walk(self._repo[e.id], f"{base}{e.name}/")
+                else:
+                    out[base + e.name] = (str(e.id), e.filemode)
+        walk(self._commit(commit_id).tree, "")
+        return out
+
+    def irregular_entries(self, rev: str) -> list[tuple[str, int]]:
+        """(path, mode) of every entry of a commit's (or a tree's) tree that is neither a
+        folder nor a regular file: symlinks, gitlinks, executables. [] for a clean tree."""
+        obj = self._repo[rev]
+        tree = obj.tree if isinstance(obj, pygit2.Commit) else obj
+        out: list[tuple[str, int]] = []
+
+        def walk(t, base):
+            for e in t:
+                if e.filemode == TREE_MODE:
+                    walk(self._repo[e.id], f"{base}{e.name}/")
+                elif e.filemode != REGULAR:
+                    out.append((base + e.name, e.filemode))
+        walk(tree, "")
+        return out
+
+    def merged_entries(self, ours: str, theirs: str) -> dict[str, tuple[str, int]] | None:
+        """The three-way merge of two commits as path -> (blob id, mode), in memory; None
+        when it conflicts."""
+        index = self._repo.merge_commits(pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs))
+        if index.conflicts is not None:
+            return None
+        return {e.path: (str(e.id), e.mode) for e in index}
 
     def tree_files(self, commit_id: str) -> dict[str, str]:
         """Every blob of a commit's tree: path -> blob id."""

@@ -139,6 +139,10 @@ def check_commit(repo: GitRepo, info, main: str) -> None:
     changes = repo.diff(base, info.id)
     if not changes:
         raise Invalid(f"{what} changes nothing: drop it or fold it into another commit (git rebase -i)")
+    try:
+        am.check_modes(changes)
+    except ReviewError as exc:
+        raise type(exc)(f"{what}: {exc.message}") from None
     for ch in changes:
         if ch.status == "D":
             raise Invalid(f"{what} deletes {ch.path}: an amendment changes texts, it does not remove "

@@ -34,7 +34,8 @@ class Verdict:
     time: str
     event_id: str
     stale: bool = False
-    counted_for: list[str] = field(default_factory=list)
+    counted_for: list[str] = field(default_factory=list)   # requirement kinds, any target
+    counted_in: list[dict] = field(default_factory=list)   # [{commitment, kind}]
     not_counted: str | None = None     # why an approval does not count
 
 
@@ -43,6 +44,7 @@ class RequirementState:
     kind: str
     count: int
     by: list[Verdict]
+    target: str = ""             # the commitment id (or `plan`) whose policy asks for it
 
     @property
     def satisfied(self) -> bool:
@@ -54,36 +56,98 @@ class RequirementState:
 
 
 @dataclass
-class Evaluation:
-    revision: str
+class Scope:
+    """The sign-off one touched target asks for: a commitment (its policy, its lead
+    administrations) or `plan` (the plan-level policy, for plan.yaml and any file outside
+    commitments/<id>/)."""
+
+    target: str
     policy: Policy
-    policy_blob: str
+    leads: tuple[str, ...]
+
+
+@dataclass
+class ScopeState:
+    scope: Scope
     requirements: list[RequirementState]
     objections: list[Verdict]
-    verdicts: list[Verdict]          # every verdict, latest per person and revision, stale ones marked
-    main: str = ""                   # the main commit whose plan.yaml was applied
 
     @property
     def satisfied(self) -> bool:
+        return all(r.satisfied for r in self.requirements) and not (self.scope.policy.objections_block
+                                                                    and self.objections)
+
+    def missing(self) -> list[str]:
+        out = [f"{r.missing} more {r.kind}" for r in self.requirements if not r.satisfied]
+        if self.scope.policy.objections_block and self.objections:
+            out.append("objections withdrawn: " + ", ".join(o.handle for o in self.objections))
+        return out
+
+
+@dataclass
+class Evaluation:
+    revision: str
+    policy: Policy                   # the first target's policy (see `scopes` for each)
+    policy_blob: str
+    requirements: list[RequirementState]   # every target's, in order
+    objections: list[Verdict]
+    verdicts: list[Verdict]          # every verdict, latest per person and revision, stale ones marked
+    main: str = ""                   # the main commit whose plan.yaml was applied
+    scopes: list[ScopeState] = field(default_factory=list)
+    files: dict = field(default_factory=dict)   # target -> paths the amendment changes there
+
+    @property
+    def satisfied(self) -> bool:
+        if self.scopes:
+            return all(s.satisfied for s in self.scopes)
         return all(r.satisfied for r in self.requirements) and not (self.policy.objections_block and self.objections)
+
+    @property
+    def auto_merge(self) -> bool:
+        return all(s.scope.policy.auto_merge for s in self.scopes) if self.scopes else self.policy.auto_merge
+
+    @property
+    def targets(self) -> list[str]:
+        return [s.scope.target for s in self.scopes]
+
+    def missing(self) -> list[str]:
+        many = len(self.scopes) > 1
+        return [f"{m} for {s.scope.target}" if many else m for s in self.scopes for m in s.missing()]
 
     def as_json(self) -> dict:
         v = lambda x: {"handle": x.handle, "name": x.name, "organisation": x.organisation, "revision": x.revision,
                        "verdict": x.verdict, "comment": x.comment, "time": x.time, "stale": x.stale,
-                       "counted_for": x.counted_for, "not_counted": x.not_counted}
+                       "counted_for": x.counted_for, "counted_in": x.counted_in, "not_counted": x.not_counted}
+        req = lambda r: {"kind": r.kind, "count": r.count, "satisfied": r.satisfied, "missing": r.missing,
+                         "commitment": r.target, "by": [v(x) for x in r.by]}
         return {
             "revision": self.revision, "satisfied": self.satisfied, "policy": self.policy_blob,
             "objections_block": self.policy.objections_block,
             "exclude_author_organisation": self.policy.exclude_author_organisation,
-            "requirements": [{"kind": r.kind, "count": r.count, "satisfied": r.satisfied, "missing": r.missing,
-                              "by": [v(x) for x in r.by]} for r in self.requirements],
+            "requirements": [req(r) for r in self.requirements],
             "objections": [v(x) for x in self.objections],
             "verdicts": [v(x) for x in self.verdicts],
+            "commitments": [{"commitment": s.scope.target, "satisfied": s.satisfied,
+                             "files": self.files.get(s.scope.target, []), "leads": list(s.scope.leads),
+                             "objections_block": s.scope.policy.objections_block,
+                             "exclude_author_organisation": s.scope.policy.exclude_author_organisation,
+                             "auto_merge": s.scope.policy.auto_merge,
+                             "requirements": [req(r) for r in s.requirements],
+                             "objections": [v(x) for x in s.objections]} for s in self.scopes],
         }
 
 
-def policy_for(plan: Plan, a: am.Amendment, touches_plan: bool) -> Policy:
-    return plan.signoff.plan if touches_plan or a.commitment == am.PLAN_TARGET else plan.signoff.for_commitment(a.commitment)
+def scopes_for(plan: Plan, targets: list[str], leads_of) -> list[Scope]:
+    """The sign-off of each target an amendment touches (`review.amendments.targets_of`):
+    the plan-level policy for `plan`, each commitment's own policy (with its lead
+    administrations, `leads_of(id)`) for the others. Pure: verify replays it."""
+    out = []
+    for t in targets:
+        if t == am.PLAN_TARGET:
+            out.append(Scope(t, plan.signoff.plan, ()))
+        else:
+            out.append(Scope(t, plan.signoff.for_commitment(t), tuple(leads_of(t))))
+    return out
 
 
 def entitled_kinds(plan: Plan, person: Person, policy: Policy, leads: tuple[str, ...]) -> list[str]:
@@ -100,18 +164,38 @@ def entitled_kinds(plan: Plan, person: Person, policy: Policy, leads: tuple[str,
     return kinds
 
 
+def entitled_in(plan: Plan, person: Person, scopes: list[Scope]) -> dict[str, list[str]]:
+    """target -> the requirement kinds this person could satisfy there (targets where none: left out)."""
+    out = {}
+    for sc in scopes:
+        kinds = entitled_kinds(plan, person, sc.policy, sc.leads)
+        if kinds:
+            out[sc.target] = kinds
+    return out
+
+
+def leads_reader(repo: GitRepo, main: str, head: str):
+    """leads_of(commitment id): its lead administrations on main, or (a new commitment) at `head`."""
+    def leads_of(cid: str) -> tuple[str, ...]:
+        for commit in (main, head):
+            try:
+                return core.read_commitment(repo, commit, cid).leads
+            except (core.NotFound, model.SchemaError):
+                continue
+        return ()
+    return leads_of
+
+
 def _context(repo: GitRepo, a: am.Amendment, main: str | None = None):
+    """(main, plan, scopes, files by target) of an amendment: the targets are what it really
+    changes against its base, each with the policy of the plan.yaml on main."""
     main = main or core.resolve(repo, "main")
     plan = core.read_plan(repo, main)
-    touches_plan = repo.read_file(a.head, model.PLAN_PATH) != repo.read_file(am.base_of(repo, a), model.PLAN_PATH)
-    policy = policy_for(plan, a, touches_plan)
-    leads: tuple[str, ...] = ()
-    if a.commitment != am.PLAN_TARGET:
-        try:
-            leads = core.read_commitment(repo, main, a.commitment).leads
-        except core.NotFound:  # a new commitment: its leads are in the amendment
-            leads = core.read_commitment(repo, a.head, a.commitment).leads
-    return main, plan, policy, leads
+    base = am.base_of(repo, a)
+    paths = [ch.path for ch in repo.diff(base, a.head)]
+    targets = am.targets_of(paths) or [a.commitment]
+    files = {t: [p for p in paths if am.targets_of([p]) == [t]] for t in targets}
+    return main, plan, scopes_for(plan, targets, leads_reader(repo, main, a.head)), files
 
 
 def latest_verdicts(events) -> list[Verdict]:
@@ -129,18 +213,19 @@ def _latest_verdicts(a: am.Amendment) -> list[Verdict]:
     return latest_verdicts(a.events)
 
 
-def tally(plan: Plan, policy: Policy, leads: tuple[str, ...], author: str, head: str,
-          verdicts: list[Verdict]) -> tuple[list[RequirementState], list[Verdict]]:
-    """Which verdicts count for which requirement at revision `head` (marks each verdict).
-
-    Pure: `review.verify` replays it from a clone with the plan.yaml of a merge's first parent.
+def tally_scopes(plan: Plan, scopes: list[Scope], author: str, head: str,
+                 verdicts: list[Verdict]) -> list[ScopeState]:
+    """Which verdicts count for which requirement of which touched target at revision `head`
+    (marks each verdict). An approval counts once per requirement per target it is entitled
+    in. Pure: `review.verify` replays it from a clone with the plan.yaml of a merge's first parent.
     """
     author_person = plan.people.get(author)
     author_org = author_person.organisation if author_person else None
-    reqs = [RequirementState(r.kind, r.count, []) for r in policy.requirements]
-    objections = []
+    states = [ScopeState(sc, [RequirementState(r.kind, r.count, [], sc.target) for r in sc.policy.requirements], [])
+              for sc in scopes]
     for v in verdicts:
         v.stale = v.revision != head
+        v.counted_for, v.counted_in, v.not_counted = [], [], None
         person = plan.people.get(v.handle)
         if v.stale:
             v.not_counted = "stale: given on an earlier revision"
@@ -148,33 +233,60 @@ def tally(plan: Plan, policy: Policy, leads: tuple[str, ...], author: str, head:
         if person is None:
             v.not_counted = "no longer a person of the plan"
             continue
-        kinds = entitled_kinds(plan, person, policy, leads)
-        if not kinds:
-            v.not_counted = "not entitled under the policy in force"
-            continue
-        if policy.exclude_author_organisation and (v.handle == author or (author_org and person.organisation == author_org)):
-            v.not_counted = "same organisation as the author"
-            continue
+        why = "not entitled under the policy in force"
+        for st in states:
+            policy = st.scope.policy
+            kinds = entitled_kinds(plan, person, policy, st.scope.leads)
+            if not kinds:
+                continue
+            if policy.exclude_author_organisation and (v.handle == author or (author_org and person.organisation == author_org)):
+                why = "same organisation as the author"
+                continue
+            if v.verdict == "object":
+                st.objections.append(v)
+                continue
+            for r in st.requirements:
+                if r.kind in kinds:
+                    r.by.append(v)
+            v.counted_in += [{"commitment": st.scope.target, "kind": k} for k in kinds]
+            v.counted_for += [k for k in kinds if k not in v.counted_for]
         if v.verdict == "object":
-            objections.append(v)
-            continue
-        v.counted_for = kinds
-        for r in reqs:
-            if r.kind in kinds:
-                r.by.append(v)
-    return reqs, objections
+            if not any(v in st.objections for st in states):
+                v.not_counted = why
+        elif not v.counted_in:
+            v.not_counted = why
+    return states
 
 
 def evaluate(repo: GitRepo, a: am.Amendment, main: str | None = None) -> Evaluation:
-    main, plan, policy, leads = _context(repo, a, main)
+    main, plan, scopes, files = _context(repo, a, main)
     verdicts = _latest_verdicts(a)
-    reqs, objections = tally(plan, policy, leads, a.author, a.head, verdicts)
-    return Evaluation(a.head, policy, core.plan_blob_id(repo, main), reqs, objections, verdicts, main)
+    states = tally_scopes(plan, scopes, a.author, a.head, verdicts)
+    reqs = [r for st in states for r in st.requirements]
+    objections = []
+    for st in states:
+        objections += [o for o in st.objections if o not in objections]
+    return Evaluation(a.head, scopes[0].policy, core.plan_blob_id(repo, main), reqs, objections, verdicts, main,
+                      states, files)
+
+
+def _not_entitled(scopes: list[Scope]) -> str:
+    asks = "; ".join(", ".join(f"{r.count} {r.kind}" for r in sc.policy.requirements)
+                     + (f" for {sc.target}" if len(scopes) > 1 else "") for sc in scopes)
+    return "you are not entitled to approve this amendment: the policy asks for " + asks
+
+
+def own_organisation_excluded(plan: Plan, person: Person, author: str, scopes: list[Scope]) -> bool:
+    """Would this person's approval count nowhere because of the author's-organisation rule?"""
+    a = plan.people.get(author)
+    same = person.handle == author or (a and a.organisation and a.organisation == person.organisation)
+    return bool(same) and all(sc.policy.exclude_author_organisation for sc in scopes
+                              if entitled_kinds(plan, person, sc.policy, sc.leads))
 
 
 def give_verdict(repo: GitRepo, person: Person | None, number: int, revision: str, verdict: str,
                  comment: str | None = None) -> Evaluation:
-    a = am.get(repo, number)
+    a = am.for_write(repo, number)
     reason = why_not(person, "approve_amendment", a.subject())
     if reason:
         raise Forbidden(reason) if a.state == "open" or person is None else Conflict(reason)
@@ -185,15 +297,14 @@ def give_verdict(repo: GitRepo, person: Person | None, number: int, revision: st
     if not isinstance(revision, str) or revision != a.head:
         raise Conflict(f"revision {str(revision)[:12]} is not the amendment's current revision ({a.head[:12]}): "
                        "read the current text and approve that")
-    main, plan, policy, leads = _context(repo, a)
-    kinds = entitled_kinds(plan, person, policy, leads)
-    if not kinds:
-        raise Forbidden("you are not entitled to approve this amendment: the policy asks for "
-                        + ", ".join(f"{r.count} {r.kind}" for r in policy.requirements))
-    author = plan.people.get(a.author)
-    if policy.exclude_author_organisation and verdict != "withdraw" and (
-            person.handle == a.author or (author and author.organisation and author.organisation == person.organisation)):
+    main, plan, scopes, _ = _context(repo, a)
+    entitled = entitled_in(plan, person, scopes)
+    if not entitled:
+        raise Forbidden(_not_entitled(scopes))
+    if verdict != "withdraw" and own_organisation_excluded(plan, person, a.author, scopes):
         raise Forbidden("under this policy, approvals from the author's own organisation do not count")
+    kinds = [k for ks in entitled.values() for k in ks]
+    kinds = [k for i, k in enumerate(kinds) if k not in kinds[:i]]
 
     def check(events):
         now = am._fold(number, events)
@@ -210,13 +321,15 @@ def give_verdict(repo: GitRepo, person: Person | None, number: int, revision: st
                      trailers={"Amendment": str(number), "Revision": revision})
     a = am.get(repo, number)
     ev = evaluate(repo, a)
-    if verdict == "approve" and ev.satisfied and ev.policy.auto_merge:
+    if verdict == "approve" and ev.satisfied and ev.auto_merge:
         _merge(repo, person, a, ev, auto=True)
         ev = evaluate(repo, am.get(repo, number))
     return ev
 
 
 def merge_message(a: am.Amendment, ev: Evaluation, plan: Plan, auto: bool = False) -> str:
+    """The merge's message: `Amendment:`, one `Approved-by:` per counted approver (named as the
+    plan.yaml in force names them), `Touches:` the targets whose sign-off applied, `Policy:`."""
     lines = [f"Merge amendment {a.number}: {a.title}", "", f"Amendment: {a.number}"]
     seen = set()
     for r in ev.requirements:
@@ -224,7 +337,10 @@ def merge_message(a: am.Amendment, ev: Evaluation, plan: Plan, auto: bool = Fals
             if v.handle in seen:
                 continue
             seen.add(v.handle)
-            lines.append(f"Approved-by: {v.name} {v.handle} ({v.organisation or '-'}, {v.revision})")
+            name = plan.people[v.handle].name if v.handle in plan.people else v.name
+            lines.append(f"Approved-by: {name} {v.handle} ({v.organisation or '-'}, {v.revision})")
+    if ev.scopes:
+        lines.append("Touches: " + " ".join(ev.targets))
     lines.append(f"Policy: {ev.policy_blob}")
     if auto:
         lines.append("Merged-by: policy (auto_merge)")
@@ -233,9 +349,11 @@ def merge_message(a: am.Amendment, ev: Evaluation, plan: Plan, auto: bool = Fals
 
 def merge(repo: GitRepo, person: Person | None, number: int, revision: str) -> str:
     """Merge an approved amendment into main; returns the merge commit id."""
-    a = am.get(repo, number)
+    a = am.for_write(repo, number)
     if a.state == "merged":
         raise Conflict(f"amendment {number} is merged already")
+    if a.state != "open":
+        raise Conflict(f"amendment {number} is {a.state}: only an open amendment can be merged")
     reason = why_not(person, "merge_amendment", a.subject())
     if reason:
         raise Forbidden(reason) if a.state == "open" or person is None else Conflict(reason)
@@ -244,10 +362,7 @@ def merge(repo: GitRepo, person: Person | None, number: int, revision: str) -> s
                        "merge only what you have read")
     ev = evaluate(repo, a)
     if not ev.satisfied:
-        missing = [f"{r.missing} more {r.kind}" for r in ev.requirements if not r.satisfied]
-        if ev.policy.objections_block and ev.objections:
-            missing.append("objections withdrawn: " + ", ".join(o.handle for o in ev.objections))
-        raise Conflict("the policy is not satisfied at this revision: needs " + "; ".join(missing))
+        raise Conflict("the policy is not satisfied at this revision: needs " + "; ".join(ev.missing()))
     return _merge(repo, person, a, ev)
 
 
@@ -255,10 +370,17 @@ def _merge(repo: GitRepo, person: Person, a: am.Amendment, ev: Evaluation, auto:
     main = ev.main  # the merge's first parent is the main whose policy was evaluated
     if repo.is_ancestor(a.head, core.resolve(repo, "main")):
         raise Conflict(f"amendment {a.number} is merged already")
+    state = am._fold(a.number, reviewlog.read_events(repo, reviewlog.amendment_log(a.number)))
+    if state is None or state.state != "open":
+        raise Conflict(f"amendment {a.number} is {state.state if state else 'unknown'}: only an open amendment can be merged")
     tree, conflicts = repo.merge_trees(main, a.head)
     if conflicts:
         raise Conflict("the amendment does not merge cleanly with the plan: its author must update it with "
                        "the plan first (conflicts in " + ", ".join(sorted(conflicts)) + ")")
+    try:
+        am.check_modes(repo.diff_trees(main, tree))
+    except Invalid as exc:  # the state of the amendment forbids the merge: its author must fix it first
+        raise Conflict(exc.message) from None
     plan = core.read_plan(repo, main)
     who = reviewlog.identity(person.handle, person.name)
     try:
@@ -270,12 +392,17 @@ def _merge(repo: GitRepo, person: Person, a: am.Amendment, ev: Evaluation, auto:
         if am._fold(a.number, events).state == "merged":  # pragma: no cover - main's CAS already decided
             raise Conflict("merged already")
 
+    approvals, seen = [], set()
+    for r in ev.requirements:
+        for v in r.by:
+            if v.handle not in seen:
+                seen.add(v.handle)
+                approvals.append({"handle": v.handle, "organisation": v.organisation, "revision": v.revision})
     reviewlog.append(repo, reviewlog.amendment_log(a.number), who, person.handle, am.MERGE,
-                     {"revision": a.head, "merge": commit, "policy": ev.policy_blob,
-                      "approvals": [{"handle": v.handle, "organisation": v.organisation, "revision": v.revision}
-                                    for r in ev.requirements for v in r.by]},
+                     {"revision": a.head, "merge": commit, "policy": ev.policy_blob, "approvals": approvals},
                      f"Merge amendment {a.number}", check,
-                     trailers={"Amendment": str(a.number), "Revision": a.head, "Merge": commit})
+                     trailers={"Amendment": str(a.number), "Revision": a.head, "Merge": commit,
+                               "Touches": " ".join(ev.targets)})
     return commit
 
 
@@ -284,15 +411,21 @@ def why_no_verdict(repo: GitRepo, person: Person | None, a: am.Amendment) -> str
     reason = why_not(person, "approve_amendment", a.subject())
     if reason:
         return reason
-    main, plan, policy, leads = _context(repo, a)
-    if not entitled_kinds(plan, person, policy, leads):
-        return ("you are not entitled to approve this amendment: the policy asks for "
-                + ", ".join(f"{r.count} {r.kind}" for r in policy.requirements))
-    author = plan.people.get(a.author)
-    if policy.exclude_author_organisation and (
-            person.handle == a.author or (author and author.organisation and author.organisation == person.organisation)):
+    main, plan, scopes, _ = _context(repo, a)
+    if not entitled_in(plan, person, scopes):
+        return _not_entitled(scopes)
+    if own_organisation_excluded(plan, person, a.author, scopes):
         return "under this policy, approvals from the author's own organisation do not count"
     return None
+
+
+def can_give_verdict(repo: GitRepo, person: Person | None, a: am.Amendment, ev: Evaluation) -> bool:
+    """Is this person entitled under one of the touched targets' policies (the page shows the
+    form, and explains the author's-organisation rule when it applies)?"""
+    if person is None or a.state != "open":
+        return False
+    plan = core.read_plan(repo, ev.main)
+    return bool(entitled_in(plan, person, [s.scope for s in ev.scopes]))
 
 
 def pending_for(repo: GitRepo, person: Person) -> list[tuple[am.Amendment, Evaluation]]:

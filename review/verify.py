@@ -5,19 +5,25 @@ The rules (docs/audit.md explains each, with what it proves and what it cannot):
 
 1. every first-parent commit of main after the initial one is a merge of an amendment:
    two parents, the second on the amendment's branch, the trailers of
-   `review.signoff.merge_message`, and exactly the tree of the three-way merge of its parents;
+   `review.signoff.merge_message`, and exactly the tree of the three-way merge of its parents,
+   modes included; main only ever holds regular files (mode 100644);
 2. the trailers match the amendment's review log: each `Approved-by` is that person's
-   approval of the very revision merged, and the log's merge event (if any) names this
-   merge; every merge event of every log names a merge on main;
+   approval of the very revision merged, given before the merge (in the log and by date);
+   the amendment was open; the log's merge event (or its later repair event) names this
+   merge; every merge event of every log names a merge on main; every revision a log
+   records is a commit of its branch, and the branch's tip is the last one;
 3. each counted approver held the role for an entitled organisation in the `plan.yaml` of
    the merge's first parent, and the merger was a coordinator (or the policy auto-merged);
+   every name (trailers, event commits) is the person's name in the plan.yaml in force;
 4. the `Policy:` trailer is the first parent's `plan.yaml` blob, and its policy is
-   satisfied by the log's approval events up to the merge;
+   satisfied, for every commitment the amendment changes (and for plan.yaml), by the log's
+   approval events up to the merge;
 5. every review log is linear; each commit adds exactly one event file and changes or
    deletes none; sequence numbers go 1, 2, 3...; the commit's author is the event's actor;
+   event ids are unique across logs and an event's trailers name the log it is in;
 6. every event matches its schema (`review.eventschema`);
 7. dates never go backwards within a log, nor differ from their commit's, beyond
-   `CLOCK_TOLERANCE`;
+   `CLOCK_TOLERANCE`; a merge is not dated before its parents;
 8. every recorded position of a ref (checkpoint tags; the reflog, in the repository
    itself) is still on that ref's line: nothing was rewritten since.
 
@@ -26,18 +32,18 @@ Only the git layer (`review.gitrepo`) touches git, and nothing is written while 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import os
 import re
 import time
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from . import amendments as am
 from . import audit, eventschema, model, reviewlog, signoff
 from . import commitment as core
-from .gitrepo import GitLayerError, GitRepo, Identity
+from .gitrepo import REGULAR, GitLayerError, GitRepo, Identity
 
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 CHECKPOINT_PREFIX = "refs/tags/checkpoints/"
@@ -49,13 +55,15 @@ CHECKPOINT_LINE_RE = re.compile(r"^(refs/\S+) ([0-9a-f]{40})$")
 MANAGED = ("refs/heads/", "refs/reviews/", "refs/tags/")
 
 RULES = {
-    1: "every commit of main after the initial one is a merge of an amendment with its trailers",
-    2: "the trailers match the approvals and the merge recorded in the amendment's review log",
-    3: "each approver held the role for an entitled organisation in the plan.yaml in force",
-    4: "the policy of the plan.yaml in force (the merge's first parent) was satisfied",
-    5: "every review log is linear; each commit adds exactly one event, by its actor, in sequence",
+    1: "every commit of main after the initial one is a merge of an amendment with its trailers, "
+       "holding only regular files",
+    2: "the trailers match the approvals and the merge recorded in the amendment's review log; "
+       "branches match their logs",
+    3: "each approver held the role for an entitled organisation in the plan.yaml in force; names match it",
+    4: "the policy of the plan.yaml in force (the merge's first parent) was satisfied for every commitment touched",
+    5: "every review log is linear; each commit adds exactly one event, by its actor, in sequence, in its own log",
     6: "every event matches its schema",
-    7: "dates never go backwards within a log (tolerance: 5 minutes)",
+    7: "dates never go backwards within a log, nor a merge before its parents (tolerance: 5 minutes)",
     8: "checkpoints and reflogs: no ref was rewritten since a recorded position",
 }
 
@@ -127,6 +135,10 @@ def _time(value) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _iso(when: dt.datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
+
+
 def open_repository(path: str | os.PathLike) -> GitRepo:
     """The repository at exactly this path, bare and complete; else Unusable."""
     path = os.fspath(path)
@@ -159,6 +171,9 @@ class _Verifier:
         self.amendment_events: dict[int, list[reviewlog.Event]] = {}
         self.main_line: list = []                      # CommitInfo of main, oldest first
         self.merges: dict[int, str] = {}                # amendment -> merge commit on main
+        self.leads_cache: dict[str, tuple[str, ...]] = {}  # blob of a commitment's fr.md -> its leads
+        self.event_ids: dict[str, tuple[str, str]] = {}  # event id -> (log, commit) where first seen
+        self.event_authors: list[tuple[str, str, str, dt.datetime, str | None]] = []  # (log, commit, handle, time, name)
 
     def flag(self, rule: int, code: str, ref: str, commit: str | None, message: str) -> None:
         self.report.violations.append(Violation(rule, code, ref, commit, message))
@@ -250,6 +265,7 @@ class _Verifier:
             if wrong:
                 self.flag(5, "trailers", ref, info.id,
                           f"the commit message's {', '.join(wrong)} trailer(s) do not match the event")
+            self.event_in_log(ref, number, info, eid, data, trailers)
             when = _time(data.get("time"))
             if when is not None:
                 if latest is not None and when < latest - CLOCK_TOLERANCE:
@@ -266,6 +282,32 @@ class _Verifier:
         if number is not None:
             self.amendment_events[number] = events
         return len(chain)
+
+    def event_in_log(self, ref: str, number: int | None, info, eid: str, data: dict, trailers: dict) -> None:
+        """Rule 5: an event id is unique across all logs, and the event's trailers and keys
+        name the log it is in (an approval copied into another amendment's log shows here)."""
+        seen = self.event_ids.get(eid)
+        if seen is not None:
+            self.flag(5, "duplicate-event-id", ref, info.id,
+                      f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id")
+        else:
+            self.event_ids[eid] = (ref, info.id)
+        said = trailers.get("Amendment")
+        if number is not None and said is not None and said != str(number):
+            self.flag(5, "wrong-log", ref, info.id,
+                      f"the commit's trailer says Amendment: {said}, but it is in the log of amendment {number}")
+        elif number is None and said is not None:
+            self.flag(5, "wrong-log", ref, info.id,
+                      f"the commit's trailer says Amendment: {said}, but it is in a commitment's log")
+        if number is not None and data.get("type") == am.OPEN and data.get("number") not in (None, number):
+            self.flag(5, "wrong-log", ref, info.id,
+                      f"the opening event says amendment {data.get('number')}, but it is in the log of amendment {number}")
+        name = data.get("name") if data.get("type") == signoff.APPROVAL else None
+        self.event_authors.append((ref, info.id, reviewlog.handle_of(info.author_email) or "", info.time,
+                                   info.author_name))
+        if isinstance(name, str) and name != info.author_name:
+            self.flag(3, "name-differs", ref, info.id,
+                      f"the approval names {name!r} but its commit's author is {info.author_name!r}")
 
     # -- rules 1 to 4: main ---------------------------------------------------------------
 
@@ -287,13 +329,16 @@ class _Verifier:
         on_main = {i.id for i in self.main_line}
         for number, events in sorted(self.amendment_events.items()):
             for e in events:
-                if e.type != am.MERGE:
+                if e.type not in am.MERGED:
                     continue
                 merge = e.data.get("merge")
                 if merge not in on_main or self.merges.get(number) != merge:
                     self.flag(2, "merge-not-on-main", reviewlog.amendment_log(number), e.commit,
                               f"the log records the merge of amendment {number} as {merge}, which is not "
                               "a merge of that amendment on main's history: main was rewritten")
+        self.modes()
+        self.branches()
+        self.names()
 
     def merge(self, info) -> int:
         repo, c = self.repo, info.id
@@ -322,14 +367,22 @@ class _Verifier:
         elif not repo.contains(revision, branch):
             self.flag(1, "not-the-amendment", MAIN, c,
                       f"the second parent {revision} is not on {am.branch(n)}")
-        merged = repo.merged_files(first, revision)
-        actual = repo.tree_files(c)
+        merged = repo.merged_entries(first, revision)
+        actual = repo.tree_entries(c)
         if merged is None:
             self.flag(1, "merge-conflict", MAIN, c, "its parents do not merge cleanly: the tree was made by hand")
         elif merged != actual:
             differ = sorted(p for p in set(merged) | set(actual) if merged.get(p) != actual.get(p))
+            modes = [p for p in differ if merged.get(p) and actual.get(p) and merged[p][0] == actual[p][0]]
             self.flag(1, "tree-differs", MAIN, c,
-                      "the tree is not the merge of its parents; differs in " + ", ".join(differ[:5]))
+                      "the tree is not the merge of its parents (modes included); differs in "
+                      + ", ".join(f"{p} (mode {am.mode_name(merged[p][1])} -> {am.mode_name(actual[p][1])})"
+                                  if p in modes else p for p in differ[:5]))
+        parents_times = [repo.commit_info(p).time for p in (first, revision) if repo.has_object(p)]
+        late = [t for t in parents_times if info.time < t - CLOCK_TOLERANCE]
+        if late:
+            self.flag(7, "merge-before-parent", MAIN, c,
+                      f"the merge is dated {_iso(info.time)}, before its parent dated {_iso(max(late))}")
         self.approvals(info, t, n, first, revision)
         return 1
 
@@ -345,19 +398,42 @@ class _Verifier:
             self.flag(2, "no-open-event", log, None, f"the log of amendment {n} does not start with its opening")
             return
         before = events
-        merge_events = [e for e in events if e.type == am.MERGE and e.data.get("merge") == c]
+        merge_events = [e for e in events if e.type in am.MERGED and e.data.get("merge") == c]
         if merge_events:
             me = merge_events[0]
             before = [e for e in events if e.seq < me.seq]
-            if me.data.get("revision") != revision or me.data.get("policy") != t.policy:
+            if me.type == am.MERGE_REPAIR:  # recorded after the fact: what happened before the merge commit counts
+                before = [e for e in before if (_time(e.time) or info.time) <= info.time + CLOCK_TOLERANCE
+                          or e.type != signoff.APPROVAL]
+            if me.data.get("revision") != revision or (me.data.get("policy") or "") != (t.policy or ""):
                 self.flag(2, "merge-event-differs", log, me.commit,
                           f"the log's merge event names revision {me.data.get('revision')} and policy "
                           f"{me.data.get('policy')}; the merge {c} has {revision} and {t.policy}")
-        elif not any(e.type == am.MERGE for e in events):
-            self.report.warnings.append(f"amendment {n} is merged as {c} but its log has no merge event "
-                                        "(the service stopped between the two writes?)")
-        verdicts = signoff.latest_verdicts(before)
+        elif not any(e.type in am.MERGED for e in events):
+            self.flag(2, "no-merge-event", MAIN, c,
+                      f"amendment {n} is merged as {c} but its log has no merge event, and no later "
+                      f"{am.MERGE_REPAIR} event records it")
+        # the state at the merge: only an open amendment is merged
+        state = am._fold(n, [e for e in before if e.type != am.MERGE_REPAIR])
+        if state is not None and state.state != "open":
+            self.flag(2, "not-open-at-merge", MAIN, c,
+                      f"amendment {n} was {state.state} when it was merged: only an open amendment can be merged")
+        # approvals dated after the merge commit are not counted, whatever their place in the log
+        counted_events = []
+        for e in before:
+            when = _time(e.time)
+            if e.type == signoff.APPROVAL and when is not None and when > info.time + CLOCK_TOLERANCE:
+                if e.data.get("verdict") == "approve" and e.data.get("revision") == revision:
+                    self.flag(2, "approval-after-merge", log, e.commit,
+                              f"the approval by {e.actor} is dated {e.time}, after the merge {c} "
+                              f"({_iso(info.time)}): it is not counted")
+                continue
+            counted_events.append(e)
+        verdicts = signoff.latest_verdicts(counted_events)
         latest = {(v.handle, v.revision): v for v in verdicts}
+        counted_seqs = {e.seq for e in counted_events}
+        later = {(v.handle, v.revision): v for v in signoff.latest_verdicts(
+            [e for e in events if e.type == signoff.APPROVAL and e.seq not in counted_seqs])}
         try:
             plan = core.read_plan(repo, first)
         except (core.NotFound, model.SchemaError) as exc:
@@ -365,9 +441,13 @@ class _Verifier:
             return
         target = opened.data.get("commitment")
         base = repo.merge_base(first, revision)
-        touches_plan = base is None or repo.blob_id(revision, model.PLAN_PATH) != repo.blob_id(base, model.PLAN_PATH)
-        policy = signoff.policy_for(plan, SimpleNamespace(commitment=target), touches_plan)
-        leads = self.leads(target, first, revision)
+        paths = [ch.path for ch in repo.diff(base, revision)] if base else list(repo.tree_files(revision))
+        targets = am.targets_of(paths) or [target]
+        if t.touches and sorted(t.touches) != sorted(targets):
+            self.flag(4, "touches-differs", MAIN, c,
+                      f"the Touches trailer names {' '.join(t.touches)}, but the amendment changes "
+                      f"{' '.join(targets)}")
+        scopes = signoff.scopes_for(plan, targets, self.leads_reader(first, revision))
         # rules 2 and 3: each Approved-by
         for a in t.approvals:
             what = f"Approved-by {a.handle} ({a.organisation or '-'}, {a.revision[:12]})"
@@ -377,6 +457,11 @@ class _Verifier:
                 continue
             v = latest.get((a.handle, revision))
             if v is None or v.verdict != "approve":
+                if v is None and getattr(later.get((a.handle, revision)), "verdict", None) == "approve":
+                    self.flag(2, "approval-after-merge", MAIN, c,
+                              f"{what}: the approval in {log} comes after the merge (in the log or by its date): "
+                              "it is not counted")
+                    continue
                 state = "no approval" if v is None else f"an {v.verdict}, not an approval,"
                 self.flag(2, "approval-missing", MAIN, c,
                           f"{what}: {log} holds {state} by {a.handle} of revision {revision} before the merge")
@@ -388,43 +473,135 @@ class _Verifier:
             if person is None:
                 self.flag(3, "not-a-person", MAIN, c, f"{what}: {a.handle} is not in the plan.yaml in force")
                 continue
+            if a.name != person.name:
+                self.flag(3, "name-differs", MAIN, c,
+                          f"{what}: the trailer names {a.name!r}, but the plan.yaml in force names "
+                          f"{a.handle} {person.name!r}")
             if person.organisation != a.organisation:
                 self.flag(3, "organisation-differs", MAIN, c,
                           f"{what}: the plan.yaml in force puts {a.handle} in {person.organisation or '-'}")
-            if not signoff.entitled_kinds(plan, person, policy, leads):
+            if not signoff.entitled_in(plan, person, scopes):
                 self.flag(3, "not-entitled", MAIN, c,
                           f"{what}: under the plan.yaml in force, {a.handle} (roles {', '.join(person.roles)}, "
                           f"{person.organisation or 'no organisation'}) may not approve for "
-                          + ", ".join(r.kind for r in policy.requirements))
+                          + "; ".join(f"{sc.target}: " + ", ".join(r.kind for r in sc.policy.requirements)
+                                      for sc in scopes))
         merger = reviewlog.handle_of(info.author_email)
         person = plan.people.get(merger) if merger else None
-        auto_ok = t.auto and policy.auto_merge and merger in {a.handle for a in t.approvals}
+        auto_ok = t.auto and all(sc.policy.auto_merge for sc in scopes) and merger in {a.handle for a in t.approvals}
         if not auto_ok and (person is None or not person.has("coordinator")):
             self.flag(3, "merger-not-coordinator", MAIN, c,
                       f"merged by {info.author_name} <{info.author_email}>, not a coordinator in the plan.yaml in force")
-        # rule 4: the policy in force, replayed from the log
+        if person is not None and info.author_name != person.name:
+            self.flag(3, "name-differs", MAIN, c,
+                      f"merged by {info.author_name!r}, but the plan.yaml in force names {merger} {person.name!r}")
+        # rule 4: the policy in force, replayed from the log for every target the amendment touches
         in_force = repo.blob_id(first, model.PLAN_PATH)
         if t.policy is not None and t.policy != in_force:
             self.flag(4, "policy-not-in-force", MAIN, c,
                       f"the Policy trailer names plan.yaml {t.policy}, but the first parent's is {in_force}: "
                       "the policy in force is the one before the merge")
-        reqs, objections = signoff.tally(plan, policy, leads, opened.actor, revision, verdicts)
-        missing = [f"{r.missing} more {r.kind}" for r in reqs if not r.satisfied]
-        if policy.objections_block and objections:
-            missing.append("objections withdrawn (" + ", ".join(o.handle for o in objections) + ")")
+        states = signoff.tally_scopes(plan, scopes, opened.actor, revision, verdicts)
+        missing = [f"{m} for {st.scope.target}" if len(states) > 1 else m for st in states for m in st.missing()]
         if missing:
             self.flag(4, "not-satisfied", MAIN, c,
                       f"the policy in force was not satisfied at revision {revision}: it needed " + "; ".join(missing))
 
-    def leads(self, target, first: str, revision: str) -> tuple[str, ...]:
-        if not target or target == am.PLAN_TARGET:
+    def leads_reader(self, first: str, revision: str):
+        """`review.signoff.leads_reader`, remembered by the blob of the commitment's French file
+        (most merges leave most commitments' leads unchanged)."""
+        repo, cache = self.repo, self.leads_cache
+
+        def leads_of(cid: str) -> tuple[str, ...]:
+            for commit in (first, revision):
+                blob = repo.blob_id(commit, model.commitment_path(cid))
+                if blob is None:
+                    continue
+                if blob not in cache:
+                    try:
+                        cache[blob] = core.read_commitment(repo, commit, cid).leads
+                    except (core.NotFound, model.SchemaError):
+                        continue
+                return cache[blob]
             return ()
-        for commit in (first, revision):
-            try:
-                return core.read_commitment(self.repo, commit, target).leads
-            except (core.NotFound, model.SchemaError):
+        return leads_of
+
+    # -- rules 1, 2 and 3 across main, the branches and the logs ------------------------------
+
+    def modes(self) -> None:
+        """Rule 1: only regular files (100644) on main: in the initial tree and in whatever
+        each later commit of main changes."""
+        root = self.main_line[0]
+        for path, mode in self.repo.irregular_entries(root.id):
+            self.flag(1, "not-a-regular-file", MAIN, root.id,
+                      f"{path} has mode {mode:06o}: the plan holds only regular files (100644)")
+        for info in self.main_line[1:]:
+            for ch in self.repo.diff(info.parents[0], info.id):
+                if ch.new_mode is not None and ch.new_mode != REGULAR:
+                    self.flag(1, "not-a-regular-file", MAIN, info.id,
+                              f"{ch.path} has mode {ch.new_mode:06o}: the plan holds only regular files (100644)")
+
+    def branches(self) -> None:
+        """Rule 2 for every amendment, merged or not: each revision its log records is a commit
+        of its branch, and the branch's tip is the last revision recorded."""
+        for number, events in sorted(self.amendment_events.items()):
+            log, ref = reviewlog.amendment_log(number), am.branch(number)
+            tip = self.refs.get(ref)
+            revisions = [e for e in events if e.type in (am.OPEN, am.REVISE, am.UPDATE)]
+            if tip is None:
+                if revisions:
+                    self.flag(2, "no-branch", log, None, f"amendment {number} has a log but no branch {ref}")
                 continue
-        return ()
+            if self.repo.object_kind(tip) != "commit":
+                continue  # a ref at a blob or a tree, or at a missing object: a rule of its own
+            opened = revisions[0].data.get("revision") if revisions and revisions[0].type == am.OPEN else None
+            line = set()
+            for info in self.repo.first_parent_log(tip):  # the branch's own commits, tip to opening
+                line.add(info.id)
+                if info.id == opened:
+                    break
+            for e in revisions:
+                rev = e.data.get("revision")
+                if rev not in line:
+                    self.flag(2, "revision-not-on-branch", log, e.commit,
+                              f"the log records revision {rev} of amendment {number}, which is not on {ref} (tip {tip})")
+            if revisions and revisions[-1].data.get("revision") != tip:
+                self.flag(2, "tip-not-last-revision", ref, tip,
+                          f"{ref} points at {tip}, but the last revision its log records is "
+                          f"{revisions[-1].data.get('revision')}")
+
+    def names(self) -> None:
+        """Rule 3: the name on every event's commit is the person's name in the plan.yaml in
+        force then (main as it stood at the event's date)."""
+        line = self.main_line
+        times = [i.time for i in line]
+        plans: dict[str, model.Plan | None] = {}
+
+        def plan_at(when):
+            i = bisect.bisect_right(times, when + CLOCK_TOLERANCE) - 1
+            commit = line[max(i, 0)].id
+            blob = self.repo.blob_id(commit, model.PLAN_PATH)
+            if blob not in plans:
+                try:
+                    plans[blob] = core.read_plan(self.repo, commit)
+                except (core.NotFound, model.SchemaError):
+                    plans[blob] = None
+            return plans[blob], max(i, 0)
+
+        for ref, commit, handle, when, name in self.event_authors:
+            plan, i = plan_at(when)
+            if plan is None or not handle:
+                continue
+            person = plan.people.get(handle)
+            if person is not None and person.name == name:
+                continue
+            # a name changed around that time: the plan.yaml just before is in force too
+            previous = plan_at(line[i - 1].time)[0] if i > 0 and when - line[i].time <= CLOCK_TOLERANCE else None
+            if previous is not None and previous.people.get(handle) and previous.people[handle].name == name:
+                continue
+            self.flag(3, "name-differs", ref, commit,
+                      f"the commit's author is {name!r}, but the plan.yaml in force then "
+                      + (f"names {handle} {person.name!r}" if person else f"has no person {handle}"))
 
     # -- rule 8: checkpoints and reflogs --------------------------------------------------
 

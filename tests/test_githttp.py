@@ -240,6 +240,22 @@ def _change_amendment(work, a):
     commit(work, "Encore")
 
 
+def _checkout_amendment(work, a):
+    git("checkout", "-q", "-b", "mine", f"origin/amendments/{a.number}", cwd=work)
+
+
+def _symlink(work, path, target):
+    os.remove(work / path)
+    os.symlink(target, work / path)
+    git("add", path, cwd=work)
+
+
+def _gitlink(work, path):
+    head = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    git("update-index", "--add", "--cacheinfo", f"160000,{head},{path}", cwd=work)
+    git("commit", "-q", "-m", "sous-module", cwd=work)  # not -a: the submodule has no folder here
+
+
 def _big_text() -> str:
     # 10 MB that does not compress away: the pack really is large (chunked HTTP upload).
     return "---\n" + os.urandom(5 * 1024 * 1024).hex() + "\n"
@@ -282,6 +298,19 @@ REFUSALS = {
     "deleted file": ("lucie", lambda repo, work, a: (_change_amendment(work, a), git("rm", "-q", f"commitments/{CID}/en.md", cwd=work),
                                                      commit(work, "supprimer"), [f"HEAD:refs/heads/amendments/{a.number}"])[-1],
                      f"deletes commitments/{CID}/en.md"),
+    # only regular files: a mode change is refused even when the blob is the same
+    "executable file": ("lucie", lambda repo, work, a: (_checkout_amendment(work, a), os.chmod(work / FR, 0o755),
+                                                        commit(work, "exécutable"), [f"HEAD:refs/heads/amendments/{a.number}"])[-1],
+                        f"{FR} would be an executable file (mode 100755): the plan holds only regular files"),
+    "symbolic link": ("lucie", lambda repo, work, a: (_checkout_amendment(work, a), _symlink(work, f"commitments/{CID}/en.md", "fr.md"),
+                                                      commit(work, "lien"), [f"HEAD:refs/heads/amendments/{a.number}"])[-1],
+                      f"commitments/{CID}/en.md would be a symbolic link (mode 120000)"),
+    "gitlink": ("lucie", lambda repo, work, a: (_checkout_amendment(work, a), _gitlink(work, f"commitments/{CID}/annexe"),
+                                                [f"HEAD:refs/heads/amendments/{a.number}"])[-1],
+                f"commitments/{CID}/annexe would be a submodule (gitlink) (mode 160000)"),
+    "refs/for with a symbolic link": ("lucie", lambda repo, work, a: (_symlink(work, f"commitments/{CID}/en.md", "/etc/passwd"),
+                                                                      commit(work, "lien"), [f"HEAD:refs/for/{CID}"])[-1],
+                                      f"commitments/{CID}/en.md would be a symbolic link (mode 120000)"),
     "refs/for with invalid front matter": ("lucie", lambda repo, work, a: (edit(work, FR, "axis: rendre-des-comptes", "axis: nulle-part"),
                                                                            commit(work, "Changer d'axe"), [f"HEAD:refs/for/{CID}"])[-1],
                                            "does not fit the plan's format"),
@@ -435,3 +464,36 @@ def test_review_mirror_command_catches_up(deployment_dir, repo, capsys):
     signoff.merge(repo, p["claire"], 2, am.get(repo, 2).head)
     assert cli.main(["mirror", str(deployment_dir)]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+# -- sign-off follows what a pushed amendment really changes -----------------------------------------
+
+def test_a_pushed_amendment_reaching_another_commitment_needs_its_sign_off_too(server, client, repo, tokens, tmp_path):
+    """Pushed to refs/for/engagement-04, the commit also changes engagement-01: the lead of
+    engagement-01 must approve as well, through the API as on the page."""
+    c01 = "commitments/engagement-01/fr.md"
+    work = clone(server, tmp_path, handle="lucie", token=tokens["lucie"])
+    edit(work, FR, "## Enjeux", "## Les enjeux")
+    edit(work, c01, "## Enjeux", "## Les enjeux")
+    commit(work, "Deux engagements d'un coup")
+    out = git("push", "origin", f"HEAD:refs/for/{CID}", cwd=work)
+    assert "opened amendment 1" in out.stderr
+    a = am.get(repo, 1)
+    assert a.commitment == CID
+    policy = client.get("/api/v1/amendments/1/policy").get_json()
+    assert [(c["commitment"], c["satisfied"]) for c in policy["commitments"]] == [("engagement-01", False), (CID, False)]
+    for who in ("antoine", "sophie"):
+        r = client.post("/api/v1/amendments/1/approvals", headers={"Authorization": f"Bearer {tokens[who]}"},
+                        json={"revision": a.head, "verdict": "approve"})
+        assert r.status_code == 201
+    assert r.get_json()["satisfied"] is False
+    main = repo.resolve("main")
+    r = client.post("/api/v1/amendments/1/merge", headers={"Authorization": f"Bearer {tokens['claire']}"},
+                    json={"revision": a.head})
+    assert r.status_code == 409 and "lead-signatories for engagement-01" in r.get_json()["error"]
+    assert repo.resolve("main") == main
+    page = server.get("/amendments/1")
+    assert 'href="/commitments/engagement-01"' in page and "scope-engagement-01" in page
+    r = client.post("/api/v1/amendments/1/approvals", headers={"Authorization": f"Bearer {tokens['ines']}"},
+                    json={"revision": a.head, "verdict": "approve"})
+    assert r.status_code == 201 and r.get_json()["satisfied"] is True

@@ -60,6 +60,10 @@ EXAMPLES = [
     "this amendment changed since you opened it: reload it",
     "the amendment is already up to date with the plan",
     "this amendment changed meanwhile: reload it",
+    "amendment 3 is recorded as merged already",
+    "commitments/engagement-02/fr.md would be a symbolic link (mode 120000): the plan holds only regular files "
+    "(mode 100644); make it a plain, non-executable file (git update-index --chmod=-x, or replace the link by the "
+    "file) and commit again",
     # review/audit.py
     "person is too long",
     "since must be a date written YYYY-MM-DD, for example 2016-07-16, not '16/07/2016'",
@@ -167,6 +171,7 @@ EXAMPLES = [
     "under this policy, approvals from the author's own organisation do not count",
     "a new revision arrived meanwhile: read it and approve that",
     "amendment 3 is merged already",
+    "amendment 3 is withdrawn: only an open amendment can be merged",
     "revision 3f2a9c0d1e4b is not the current revision (9b8a7c6d5e4f): merge only what you have read",
     "the policy is not satisfied at this revision: needs 1 more lead-signatories; 1 more civil-society",
     "the amendment does not merge cleanly with the plan: its author must update it with the plan first "
@@ -328,3 +333,13 @@ def test_error_page_is_in_the_readers_language_and_the_api_in_english(client):
 def test_404_pages_are_in_french(client):
     html = client.get("/commitments/engagement-99").get_data(as_text=True)
     assert "pas d'engagement" in html.lower() or "aucun engagement" in html.lower(), html[-800:]
+
+
+def test_requirements_of_several_commitments_are_translated_each(app):
+    with app.test_request_context("/?lang=fr"):
+        out = localise("the policy is not satisfied at this revision: needs 1 more lead-signatories for engagement-01; "
+                       "1 more civil-society for engagement-04")
+        assert "signataire d'une administration porteuse × 1 (engagement-01)" in out and "more" not in out
+        out = localise("you are not entitled to approve this amendment: the policy asks for 1 lead-signatories, "
+                       "1 civil-society for engagement-01; 1 coordinators, 1 civil-society for plan")
+        assert "lead-signatories" not in out and "(plan)" in out and "; " in out

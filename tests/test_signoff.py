@@ -181,3 +181,115 @@ def test_a_merged_amendment_still_shows_its_changes(repo, people):
     merged = am.get(repo, 1)
     [change] = am.compare(repo, am.base_of(repo, merged), merged.head)
     assert change.path == FR and "## Les enjeux" in change.new and "## Enjeux" in change.old
+
+
+# -- every commitment an amendment changes, and the plan itself ---------------------------------
+
+C01 = "engagement-01"  # led by min-interieur, min-fonction-publique and min-ecologie (ines)
+FR01 = f"commitments/{C01}/fr.md"
+
+
+def _text(repo, path, rev="main"):
+    return repo.read_file(repo.resolve(rev), path).decode()
+
+
+def test_an_amendment_needs_the_sign_off_of_every_commitment_it_changes(repo, people):
+    """Opened on engagement-04, it also changes engagement-01: ines (a lead of engagement-01)
+    must approve too, whatever commitment the amendment was declared for."""
+    files = {FR: _text(repo, FR).replace("## Enjeux", "## Les enjeux", 1),
+             FR01: _text(repo, FR01).replace("## Enjeux", "## Les enjeux", 1)}
+    a = am.propose(repo, people["lucie"], CID, "Deux engagements", "", files)
+    signoff.give_verdict(repo, people["antoine"], a.number, a.head, "approve")
+    ev = signoff.give_verdict(repo, people["sophie"], a.number, a.head, "approve")
+    assert ev.targets == [C01, CID] and not ev.satisfied
+    assert [(s.scope.target, s.satisfied) for s in ev.scopes] == [(C01, False), (CID, True)]
+    # sophie counts for civil society in both; antoine only where his administration leads
+    assert {(r.target, r.kind): [v.handle for v in r.by] for r in ev.requirements} == {
+        (C01, "lead-signatories"): [], (C01, "civil-society"): ["sophie"],
+        (CID, "lead-signatories"): ["antoine"], (CID, "civil-society"): ["sophie"]}
+    before = repo.refs()
+    with pytest.raises(Conflict, match=f"1 more lead-signatories for {C01}"):
+        signoff.merge(repo, people["claire"], a.number, a.head)
+    assert repo.refs() == before
+    ev = signoff.give_verdict(repo, people["ines"], a.number, a.head, "approve")  # entitled through engagement-01 only
+    assert ev.satisfied
+    merge = signoff.merge(repo, people["claire"], a.number, a.head)
+    message = repo.commit_info(merge).message
+    assert f"Touches: {C01} {CID}" in message and "Approved-by: Inès Moreau ines (min-ecologie" in message
+    from review import verify
+    assert verify.verify(repo.path).clean
+
+
+def test_a_revision_reaching_another_commitment_brings_its_requirements(repo, people):
+    a = _open(repo, people)
+    signoff.give_verdict(repo, people["antoine"], a.number, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], a.number, a.head, "approve")
+    assert signoff.evaluate(repo, am.get(repo, a.number)).satisfied
+    b = am.revise(repo, people["lucie"], a.number, {FR01: _text(repo, FR01).replace("## Enjeux", "## Les enjeux", 1)},
+                  a.head)
+    ev = signoff.evaluate(repo, b)
+    assert ev.targets == [C01, CID] and not ev.satisfied
+    assert signoff.why_no_verdict(repo, people["ines"], b) is None  # ines may now approve
+
+
+def test_plan_yaml_with_a_commitment_needs_both_policies(repo, people):
+    plan = _text(repo, "plan.yaml").replace("review_due: 2016-07-16", "review_due: 2016-09-16")
+    a = am.propose(repo, people["lucie"], am.PLAN_TARGET, "Échéance et texte", "",
+                   {"plan.yaml": plan, FR: _text(repo, FR).replace("## Enjeux", "## Les enjeux", 1)})
+    signoff.give_verdict(repo, people["claire"], a.number, a.head, "approve")
+    ev = signoff.give_verdict(repo, people["sophie"], a.number, a.head, "approve")
+    assert ev.targets == [am.PLAN_TARGET, CID] and not ev.satisfied
+    assert [s.satisfied for s in ev.scopes] == [True, False]  # the plan's policy yes, engagement-04's lead no
+    ev = signoff.give_verdict(repo, people["antoine"], a.number, a.head, "approve")
+    assert ev.satisfied
+    data = ev.as_json()
+    assert [c["commitment"] for c in data["commitments"]] == ["plan", CID] and data["satisfied"] is True
+    assert all(c["satisfied"] for c in data["commitments"]) and data["commitments"][1]["files"] == [FR]
+
+
+@pytest.mark.parametrize("close", ["withdraw", "reject"])
+def test_a_withdrawn_or_rejected_amendment_cannot_be_merged(repo, people, close):
+    a = _open(repo, people)
+    signoff.give_verdict(repo, people["antoine"], a.number, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], a.number, a.head, "approve")
+    if close == "withdraw":
+        am.withdraw(repo, people["lucie"], a.number, "Plus tard")
+    else:
+        am.reject(repo, people["claire"], a.number, "Non")
+    before = repo.refs()
+    with pytest.raises(Conflict, match="only an open amendment can be merged"):
+        signoff.merge(repo, people["claire"], a.number, a.head)
+    assert repo.refs() == before
+
+
+# -- a merge whose event did not reach the log ----------------------------------------------------
+
+def _merge_without_event(repo, people, a):
+    """The first of the merge's two writes only, as when the process stops between them."""
+    ev = signoff.evaluate(repo, am.get(repo, a.number))
+    tree, conflicts = repo.merge_trees(ev.main, a.head)
+    assert not conflicts
+    plan = core.read_plan(repo, ev.main)
+    claire = people["claire"]
+    return repo.commit_tree_on("refs/heads/main", tree, [ev.main, a.head], Identity(claire.name, "claire@review.invalid"),
+                               signoff.merge_message(am.get(repo, a.number), ev, plan), ev.main)
+
+
+def test_a_merge_without_its_event_reads_as_merged_and_is_repaired(repo, people):
+    from review import reviewlog, verify
+    a = _open(repo, people)
+    signoff.give_verdict(repo, people["antoine"], a.number, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], a.number, a.head, "approve")
+    merge = _merge_without_event(repo, people, a)
+    got = am.get(repo, a.number)
+    assert got.state == "merged" and got.merged_as == merge  # derived from main
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(2, "no-merge-event")}
+    # the next write to the amendment records it first (and is then refused: it is merged)
+    with pytest.raises(Forbidden):
+        am.withdraw(repo, people["lucie"], a.number)
+    [repair] = [e for e in reviewlog.read_events(repo, reviewlog.amendment_log(a.number)) if e.type == am.MERGE_REPAIR]
+    assert repair.actor == "claire" and repair.data["merge"] == merge and repair.data["revision"] == a.head
+    assert {x["handle"] for x in repair.data["approvals"]} == {"antoine", "sophie"}
+    assert verify.verify(repo.path).clean
+    assert am.repair_merge(repo, a.number) is None  # once only

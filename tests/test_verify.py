@@ -4,6 +4,7 @@ is flagged by exactly the rule (and violation code) it breaks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -233,7 +234,8 @@ def test_a_damaged_copy_exits_2(copy):
 def test_every_event_type_written_by_the_code_has_a_schema_and_a_documentation():
     from review import progress as pg
     written = {comments.ADD, comments.EDIT, comments.RESOLVE, comments.REOPEN, comments.HIDE, pg.REPORT, pg.HIDE,
-               am.OPEN, am.REVISE, am.UPDATE, am.WITHDRAW, am.REOPEN, am.REJECT, am.MERGE, signoff.APPROVAL}
+               am.OPEN, am.REVISE, am.UPDATE, am.WITHDRAW, am.REOPEN, am.REJECT, am.MERGE, am.MERGE_REPAIR,
+               signoff.APPROVAL}
     assert written == set(eventschema.SCHEMAS)
     source = "\n".join(p.read_text() for p in (ROOT / "review").glob("*.py"))
     for etype in re.findall(r'"((?:comment|progress|amendment)-[a-z]+)"', source):
@@ -273,26 +275,69 @@ def _append_raw(repo, ref, event: dict, author, when=None, message=None):
                           author, when=when)[0]
 
 
-def _forge_merge(repo, number, approvals, policy=None, extra=None):
+def _forge_merge(repo, number, approvals, policy=None, extra=None, merger=("claire", "Claire Lemaire"), when=None,
+                 trailers=(), tree=None, event_when=None):
     """Merge an amendment into main bypassing sign-off: the tree of a clean merge (plus `extra`
-    changes), trailers as given, authored by a coordinator; the log's merge event too."""
+    changes, or `tree` as given), trailers as given, authored by a coordinator (or `merger`),
+    dated now (or `when`); the log's merge event too (written raw, dated `event_when`, if given)."""
     a = am.get(repo, number)
     main = repo.resolve("main")
-    tree, conflicts = repo.merge_trees(main, a.head)
-    assert not conflicts
+    if tree is None:
+        tree, conflicts = repo.merge_trees(main, a.head)
+        assert not conflicts
     if extra:
         tree = repo.write_tree(repo.create_commit(tree, [], reviewlog.identity("claire", "Claire Lemaire"), "tmp"), extra)
     policy = policy or repo.blob_id(main, "plan.yaml")
     lines = [f"Merge amendment {number}: {a.title}", "", f"Amendment: {number}"]
     lines += [f"Approved-by: {name} {handle} ({org}, {rev})" for name, handle, org, rev in approvals]
+    lines += list(trailers)
     lines.append(f"Policy: {policy}")
-    claire = reviewlog.identity("claire", "Claire Lemaire")
-    merge = repo.commit_tree_on("refs/heads/main", tree, [main, a.head], claire, "\n".join(lines) + "\n", main)
-    reviewlog.append(repo, reviewlog.amendment_log(number), claire, "claire", am.MERGE,
-                     {"revision": a.head, "merge": merge, "policy": policy,
-                      "approvals": [{"handle": h, "organisation": o, "revision": r} for _, h, o, r in approvals]},
-                     f"Merge amendment {number}", trailers={"Amendment": str(number), "Revision": a.head, "Merge": merge})
+    who = reviewlog.identity(*merger)
+    merge = repo.create_commit(tree, [main, a.head], who, "\n".join(lines) + "\n", when=when)
+    repo.update_ref("refs/heads/main", merge, main, "forged")
+    data = {"revision": a.head, "merge": merge, "policy": policy,
+            "approvals": [{"handle": h, "organisation": o, "revision": r} for _, h, o, r in approvals]}
+    log = reviewlog.amendment_log(number)
+    if event_when is None:
+        reviewlog.append(repo, log, who, merger[0], am.MERGE, data, f"Merge amendment {number}",
+                         trailers={"Amendment": str(number), "Revision": a.head, "Merge": merge})
+    else:
+        seq = _events(repo, log)[-1].seq + 1
+        event = {"format": 1, "seq": seq, "id": "feedfacecafe", "type": am.MERGE, "actor": merger[0],
+                 "time": _iso(event_when), **data}
+        _append_raw(repo, log, event, who, when=event_when, message=_message("Merge", event, number))
     return merge, a
+
+
+def _iso(when):
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _message(summary, event, number):
+    return (f"{summary}\n\nEvent: {event['type']}\nActor: {event['actor']}\nEvent-Id: {event['id']}\n"
+            f"Seq: {event['seq']}\nAmendment: {number}\n")
+
+
+def _raw_approval(repo, number, who, name, org, revision, when=None, eid="abcdefabcdef"):
+    """An approval event appended to an amendment's log as a tamperer would, dated `when`."""
+    log = reviewlog.amendment_log(number)
+    when = when or dt.datetime.now(dt.timezone.utc)
+    event = {"format": 1, "seq": _events(repo, log)[-1].seq + 1, "id": eid, "type": signoff.APPROVAL,
+             "actor": who, "time": _iso(when), "revision": revision, "verdict": "approve", "comment": None,
+             "name": name, "organisation": org, "entitled": ["civil-society"]}
+    return _append_raw(repo, log, event, reviewlog.identity(who, name), when=when,
+                       message=_message("Approve", event, number))
+
+
+def _with_mode(repo, tmp_path, treeish, path, mode):
+    """The tree of `treeish` with `path` given another mode, same blob (git plumbing)."""
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "index")}
+    run = lambda *a: subprocess.run(["git", *a], cwd=repo.path, env=env, check=True, capture_output=True,
+                                    text=True).stdout.strip()
+    run("read-tree", treeish)
+    blob = run("rev-parse", f"{treeish}:{path}")
+    run("update-index", "--cacheinfo", f"{mode},{blob},{path}")
+    return run("write-tree")
 
 
 ANTOINE = ("Antoine Girard", "antoine", "se-reforme-etat")
@@ -495,6 +540,205 @@ def test_tampered_copy_exits_1_and_names_rule_ref_and_commit(copy):
     assert data["clean"] is False
     assert data["violations"] == [{"rule": 4, "code": "not-satisfied", "ref": "refs/heads/main", "commit": merge,
                                    "message": data["violations"][0]["message"]}]
+
+
+# -- the new rules: dates, names, event ids, modes, branches, state at merge, repair, rule 3 ----------
+
+KARIM = ("Karim Haddad", "karim", "observatoire-citoyen")
+HOUR = dt.timedelta(hours=1)
+
+
+def _sophie_approves(repo, n):
+    head = am.get(repo, n).head
+    signoff.give_verdict(repo, _people(repo)["sophie"], n, head, "approve")
+    return head
+
+
+def test_tamper_approval_dated_after_the_merge_commit(copy):
+    """Sophie's approval is dated an hour after the merge commit that counts it: not counted."""
+    repo, n = copy
+    head = am.get(repo, n["quorum"]).head
+    later = dt.datetime.now(dt.timezone.utc) + HOUR
+    _raw_approval(repo, n["quorum"], "sophie", "Sophie Bernard", "observatoire-citoyen", head, when=later)
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)], event_when=later + dt.timedelta(minutes=1))
+    assert flagged(repo.path) == {(2, "approval-after-merge"), (4, "not-satisfied")}
+
+
+def test_tamper_approval_after_the_logs_merge_event(copy):
+    repo, n = copy
+    head = am.get(repo, n["quorum"]).head
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)])
+    _raw_approval(repo, n["quorum"], "sophie", "Sophie Bernard", "observatoire-citoyen", head)
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(2, "approval-after-merge"), (4, "not-satisfied")}
+    assert any("sophie" in v.message for v in report.violations if v.code == "approval-after-merge")
+
+
+def test_tamper_merge_dated_before_its_parents(copy):
+    """A merge back-dated to 2015: before its parents, and so before the approvals it counts."""
+    repo, n = copy
+    head = _sophie_approves(repo, n["quorum"])
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)],
+                 when=dt.datetime(2015, 7, 16, 9, 0, tzinfo=dt.timezone.utc))
+    assert flagged(repo.path) == {(7, "merge-before-parent"), (2, "approval-after-merge"), (4, "not-satisfied")}
+
+
+def test_tamper_a_name_in_a_trailer(copy):
+    repo, n = copy
+    head = _sophie_approves(repo, n["quorum"])
+    _forge_merge(repo, n["quorum"], [("Le Président de la République", "antoine", "se-reforme-etat", head),
+                                     (*SOPHIE, head)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(3, "name-differs")}
+    assert "Le Président de la République" in report.violations[0].message
+
+
+def test_tamper_a_name_on_an_events_commit(copy):
+    repo, _ = copy
+    ref = reviewlog.commitment_log(C4)
+    event = {"format": 1, "seq": _events(repo, ref)[-1].seq + 1, "id": "a1b2c3d4e5f6", "type": "comment",
+             "actor": "antoine", "time": reviewlog.now(), "commitment": C4, "body": "Au nom de l'État.",
+             "rev": repo.resolve("main"), "blob": None, "lang": "fr", "anchor": None, "quote": None,
+             "stance": None, "reply_to": None}
+    _append_raw(repo, ref, event, reviewlog.identity("antoine", "Le Président de la République"))
+    assert flagged(repo.path) == {(3, "name-differs")}
+
+
+def test_tamper_approval_copied_into_another_amendments_log(copy):
+    """Sophie's approval of amendment `other`, copied as it is into the log of `quorum`."""
+    repo, n = copy
+    source = reviewlog.amendment_log(n["other"])
+    approval = next(e for e in _events(repo, source) if e.type == signoff.APPROVAL and e.actor == "sophie")
+    raw = json.loads(repo.read_file(repo.resolve(source), _event_path(approval)))
+    message = repo.commit_info(approval.commit).message
+    target = reviewlog.amendment_log(n["quorum"])
+    raw["seq"] = _events(repo, target)[-1].seq + 1
+    message = re.sub(r"Seq: \d+", f"Seq: {raw['seq']}", message)
+    _append_raw(repo, target, raw, reviewlog.identity("sophie", "Sophie Bernard"), message=message)
+    assert flagged(repo.path) == {(5, "duplicate-event-id"), (5, "wrong-log")}
+
+
+def test_tamper_merge_tree_with_another_mode(copy, tmp_path):
+    """A properly approved merge whose tree makes a commitment's file executable (same blob)."""
+    repo, n = copy
+    head = _sophie_approves(repo, n["quorum"])
+    tree, _ = repo.merge_trees(repo.resolve("main"), head)
+    bad = _with_mode(repo, tmp_path, tree, fr(C25), "100755")
+    assert repo.tree_entry_id(head, fr(C25)) != bad
+    report = verify.verify(repo.path)
+    assert report.clean
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)], tree=bad)
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(1, "tree-differs"), (1, "not-a-regular-file")}
+    assert any("mode 100644 -> 100755" in v.message for v in report.violations)
+
+
+def test_tamper_symlink_in_an_approved_revision(copy, tmp_path):
+    """A revision holding a symbolic link got onto the branch by other means and was approved:
+    the merge is exactly the merge of its parents, but main now holds a symlink."""
+    repo, n = copy
+    p = _people(repo)
+    a = am.get(repo, n["quorum"])
+    bad = repo.create_commit(_with_mode(repo, tmp_path, a.head, f"commitments/{C25}/en.md", "120000"), [a.head],
+                             reviewlog.identity("lucie", "Lucie Fontaine"), "lien\n")
+    repo.update_ref(am.branch(a.number), bad, a.head)
+    am.record_revision(repo, p["lucie"], a.number, bad, a.head, [f"commitments/{C25}/en.md"], "git")
+    signoff.give_verdict(repo, p["antoine"], a.number, bad, "approve")
+    signoff.give_verdict(repo, p["sophie"], a.number, bad, "approve")
+    with pytest.raises(Exception, match="symbolic link"):
+        signoff.merge(repo, p["claire"], a.number, bad)  # the core refuses it
+    _forge_merge(repo, a.number, [(*ANTOINE, bad), (*SOPHIE, bad)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(1, "not-a-regular-file")}
+    assert "120000" in report.violations[0].message
+
+
+def test_tamper_revision_event_naming_a_commit_off_the_branch(copy):
+    repo, n = copy
+    a = am.get(repo, n["quorum"])
+    stray = repo.create_commit(repo.commit_info(a.head).tree_id, [a.head], reviewlog.identity("lucie", "Lucie Fontaine"),
+                               "ailleurs\n")
+    am.record_revision(repo, _people(repo)["lucie"], a.number, stray, a.head, [fr(C25)], "git")
+    assert flagged(repo.path) == {(2, "revision-not-on-branch"), (2, "tip-not-last-revision")}
+
+
+def test_tamper_branch_moved_without_a_revision_event(copy):
+    repo, n = copy
+    a = am.get(repo, n["other"])
+    t = _text(repo, C16, a.head).replace("## Son contexte", "## Un autre contexte")
+    repo.commit_on(am.branch(a.number), lambda tip: ({fr(C16): t.encode()}, "en douce\n"),
+                   reviewlog.identity("lucie", "Lucie Fontaine"))
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(2, "tip-not-last-revision")}
+    assert report.violations[0].ref == am.branch(a.number)
+
+
+def test_tamper_merge_of_a_withdrawn_amendment(copy):
+    repo, n = copy
+    head = _sophie_approves(repo, n["quorum"])
+    am.withdraw(repo, _people(repo)["lucie"], n["quorum"], "Plus tard")
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(2, "not-open-at-merge")}
+    assert "withdrawn" in report.violations[0].message
+
+
+def test_a_merge_without_its_event_is_a_violation_until_repaired(copy):
+    """The process stopped between the merge commit and its event: flagged; the repair event clears it."""
+    repo, n = copy
+    p = _people(repo)
+    _sophie_approves(repo, n["quorum"])
+    a = am.get(repo, n["quorum"])
+    ev = signoff.evaluate(repo, a)
+    tree, _ = repo.merge_trees(ev.main, a.head)
+    repo.commit_tree_on("refs/heads/main", tree, [ev.main, a.head], reviewlog.identity("claire", p["claire"].name),
+                        signoff.merge_message(a, ev, core.read_plan(repo, ev.main)), ev.main)
+    assert flagged(repo.path) == {(2, "no-merge-event")}
+    assert am.repair_merge(repo, a.number).type == am.MERGE_REPAIR
+    assert verify.verify(repo.path).clean
+
+
+def test_tamper_approval_by_someone_not_entitled(copy):
+    """Rule 3: karim (no signatory role) has an approval in the log, and the merge counts it."""
+    repo, n = copy
+    head = am.get(repo, n["quorum"]).head
+    _raw_approval(repo, n["quorum"], "karim", "Karim Haddad", "observatoire-citoyen", head)
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*KARIM, head)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(3, "not-entitled"), (4, "not-satisfied")}
+    assert "karim" in next(v for v in report.violations if v.rule == 3).message
+
+
+def test_tamper_merged_by_someone_not_a_coordinator(copy):
+    repo, n = copy
+    head = _sophie_approves(repo, n["quorum"])
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)], merger=("lucie", "Lucie Fontaine"))
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(3, "merger-not-coordinator")}
+    assert "Lucie Fontaine" in report.violations[0].message
+
+
+def test_tamper_merge_of_an_amendment_reaching_another_commitment(copy):
+    """Opened on engagement-25, it also changes engagement-01, whose lead never approved."""
+    repo, _ = copy
+    p = _people(repo)
+    c01 = "engagement-01"
+    a = am.propose(repo, p["lucie"], C25, "Deux engagements", "",
+                   {fr(C25): _text(repo, C25).replace("## Les enjeux", "## Les grands enjeux", 1),
+                    fr(c01): _text(repo, c01).replace("## Enjeux", "## Les enjeux", 1)})
+    signoff.give_verdict(repo, p["antoine"], a.number, a.head, "approve")
+    signoff.give_verdict(repo, p["sophie"], a.number, a.head, "approve")
+    _forge_merge(repo, a.number, [(*ANTOINE, a.head), (*SOPHIE, a.head)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(4, "not-satisfied")}
+    assert f"1 more lead-signatories for {c01}" in report.violations[0].message
+
+
+def test_tamper_touches_trailer(copy):
+    repo, n = copy
+    head = _sophie_approves(repo, n["quorum"])
+    _forge_merge(repo, n["quorum"], [(*ANTOINE, head), (*SOPHIE, head)], trailers=["Touches: engagement-99"])
+    assert flagged(repo.path) == {(4, "touches-differs")}
 
 
 # -- checkpoints ------------------------------------------------------------------------------

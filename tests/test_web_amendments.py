@@ -215,3 +215,123 @@ def test_plan_page_counts_amendments(client, tokens, repo):
     html = client.get("/").get_data(as_text=True)
     assert "1 amendement ouvert" in html
     assert "ouvert (1)" in html and "retiré (1)" in html
+
+
+# -- sign-off per commitment touched, modes, state at merge, unrecorded merges ------------------------
+
+C01 = "engagement-01"  # led by min-ecologie (ines) among others
+FR01 = f"commitments/{C01}/fr.md"
+
+
+def test_api_policy_lists_the_requirements_of_each_commitment_touched(client, tokens, repo):
+    r = client.post("/api/v1/amendments", headers=bearer(tokens["lucie"]),
+                    json={"commitment": CID, "title": "Deux engagements",
+                          "files": {FR: _text(repo).replace("## Enjeux", "## Les enjeux", 1),
+                                    FR01: _text(repo, path=FR01).replace("## Enjeux", "## Les enjeux", 1)}})
+    assert r.status_code == 201
+    a = r.get_json()
+    for who in ("antoine", "sophie"):
+        client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens[who]),
+                    json={"revision": a["revision"], "verdict": "approve"})
+    policy = client.get("/api/v1/amendments/1/policy").get_json()
+    assert policy["satisfied"] is False  # the top-level fields stay; each requirement now names its commitment
+    assert [(r["commitment"], r["kind"], r["satisfied"]) for r in policy["requirements"]] == [
+        (C01, "lead-signatories", False), (C01, "civil-society", True),
+        (CID, "lead-signatories", True), (CID, "civil-society", True)]
+    assert [(c["commitment"], c["satisfied"], c["files"]) for c in policy["commitments"]] == [
+        (C01, False, [FR01]), (CID, True, [FR])]
+    r = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": a["revision"]})
+    assert r.status_code == 409 and f"1 more lead-signatories for {C01}" in r.get_json()["error"]
+    html = client.get("/amendments/1").get_data(as_text=True)
+    assert "la validation de chacun s" in html and f"scope-{C01}" in html
+
+
+def test_editor_reaching_another_commitment_says_whose_sign_off_applies(client, tokens, repo):
+    _propose(client, tokens, repo)
+    sign_in(client, "lucie")
+    page = client.get(f"/amendments/1/edit?file={C01}").get_data(as_text=True)
+    assert f"modifiera {C01}, {CID}" in page
+    f = form_fields(page, "editor")
+    f["body_fr"] = f["body_fr"].replace("## Enjeux", "## Les enjeux", 1)
+    f["action"] = "save"
+    assert client.post("/amendments/1/edit", data=f).status_code == 302
+    policy = client.get("/api/v1/amendments/1/policy").get_json()
+    assert [c["commitment"] for c in policy["commitments"]] == [C01, CID]
+
+
+def _chmod_commit(repo, tmp_path, commit, path, mode):
+    """A commit on top of `commit` whose only change is the mode of `path` (git plumbing)."""
+    import os
+    import subprocess
+    from review.reviewlog import identity
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "index")}
+    run = lambda *a: subprocess.run(["git", *a], cwd=repo.path, env=env, check=True, capture_output=True,
+                                    text=True).stdout.strip()
+    run("read-tree", commit)
+    run("update-index", "--cacheinfo", f"{mode},{repo.blob_id(commit, path)},{path}")
+    tree = run("write-tree")
+    return repo.create_commit(tree, [commit], identity("lucie", "Lucie Fontaine"), "chmod\n")
+
+
+def test_a_mode_change_shows_in_every_diff_and_is_never_merged(client, tokens, repo, tmp_path):
+    """Written into the branch by other means (the web and pushes refuse it): every diff shows
+    it, and the merge refuses it."""
+    a = _propose(client, tokens, repo)
+    bad = _chmod_commit(repo, tmp_path, a["revision"], FR, "100755")
+    repo.update_ref("refs/heads/amendments/1", bad, a["revision"])
+    got = client.get("/api/v1/amendments/1").get_json()
+    assert [d["mode"] for d in got["diff"]] == [{"old": "100644", "new": "100755"}]
+    html = client.get("/amendments/1").get_data(as_text=True)
+    assert "mode 100644 → 100755" in html
+    from review import amendments as am
+    assert [ch.mode_changed for ch in am.compare(repo, a["revision"], bad)] == [True]
+    for who in ("antoine", "sophie"):
+        client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens[who]), json={"revision": bad, "verdict": "approve"})
+    main = repo.resolve("main")
+    r = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": bad})
+    assert r.status_code == 409 and "would be an executable file (mode 100755)" in r.get_json()["error"]
+    assert repo.resolve("main") == main
+
+
+@pytest.mark.parametrize("close", ["withdraw", "reject"])
+def test_a_closed_amendment_cannot_be_merged_by_api_or_page(client, tokens, repo, close):
+    a = _propose(client, tokens, repo)
+    for who in ("antoine", "sophie"):
+        client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens[who]), json={"revision": a["revision"], "verdict": "approve"})
+    if close == "withdraw":
+        client.post("/api/v1/amendments/1/withdraw", headers=bearer(tokens["lucie"]), json={})
+    else:
+        client.post("/api/v1/amendments/1/reject", headers=bearer(tokens["claire"]), json={"reason": "non"})
+    main = repo.resolve("main")
+    r = client.post("/api/v1/amendments/1/merge", headers=bearer(tokens["claire"]), json={"revision": a["revision"]})
+    assert r.status_code == 409 and "only an open amendment can be merged" in r.get_json()["error"]
+    sign_in(client, "claire")
+    page = client.get("/amendments/1").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post("/amendments/1/merge", data={"csrf_token": csrf, "revision": a["revision"]}, follow_redirects=True)
+    assert "seul un amendement ouvert peut être intégré" in r.get_data(as_text=True)
+    assert repo.resolve("main") == main
+
+
+def test_a_merge_without_its_event_shows_merged_as_and_is_repaired_at_start(client, tokens, repo, deployment_dir):
+    from review import amendments as am
+    from review import commitment as core
+    from review import reviewlog, signoff, verify
+    from review.web import create_app
+    a = _propose(client, tokens, repo)
+    for who in ("antoine", "sophie"):
+        client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens[who]), json={"revision": a["revision"], "verdict": "approve"})
+    amendment = am.get(repo, 1)
+    ev = signoff.evaluate(repo, amendment)
+    tree, _ = repo.merge_trees(ev.main, amendment.head)
+    merge = repo.commit_tree_on("refs/heads/main", tree, [ev.main, amendment.head],
+                                reviewlog.identity("claire", "Claire Lemaire"),
+                                signoff.merge_message(amendment, ev, core.read_plan(repo, ev.main)), ev.main)
+    got = client.get("/api/v1/amendments/1").get_json()
+    assert got["state"] == "merged" and got["merged_as"] == merge
+    assert {(v.rule, v.code) for v in verify.verify(repo.path).violations} == {(2, "no-merge-event")}
+    create_app(deployment_dir, {"TESTING": True})  # the server starts: the missing event is recorded
+    events = reviewlog.read_events(repo, reviewlog.amendment_log(1))
+    assert events[-1].type == am.MERGE_REPAIR and events[-1].data["merge"] == merge
+    assert verify.verify(repo.path).clean
+    assert client.get("/api/v1/amendments/1").get_json()["merged_as"] == merge

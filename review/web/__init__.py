@@ -46,6 +46,7 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
     errors.init_app(app)
     auth.init_app(app)
     urls.register(app)
+    _repair(app, dep)
 
     @app.after_request
     def _headers(resp):
@@ -55,3 +56,17 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
         return resp
 
     return app
+
+
+def _repair(app: Flask, dep) -> None:
+    """At start: record the merges whose event did not reach their log (the process stopped
+    between the two writes); never keeps the site from starting."""
+    from .. import amendments
+    try:
+        repaired = amendments.repair_merges(dep.open_repo())
+    except Exception:  # noqa: BLE001 - the next write to the amendment repairs it too
+        app.logger.exception("could not repair unrecorded merges at start")
+        return
+    if repaired:
+        app.logger.warning("recorded the merge of amendment(s) %s, missing from their logs",
+                           ", ".join(map(str, repaired)))

@@ -54,7 +54,7 @@ def amendment_json(a: am.Amendment, detail: bool = False) -> dict:
             "rationale": a.rationale, "base": base, "behind_main": am.behind_main(r, a),
             "revisions": [{"revision": v.id, "time": v.time, "author": v.author, "message": v.message,
                            "merge_of_main": v.is_merge} for v in a.revisions],
-            "diff": [{"path": ch.path, "summary": ch.summary,
+            "diff": [{"path": ch.path, "summary": ch.summary, "mode": mode_json(ch),
                       "words": dict(zip(("inserted", "deleted"), render.diff_stats(render.word_diff(ch.old, ch.new))))}
                      for ch in am.compare(r, base, a.head)],
             "overlaps": [{"number": n, "path": p} for n, p in am.overlaps(r, a)],
@@ -188,12 +188,12 @@ def page(n: str):
     ev = signoff.evaluate(r, a)
     plan = core.read_plan(r, main)
     me = g.person
-    can_verdict = me is not None and a.state == "open" and bool(  # the template explains the author's-organisation rule
-        signoff.entitled_kinds(plan, me, ev.policy, _leads(r, a, main)))
+    can_verdict = signoff.can_give_verdict(r, me, a, ev)  # the template explains the author's-organisation rule
+    own_organisation = can_verdict and signoff.own_organisation_excluded(plan, me, a.author, [s.scope for s in ev.scopes])
     return render_template(
         "amendments/page.html", **_discussion(r, a), a=a, changes=_diff_rows(changes, side), side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
-        can_verdict=can_verdict, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
+        can_verdict=can_verdict, own_organisation=own_organisation, titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
         commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))
 
 
@@ -225,11 +225,17 @@ def _discussion(r, a: am.Amendment) -> dict:
             "render_comment": lambda t: Markup(render.render_comment(t))}
 
 
-def _leads(r, a, main):
-    try:
-        return core.read_commitment(r, main, a.commitment).leads
-    except core.NotFound:
-        return ()
+def _titles(r, main) -> dict[str, str]:
+    """Commitment id -> "N. title" in the reader's language, to name the targets of a sign-off."""
+    lang = current_lang()
+    return {s.id: f"{s.number}. {s.title_in(lang)}" for s in core.list_commitments(r, main)}
+
+
+def mode_json(ch) -> dict | None:
+    """A file's mode change as the API shows it (None when the mode did not change)."""
+    if not ch.mode_changed:
+        return None
+    return {"old": am.mode_name(ch.old_mode), "new": am.mode_name(ch.new_mode)}
 
 
 def _commitment_or_none(r, commit, cid):
@@ -329,9 +335,21 @@ def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
 
 
 def _render_editor(cid, state, commit, plan, a=None, preview=None, status=200):
-    c = core.read_commitment(repo(), commit, cid)
+    r = repo()
+    c = core.read_commitment(r, commit, cid)
     return render_template("amendments/editor.html", cid=cid, c=c, s=state, plan=plan, a=a, preview=preview,
-                           base_commit=commit), status
+                           base_commit=commit, signoff_targets=_editor_targets(r, a, cid)), status
+
+
+def _editor_targets(r, a, cid) -> list[str]:
+    """What the amendment will touch once this commitment is saved in it: when that is more
+    than the commitment it was opened on, the editor says whose sign-off will then apply."""
+    if a is None:
+        return []
+    _, targets = am.touched(r, a)
+    after = set(targets) | {cid}
+    return am.targets_of([f"commitments/{t}/" if t != am.PLAN_TARGET else model.PLAN_PATH
+                          for t in after]) if after != {a.commitment} else []
 
 
 def _rows(state):

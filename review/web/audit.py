@@ -138,4 +138,5 @@ def _event_names() -> dict[str, str]:
         "amendment-update": _("updated with the plan"), "amendment-withdraw": _("amendment withdrawn"),
         "amendment-reopen": _("amendment reopened"), "amendment-reject": _("amendment rejected"),
         "amendment-merge": _("amendment merged"), "approval": _("verdict on a revision"),
+        "amendment-merge-repair": _("merge recorded after the fact"),
     }

@@ -37,7 +37,7 @@ def _amendment_target(n: str):
     if not n.isdigit() or len(n) > 9:
         raise ApiError(404, f"there is no amendment {n!r}")
     try:
-        a = am.get(repo(), int(n))
+        a = (am.for_write if request.method == "POST" else am.get)(repo(), int(n))
     except ReviewError as exc:
         raise ApiError(exc.status, exc.message) from None
     return a, reviewlog.amendment_log(a.number)

@@ -180,7 +180,7 @@ def _amendment_event(a: am.Amendment, e, plan, r) -> tuple[str, str] | None:
         return _el(_("Amendment %(n)d: reopened by %(name)s", n=n, name=_MARK + who)), ""
     if e.type == am.REJECT:
         return _el(_("Amendment %(n)d: rejected by %(name)s", n=n, name=_MARK + who)), str(escape(d.get("reason") or ""))
-    if e.type == am.MERGE:
+    if e.type in am.MERGED:
         return (_el(_("Amendment %(n)d: merged into the plan by %(name)s", n=n, name=_MARK + who)),
                 str(escape(_("Merge commit %(r)s", r=(d.get("merge") or "")[:12]))))
     if e.type == signoff.APPROVAL:

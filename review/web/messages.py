@@ -110,6 +110,14 @@ MESSAGES = [
        _l("the amendment is already up to date with the plan")),
     _m(r"this amendment changed meanwhile: reload it",
        _l("this amendment changed meanwhile: reload it")),
+    _m(r"amendment (?P<number>\d+) is recorded as merged already",
+       _l("amendment %(number)s is recorded as merged already")),
+    _m(r"(?P<path>\S+) would be (?P<kind>.+?) \(mode (?P<mode>\d+)\): the plan holds only regular files "
+       r"\(mode 100644\); make it a plain, non-executable file \(git update-index --chmod=-x, or replace the link "
+       r"by the file\) and commit again",
+       _l("%(path)s would be %(kind)s (mode %(mode)s): the plan holds only regular files (mode 100644); make "
+          "it a plain, non-executable file (git update-index --chmod=-x, or replace the link by the file) and "
+          "commit again")),
 
     # -- review/audit.py ----------------------------------------------------------------------
     _m(r"(?P<key>\w+) is too long",
@@ -335,6 +343,8 @@ MESSAGES = [
        _l("a new revision arrived meanwhile: read it and approve that")),
     _m(r"amendment (?P<number>\d+) is merged already",
        _l("amendment %(number)s is merged already")),
+    _m(r"amendment (?P<number>\d+) is (?P<state>\w+): only an open amendment can be merged",
+       _l("amendment %(number)s is %(state)s: only an open amendment can be merged")),
     _m(r"revision (?P<revision>.+) is not the current revision \((?P<current>[0-9a-f]+)\): merge only what you "
        r"have read",
        _l("revision %(revision)s is not the current revision (%(current)s): merge only what you have read")),
@@ -369,25 +379,30 @@ MESSAGES = [
 ]
 
 
-def _requirements(text: str, sep: str, item: str) -> str:
+def _requirements(text: str, item: str) -> str:
     """'2 lead-signatories, 1 civil-society' (or '1 more coordinators; ...') with each kind named in
     the reader's language, as the amendment page writes them: 'name × count'."""
     out = []
-    for part in text.split(sep):
-        m = re.fullmatch(item, part.strip())
-        if m is None or m.group(2) not in REQUIREMENT_NAMES:
-            out.append(part.strip())
+    for part in re.split(r"(, |; )", text):  # the separators are kept: several targets join with "; "
+        m = re.fullmatch(item + r"(?: for (\S+))?", part.strip())  # "... for engagement-04": one touched target's
+        if part in (", ", "; ") or m is None or m.group(2) not in REQUIREMENT_NAMES:
+            out.append(part)
         else:
-            out.append(f"{REQUIREMENT_NAMES[m.group(2)]} × {m.group(1)}")
-    return sep.join(out)
+            out.append(f"{REQUIREMENT_NAMES[m.group(2)]} × {m.group(1)}" + (f" ({m.group(3)})" if m.group(3) else ""))
+    return "".join(out)
 
+
+_MODE_KINDS = {"a symbolic link": _l("a symbolic link"), "a submodule (gitlink)": _l("a submodule (gitlink)"),
+               "an executable file": _l("an executable file"), "a folder": _l("a folder"),
+               "not a regular file": _l("not a regular file")}  # review.amendments.MODE_KINDS
 
 _VALUES = {
     "state": lambda v: str(STATE_NAMES.get(v, v)),
     "role": lambda v: str(ROLE_NAMES.get(v, v)),
     "reason": lambda v: localise(v),
-    "requirements": lambda v: _requirements(v, ", ", r"(\d+) (\S+)"),
-    "missing": lambda v: _requirements(v, "; ", r"(\d+) more (\S+)"),
+    "requirements": lambda v: _requirements(v, r"(\d+) (\S+)"),
+    "missing": lambda v: _requirements(v, r"(\d+) more (\S+)"),
+    "kind": lambda v: str(_MODE_KINDS.get(v, v)),
 }
 
 
