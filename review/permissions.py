@@ -109,6 +109,10 @@ def _open_or_none(s):
     return None if s is None or s.state == "open" else f"the amendment is {s.state}"
 
 
+def _open_to_merge(s):
+    return None if s is None or s.state == "open" else f"the amendment is {s.state}: only an open amendment can be merged"
+
+
 def _open_for_verdicts(s):
     return None if s is None or s.state == "open" else f"the amendment is {s.state}: approvals are closed"
 
@@ -125,7 +129,7 @@ CONDITIONS = {
     "update_amendment": _open_to_change,
     "reopen_amendment": _withdrawn,
     "reject_amendment": _open_or_none,
-    "merge_amendment": _open_or_none,
+    "merge_amendment": _open_to_merge,
     "approve_amendment": _open_for_verdicts,
 }
 

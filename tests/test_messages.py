@@ -171,6 +171,7 @@ EXAMPLES = [
     "under this policy, approvals from the author's own organisation do not count",
     "a new revision arrived meanwhile: read it and approve that",
     "amendment 3 is merged already",
+    "the amendment is withdrawn: only an open amendment can be merged",
     "amendment 3 is withdrawn: only an open amendment can be merged",
     "revision 3f2a9c0d1e4b is not the current revision (9b8a7c6d5e4f): merge only what you have read",
     "the policy is not satisfied at this revision: needs 1 more lead-signatories; 1 more civil-society",

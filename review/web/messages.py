@@ -343,6 +343,8 @@ MESSAGES = [
        _l("a new revision arrived meanwhile: read it and approve that")),
     _m(r"amendment (?P<number>\d+) is merged already",
        _l("amendment %(number)s is merged already")),
+    _m(r"the amendment is (?P<state>\w+): only an open amendment can be merged",  # review/permissions.py
+       _l("the amendment is %(state)s: only an open amendment can be merged")),
     _m(r"amendment (?P<number>\d+) is (?P<state>\w+): only an open amendment can be merged",
        _l("amendment %(number)s is %(state)s: only an open amendment can be merged")),
     _m(r"revision (?P<revision>.+) is not the current revision \((?P<current>[0-9a-f]+)\): merge only what you "
