@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+import secrets
+
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..commitment import NotFound
 from .messages import localise  # pages show the core's messages in the reader's language; JSON keeps English
@@ -59,6 +61,24 @@ def init_app(app) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc):
         return _answer(exc.status, exc.message if wants_json() else localise(exc.message))
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(exc):
+        """An unhandled error: logged with a request id that the page shows, so that a
+        person can report it and the operator find its traceback."""
+        request_id = secrets.token_hex(6)
+        original = getattr(exc, "original_exception", None) or exc
+        current_app.logger.error("request %s: %s %s failed", request_id, request.method, request.path,
+                                 exc_info=(type(original), original, original.__traceback__))
+        if wants_json():
+            response = jsonify({"error": "the server failed on this request; report it with its request id "
+                                         f"{request_id}", "request_id": request_id})
+        else:
+            response = render_template("errors/error.html", status=500, message=_(
+                "The server failed on this request. Report it with this reference: %(id)s", id=request_id))
+        response = current_app.make_response((response, 500))
+        response.headers["X-Request-Id"] = request_id
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc):
