@@ -90,3 +90,21 @@ def corpus_or_skip() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the 2015 corpus is not at {CORPUS} (../shared is absent); CI always has it")
     return CORPUS
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _french_catalogue():
+    """Pages in French need the compiled catalogue: compile it when it is missing or older
+    than messages.po (a checkout without `scripts/setup.sh`), or fail saying how."""
+    import subprocess
+    import sys
+    folder = ROOT / "review" / "web" / "translations"
+    for po in folder.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        done = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d", str(folder)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.fail(f"could not compile {po}: {done.stderr.strip()} -- run `bash scripts/setup.sh --test`",
+                        pytrace=False)

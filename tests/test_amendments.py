@@ -159,6 +159,7 @@ def _propose_one(path, worker):
     print(a.number)
 
 
+@pytest.mark.slow
 def test_eight_processes_get_eight_distinct_numbers(repo):
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_propose_one, args=(repo.path, w)) for w in range(8)]

@@ -165,6 +165,7 @@ def _add_many(path: str, worker: int, n: int) -> None:
     del core2
 
 
+@pytest.mark.slow
 def test_eight_processes_add_800_comments_none_lost(repo):
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_add_many, args=(repo.path, w, 100)) for w in range(8)]

@@ -140,6 +140,7 @@ def _append_many(path: str, worker: int, n: int) -> None:
                        Identity(f"Worker {worker}", f"w{worker}@example.org"))
 
 
+@pytest.mark.slow
 def test_concurrent_processes_lose_no_write(bare):
     n_proc, n_each = 8, 40
     ctx = multiprocessing.get_context("spawn")
@@ -167,6 +168,7 @@ def _create_once(path: str, worker: int, q) -> None:
         q.put(("lost", commit))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("round_", range(3))
 def test_creating_a_ref_has_exactly_one_winner(bare, round_):
     """libgit2's create-if-absent checks before locking; ours compares under the lock."""

@@ -140,6 +140,7 @@ def _merge_in_process(path, number, revision, q):
         q.put("conflict: " + exc.message)
 
 
+@pytest.mark.slow
 def test_two_coordinators_merging_at_once_make_one_merge(repo, people):
     a = _open(repo, people, who="lucie")
     signoff.give_verdict(repo, people["antoine"], 1, a.head, "approve")

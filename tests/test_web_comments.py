@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -16,8 +12,8 @@ import pytest
 from review import accounts, comments, reviewlog
 from review.gitrepo import GitRepo
 
-from .conftest import ROOT
 from .conftest import api_post
+from .servers import gunicorn
 from .test_people import _csrf, sign_in
 
 CID = "engagement-02"
@@ -122,14 +118,6 @@ def test_thousand_comments_page_is_paginated(client, repo):
 
 # -- over HTTP, against gunicorn -----------------------------------------------------------
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def _http_worker(base, token, worker, n):
     for i in range(n):
         req = urllib.request.Request(base + URL, data=json.dumps({"body": f"http {worker} {i}"}).encode(),
@@ -138,21 +126,11 @@ def _http_worker(base, token, worker, n):
             assert resp.status == 201
 
 
+@pytest.mark.slow
 def test_eight_http_clients_add_800_comments_none_lost(deployment_dir, dep):
     store = accounts.Accounts(dep)
     token = store.create_token("karim", "load")[1]
-    port = _free_port()
-    env = {**os.environ, "REVIEW_DIR": str(deployment_dir)}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--no-control-socket", "-b", f"127.0.0.1:{port}",
-                               "review.web.wsgi:app"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/api/v1/people", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn(deployment_dir) as base:
         ctx = multiprocessing.get_context("spawn")
         procs = [ctx.Process(target=_http_worker, args=(base, token, w, 100)) for w in range(8)]
         for p in procs:
@@ -160,9 +138,6 @@ def test_eight_http_clients_add_800_comments_none_lost(deployment_dir, dep):
         for p in procs:
             p.join(600)
             assert p.exitcode == 0
-    finally:
-        server.terminate()
-        server.wait(30)
     repo = GitRepo(dep.repo_path)
     found = comments.fold(reviewlog.read_events(repo, reviewlog.commitment_log(CID)))
     assert len(found) == 800 and len({c.id for c in found.values()}) == 800
