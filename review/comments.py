@@ -181,20 +181,18 @@ def _allow(person: Person | None, action: str, subject: Subject | None = None) -
         raise Forbidden(reason)
 
 
-def _leads(repo: GitRepo, cid: str) -> tuple[str, ...]:
-    main = core.resolve(repo, "main")
-    try:
-        return core.read_commitment(repo, main, cid).leads
-    except core.NotFound:
-        return ()
-
-
 def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | None = None,
         anchor: str | None = None, quote: str | None = None, reply_to: str | None = None,
         stance: str | None = None, lang: str = model.AUTHORITATIVE, on_report: str | None = None,
-        log: str | None = None) -> Comment:
+        log: str | None = None, answerable=None) -> Comment:
     """Comment on a commitment's text at a revision; with `log`, the comment goes to that log
-    instead (an amendment's discussion, anchored in the amendment's revision of the text)."""
+    instead (an amendment's discussion, anchored in the amendment's revision of the text).
+
+    An answer on a progress report (`on_report`) comes through review.progress.answer, which
+    passes `answerable(events)`: the check, under the log's compare-and-swap, that the report
+    can still be answered."""
+    if on_report and answerable is None:
+        raise TypeError("answer progress reports through review.progress.answer")
     _allow(person, "answer_report" if on_report else "reply" if reply_to else "comment")
     body = _check_body(body)
     stances = REPORT_STANCES if on_report else STANCES
@@ -243,8 +241,7 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
 
     def check(events):
         if on_report:
-            from .progress import check_answerable  # progress reads comments: import here, not at the top
-            check_answerable(events, cid, on_report)
+            answerable(events)
         if reply_to:
             target = fold(events).get(reply_to)
             if target is None:
@@ -267,7 +264,7 @@ def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_che
         target = comments.get(comment_id)
         if target is None:
             raise Missing(f"no comment {comment_id!r} on {cid}")
-        _allow(person, action, Subject(author=target.author, leads=_leads(repo, cid), hidden=bool(target.hidden)))
+        _allow(person, action, Subject(author=target.author, leads=core.leads_on_main(repo, cid), hidden=bool(target.hidden)))
         state_check(target)
 
     if person is None:

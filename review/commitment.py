@@ -231,3 +231,11 @@ def validate_files(files: dict[str, bytes]) -> tuple[Plan, list[Commitment]]:
     if problems:
         raise SchemaError(problems)
     return plan, commitments
+
+
+def leads_on_main(repo: GitRepo, cid: str) -> tuple[str, ...]:
+    """The lead organisations of a commitment as main has it; () when main has no such commitment."""
+    try:
+        return read_commitment(repo, resolve(repo, "main"), cid).leads
+    except NotFound:
+        return ()

@@ -151,6 +151,14 @@ def check_answerable(events, cid: str, report_id) -> None:
         raise Invalid("this progress report was hidden by moderation: it takes no more answers")
 
 
+def answer(repo: GitRepo, person: Person | None, cid: str, report_id: str, body: str, stance: str | None = None,
+           lang: str = model.AUTHORITATIVE) -> comments.Comment:
+    """Answer a progress report: a comment on the commitment's log that names the report,
+    possibly "contested"."""
+    return comments.add(repo, person, cid, body, stance=stance, lang=lang, on_report=report_id,
+                        answerable=lambda events: check_answerable(events, cid, report_id))
+
+
 def reports(repo: GitRepo, cid: str) -> list[Report]:
     """Every report on a commitment, oldest first, hidden ones included (as stubs)."""
     return list(fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values())
@@ -262,7 +270,7 @@ def hide_report(repo: GitRepo, person: Person | None, cid: str, report_id: str, 
         target = fold(events).get(report_id)
         if target is None:
             raise Missing(f"no progress report {report_id!r} on {cid}")
-        _allow(person, "hide", Subject(author=target.author, leads=comments._leads(repo, cid),
+        _allow(person, "hide", Subject(author=target.author, leads=core.leads_on_main(repo, cid),
                                        hidden=bool(target.hidden)))
         if target.hidden:
             raise Conflict("this report is hidden already")

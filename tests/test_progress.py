@@ -150,9 +150,9 @@ def test_moderator_hides_a_report_it_stays_as_a_stub(repo, people):
 def test_answers_contest_a_report_and_stay_out_of_paragraph_threads(repo, people):
     r = progress.report(repo, people["antoine"], CID, "complete", "", milestone=M_DEC)
     paragraph = comments.add(repo, people["karim"], CID, "Un commentaire ordinaire")
-    plain = comments.add(repo, people["karim"], CID, "Bien", stance="for", on_report=r.id)
+    plain = progress.answer(repo, people["karim"], CID, r.id, "Bien", stance="for")
     assert not progress.get(repo, CID, r.id).contested
-    contest = comments.add(repo, people["sophie"], CID, "Rien n'est en ligne.", stance="contested", on_report=r.id)
+    contest = progress.answer(repo, people["sophie"], CID, r.id, "Rien n'est en ligne.", stance="contested")
     assert contest.report == r.id and contest.anchor is None and contest.reply_to is None
     got = progress.get(repo, CID, r.id)
     assert got.contested and [c.id for c in got.answers] == [plain.id, contest.id]
@@ -176,10 +176,20 @@ def test_bad_answers_write_nothing(repo, people, kwargs, message):
     h = progress.report(repo, people["antoine"], CID, "limited", "", milestone=M_JAN)
     progress.hide_report(repo, people["lucie"], CID, h.id, "doublon")
     kwargs = {k: {"REPORT": r.id, "HIDDEN": h.id}.get(v, v) for k, v in kwargs.items()}
+    if "on_report" in kwargs:  # what review.progress.answer passes, with the extras it does not take
+        kwargs["answerable"] = lambda events: progress.check_answerable(events, CID, kwargs["on_report"])
     before = repo.refs()
     with pytest.raises(Invalid, match=message):
         comments.add(repo, people["sophie"], CID, "Non.", **kwargs)
     assert repo.refs() == before
+
+
+def test_an_answer_on_a_report_comes_through_progress(repo, people):
+    r = progress.report(repo, people["antoine"], CID, "complete", "", milestone=M_DEC)
+    with pytest.raises(TypeError, match="review.progress.answer"):
+        comments.add(repo, people["sophie"], CID, "Non.", on_report=r.id)
+    with pytest.raises(Invalid, match="no progress report"):
+        progress.answer(repo, people["sophie"], CID, "000000000000", "Non.")
 
 
 # -- the state on a day -------------------------------------------------------------------------

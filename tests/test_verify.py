@@ -64,7 +64,7 @@ def clean(_template_deployment, tmp_path_factory):
     spam = comments.add(repo, p["karim"], C16, "Hors sujet.")
     comments.hide(repo, p["lucie"], C16, spam.id, "Hors sujet")
     r = progress.report(repo, p["antoine"], C4, "limited", "Premiers pas.", ["https://example.org/a"])
-    comments.add(repo, p["sophie"], C4, "Rien de public.", stance="contested", on_report=r.id)
+    progress.answer(repo, p["sophie"], C4, r.id, "Rien de public.", stance="contested")
     r2 = progress.report(repo, p["antoine"], C4, "substantial", "Doublon.", [])
     progress.hide_report(repo, p["lucie"], C4, r2.id, "Doublon")
     # 1: approved and merged

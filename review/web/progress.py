@@ -220,8 +220,8 @@ def answer_report(cid: str, report_id: str):
     f = request.form
     if not _allowed(cid, "answer_report"):
         return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
-    c = _formapi_write(comments.add, cid, f.get("body", ""), stance=f.get("stance") or None,
-                   lang=current_lang(), on_report=report_id)
+    c = _formapi_write(progress.answer, cid, report_id, f.get("body", ""), stance=f.get("stance") or None,
+                       lang=current_lang())
     if c is not None:
         flash(_("Your answer was published."), "info")
     return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
@@ -265,5 +265,6 @@ def api_report_answer(cid: str, report_id: str):
     unknown = set(d) - {"body", "stance", "lang"}
     if unknown:
         raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
-    c = api_write(comments.add, cid, d.get("body"), stance=d.get("stance"), lang=d.get("lang", "fr"), on_report=report_id)
+    c = api_write(progress.answer, cid, report_id, d.get("body"), stance=d.get("stance"),
+                  lang=d.get("lang", "fr"))
     return jsonify(c.as_json()), 201
