@@ -35,7 +35,7 @@ def _reader(tip_files: dict[str, bytes]):
         return "plan", ourformat.read
     if gitbook.is_gitbook(tip_files):
         return "gitbook", gitbook.read
-    return "markdown", gitbook.read
+    return "markdown", gitbook.read_folder
 
 
 def _found(book, files: dict[str, bytes], orgs: OrgMap) -> dict:
@@ -96,6 +96,8 @@ def run(source: str | os.PathLike, root: str | os.PathLike, orgs_file: str | Non
             note.why = "no French book in this state"
             continue
         files, problems = emit.files_of(book, orgs, meta)
+        unmapped = [p for p in problems if "is not in the organisation map" in p]
+        report.invalid += [f"{state.id[:12] or 'folder'}: {p}" for p in unmapped if p not in seen_problems]
         new = [p for p in book.problems + problems if p not in seen_problems]
         seen_problems.update(new)
         note.problems = new

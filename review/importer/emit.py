@@ -11,8 +11,13 @@ from .book import Book
 from .orgs import OrgMap
 
 
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data):  # plan.yaml is written out in full: no anchors, no aliases
+        return True
+
+
 def _dump(data: dict) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100000)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100000)
 
 
 def _doc(front: dict, body: str) -> bytes:

@@ -167,14 +167,22 @@ class _Lang:
         return posixpath.join(self.root, rel) if self.root else rel
 
 
-def read(files: dict[str, bytes]) -> Book | None:
-    """One state of a GitBook repository -> Book; None when it holds no French book yet."""
+def read_folder(files: dict[str, bytes]) -> Book | None:
+    """A folder of Markdown without SUMMARY.md: read like a book, folders as axes and themes."""
+    return read(files, walk=True)
+
+
+def read(files: dict[str, bytes], walk: bool = False) -> Book | None:
+    """One state of a GitBook repository -> Book; None when it holds no French book yet (a
+    state without LANGS.md or SUMMARY.md, unless `walk`)."""
+    if not walk and not is_gitbook(files):
+        return None
     book = Book(kind="gitbook", languages=[], titles={})
     langs = languages(files, book)
     parsed: dict[str, _Lang] = {}
     for lang, root in langs.items():
         summary = posixpath.join(root, "SUMMARY.md") if root else "SUMMARY.md"
-        entries = _summary(files, root) if summary in files else _walk(files, root)
+        entries = _summary(files, root) if summary in files else _walk(files, root) if walk else []
         if not entries:
             continue
         parsed[lang] = _Lang(lang, root, entries)

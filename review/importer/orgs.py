@@ -119,4 +119,5 @@ class OrgMap:
                 "# fix names, kinds), then run: review import SOURCE DIR --orgs THIS_FILE\n"
                 "# people: is copied into plan.yaml by the adoption commit (handle, name, organisation, roles).\n")
         data = {"organisations": list(self.orgs.values()), "people": self.people, "plan": self.plan}
-        return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+        from .emit import _Dumper
+        return head + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
