@@ -281,3 +281,59 @@ def test_the_french_corpus_as_one_state_of_a_gitbook(tmp_path):
     c = core.read_commitment(repo, main, "engagement-12")
     assert "(/pages/methodologie)" in c.body
     assert verify.verify(tmp_path / "dep" / "plan.git").clean
+
+
+# -- the imported plan on the web ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def web(imported):
+    from review.web import create_app
+    _, _, dep, _ = imported
+    return create_app(dep, {"TESTING": True}).test_client()
+
+
+def _get(web, url: str, lang: str = "fr") -> str:
+    web.get(f"/lang/{lang}")
+    resp = web.get(url)
+    assert resp.status_code == 200, (url, resp.status_code)
+    return resp.get_data(as_text=True)
+
+
+def test_the_plan_reads_by_axis_and_theme_with_pages_and_cover(web, imported):
+    html = _get(web, "/")
+    assert html.index("Préface") < html.index("Axe 1 : rendre des comptes") < html.index("Thème A de l&#39;axe 1")
+    assert html.index("Thème A de l&#39;axe 1") < html.index("Titre de l’engagement 1") < html.index("Thème B de l&#39;axe 1")
+    assert 'href="/pages/glossaire"' in html and 'href="/pages/axe-1-rendre-des-comptes"' in html
+    assert 'class="cover" src="/assets/' in html
+    en = _get(web, "/", "en")
+    assert "Theme A of axis 1" in en and "Foreword" in en
+
+
+def test_commitment_page_has_theme_parts_and_reading_order(web):
+    html = _get(web, "/commitments/engagement-01")
+    assert 'class="theme-title">Thème A de l&#39;axe 1' in html
+    assert "Sous-engagements" in html and "Sous-engagement A 1" in html
+    assert 'rel="prev" href="/pages/theme-a-transparence"' in html and 'rel="next"' in html
+    assert '<a href="http://www.data.gouv.fr/">' in html            # linkify
+    assert 'href="/pages/methodologie"' in html
+
+
+def test_pages_images_and_glossary(web):
+    html = _get(web, "/pages/glossaire", "en")
+    assert "Glossary" in html and "Programming interface" in html
+    html = _get(web, "/pages/methodologie")
+    src = re.search(r'<img src="(/assets/[^"]+)"', html).group(1)
+    resp = web.get(src)
+    assert resp.status_code == 200 and resp.mimetype == "image/png" and resp.data.startswith(b"\x89PNG")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert web.get("/assets/nothing.png").status_code == 404 and web.get("/pages/nothing").status_code == 404
+    html = _get(web, "/pages/theme-a-transparence")
+    assert 'href="/commitments/engagement-01"' in html
+
+
+def test_history_and_blame_label_imported_history(web):
+    html = _get(web, "/commitments/engagement-01/history")
+    assert html.count("Historique importé, non relu ici") >= 2 and "Corriger la typographie" in html
+    html = _get(web, "/commitments/engagement-01/blame")
+    assert "Historique importé, non relu ici" in html and "Henri Verdier" in html
+    assert "Historique importé, non relu ici" in _get(web, "/history")

@@ -10,7 +10,7 @@ import posixpath
 import re
 
 from .book import BAxis, BCommitment, Book, BPage, BPart, BTheme
-from .text import clean_name, fix_footnotes, rewrite_links, slugify, unwrap
+from .text import clean_name, clean_title, fix_footnotes, rewrite_links, slugify, unwrap
 
 IMAGE_EXT = ("png", "jpg", "jpeg", "gif", "webp")
 _LANG_LINE = re.compile(r"^\s*[-*+]\s+\[([^\]]*)\]\(([^)]*)\)")
@@ -195,7 +195,7 @@ def read(files: dict[str, bytes], walk: bool = False) -> Book | None:
             title = _first_heading(_text(files, summary))
             if title and title.lower() in ("summary", "sommaire", "table of contents"):
                 title = None
-        book.titles[lang] = clean_name(title or "") or (_first_heading(_text(files, parsed[lang].full("README.md")))
+        book.titles[lang] = clean_title(title or "") or (_first_heading(_text(files, parsed[lang].full("README.md")))
                                       if parsed[lang].full("README.md") in files else None) or _book_json_title(files) or "Plan"
     if "fr" not in parsed:
         return None
@@ -226,23 +226,23 @@ def read(files: dict[str, bytes], walk: bool = False) -> Book | None:
 
     # ids: axes and themes from the French folders, pages from the French files
     for i, (folder, title, themes) in enumerate(fr.axes):
-        axis = BAxis(slugify(folder) or f"axe-{i + 1}", {"fr": clean_name(title)})
+        axis = BAxis(slugify(folder) or f"axe-{i + 1}", {"fr": clean_title(title)})
         seen = set()
         for folder_t, title_t, _ in themes:
             tid = slugify(folder_t) or f"theme-{len(axis.themes) + 1}"
             if tid in seen:
                 tid = f"{tid}-{len(axis.themes) + 1}"
             seen.add(tid)
-            axis.themes.append(BTheme(tid, {"fr": clean_name(title_t)}))
+            axis.themes.append(BTheme(tid, {"fr": clean_title(title_t)}))
         book.axes.append(axis)
     en = parsed.get("en")
     if en is not None:
         for i, axis in enumerate(book.axes):
             if i < len(en.axes):
-                axis.titles["en"] = clean_name(en.axes[i][1])
+                axis.titles["en"] = clean_title(en.axes[i][1])
                 for j, theme in enumerate(axis.themes):
                     if j < len(en.axes[i][2]):
-                        theme.titles["en"] = clean_name(en.axes[i][2][j][1])
+                        theme.titles["en"] = clean_title(en.axes[i][2][j][1])
         if len(en.axes) != len(fr.axes):
             book.problems.append(f"{en.full('SUMMARY.md')}:1: {len(en.axes)} axes in English, {len(fr.axes)} in "
                                  "French: axes are paired by position")
@@ -324,7 +324,7 @@ def read(files: dict[str, bytes], walk: bool = False) -> Book | None:
                 continue
             path, text = got
             heading, rest = (None, text.strip("\n")) if glossary else _split_heading(text)
-            titles[lang] = clean_name(heading or title or slug)
+            titles[lang] = clean_title(heading or title or slug)
             bodies[lang] = unwrap(rest) + "\n"
             sources[lang] = path
         if "fr" in titles:
@@ -381,7 +381,7 @@ def _commitment_text(book: Book, c: BCommitment, lang: str, path: str, text: str
     if title_at is None:
         book.problems.append(f"{path}:1: no '## title' heading: the commitment has no title")
         return
-    c.titles[lang] = clean_name(_HEADING.match(lines[title_at]).group(2))
+    c.titles[lang] = clean_title(_HEADING.match(lines[title_at]).group(2))
     body = lines[title_at + 1:]
     c.sources[lang] = path
     # sections: each '###' heading up to the next heading of level <= 3
@@ -415,13 +415,13 @@ def _commitment_text(book: Book, c: BCommitment, lang: str, path: str, text: str
     c.leads[lang] = own
     with_leads = [(t, names) for t, names in parts if names]
     if lang == "fr":
-        c.parts = [BPart({"fr": clean_name(t)}, {"fr": names}) for t, names in with_leads]
+        c.parts = [BPart({"fr": clean_title(t)}, {"fr": names}) for t, names in with_leads]
     else:
         if len(with_leads) != len(c.parts):
             book.problems.append(f"{path}:1: {len(with_leads)} sub-commitments in {lang}, {len(c.parts)} in fr: "
                                  "paired by position")
         for k, (t, names) in enumerate(with_leads[:len(c.parts)]):
-            c.parts[k].titles[lang] = clean_name(t)
+            c.parts[k].titles[lang] = clean_title(t)
             c.parts[k].leads[lang] = names
     if not own and not with_leads:
         book.problems.append(f"{path}:1: no lead institutions ('**Institution(s) porteuse(s)** :' then a list)")

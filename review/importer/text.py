@@ -38,6 +38,11 @@ def clean_name(raw: str) -> str:
     return name.strip()
 
 
+def clean_title(raw: str) -> str:
+    """A title as written, its spaces tidied (non-breaking, repeated): typography kept."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw).translate(_SPACES)).strip()
+
+
 def name_key(raw: str) -> str:
     """Two spellings of one institution have the same key (case, accents, spaces, punctuation)."""
     return slugify(clean_name(raw), limit=10_000)

@@ -13,6 +13,8 @@ ROUTES = [
     ("/", "index", reading.index, ["GET"]),
     ("/plan", "whole_plan", reading.whole_plan, ["GET"]),
     ("/commitments/<cid>", "commitment", reading.commitment_page, ["GET"]),
+    ("/pages/<slug>", "plan_page", reading.page_view, ["GET"]),
+    ("/assets/<name>", "plan_asset", reading.asset, ["GET"]),
     ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
     ("/commitments/<cid>/diff", "commitment_diff", reading.commitment_diff, ["GET"]),
     ("/commitments/<cid>/blame", "commitment_blame", audit.blame_page, ["GET"]),
