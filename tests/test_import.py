@@ -337,3 +337,42 @@ def test_history_and_blame_label_imported_history(web):
     html = _get(web, "/commitments/engagement-01/blame")
     assert "Historique importé, non relu ici" in html and "Henri Verdier" in html
     assert "Historique importé, non relu ici" in _get(web, "/history")
+
+
+def test_a_page_is_amended_in_the_editor_and_signed_off_by_the_plan_policy(tmp_path):
+    from review import accounts
+    from review.web import create_app
+    build(tmp_path / "src", n_commits=4, n_commitments=2)
+    run(tmp_path / "src", tmp_path / "first")
+    m = yaml.safe_load((tmp_path / "first" / "instance" / "import-orgs.yaml").read_text())
+    m["people"] = [{"handle": "claire", "name": "Claire Martin", "organisation": "premier-ministre",
+                    "roles": ["member", "coordinator"]}]
+    (tmp_path / "orgs.yaml").write_text(yaml.safe_dump(m, allow_unicode=True))
+    assert run(tmp_path / "src", tmp_path / "dep", str(tmp_path / "orgs.yaml")).ok
+    d = deployment.Deployment.open(tmp_path / "dep")
+    accounts.Accounts(d).add("claire", "a long password for claire")
+    client = create_app(tmp_path / "dep", {"TESTING": True}).test_client()
+    csrf = lambda html: re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    html = client.get("/signin").get_data(as_text=True)
+    client.post("/signin", data={"handle": "claire", "password": "a long password for claire",
+                                 "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)})
+    html = client.get("/pages/preface/amend").get_data(as_text=True)
+    assert 'name="file" value="pages/preface"' in html
+    field = lambda name: re.search(rf'<textarea id="{name}" name="{name}"[^>]*>([^<]*)</textarea>', html).group(1).replace("&#39;", "'")
+    body, body_en = field("body_fr"), field("body_en")
+    resp = client.post("/pages/preface/amend", data={
+        "csrf_token": csrf(html), "amendment_title": "Compléter la préface", "rationale": "Plus clair.",
+        "title_fr": "Préface", "title_en": "Foreword", "body_fr": body + "\nUne phrase de plus.",
+        "body_en": body_en})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    n = int(resp.headers["Location"].rsplit("/", 1)[1])
+    repo = GitRepo(tmp_path / "dep" / "plan.git")
+    a = am.get(repo, n)
+    assert [ch.path for ch in repo.diff(repo.resolve("main"), a.head)] == ["pages/preface/fr.md"]
+    assert am.touched(repo, a)[1] == [am.PLAN_TARGET]
+    assert signoff.evaluate(repo, a).targets == [am.PLAN_TARGET]
+    # revise it: ?file= takes pages/<slug>; anything else outside the plan is not found
+    html = client.get(f"/amendments/{n}/edit?file=pages/preface").get_data(as_text=True)
+    assert "Une phrase de plus." in html
+    assert client.get(f"/amendments/{n}/edit?file=README.md").status_code == 404
+    assert client.get(f"/amendments/{n}/edit?file=pages/nothing").status_code == 404

@@ -68,6 +68,7 @@ ROUTES = [
     ("/amendments/<n>/comments/<comment_id>/<act>", "act_on_amendment_comment", discussion.act_on_amendment_comment, ["POST"]),
     ("/amendments/<n>/<action>", "amendment_act", amending.act, ["POST"]),
     ("/commitments/<cid>/amend", "amend", amending.editor, ["GET", "POST"]),
+    ("/pages/<slug>/amend", "amend_page", amending.page_editor, ["GET", "POST"]),
     ("/api/v1/me", "api_me", api.me, ["GET"]),
     # Following the plan: progress reports, dashboard, exports (review/web/progress.py)
     ("/progress", "progress_dashboard", progress.dashboard, ["GET"]),
