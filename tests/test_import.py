@@ -376,3 +376,23 @@ def test_a_page_is_amended_in_the_editor_and_signed_off_by_the_plan_policy(tmp_p
     assert "Une phrase de plus." in html
     assert client.get(f"/amendments/{n}/edit?file=README.md").status_code == 404
     assert client.get(f"/amendments/{n}/edit?file=pages/nothing").status_code == 404
+
+
+def test_a_pushed_commit_may_add_an_image_or_change_a_page_and_nothing_else(imported, tmp_path):
+    from review import hooks
+    from review.errors import ReviewError
+    _, _, dep, _ = imported
+    shutil.copytree(dep / "plan.git", tmp_path / "p.git")
+    repo = GitRepo(tmp_path / "p.git")
+    main = repo.resolve("main")
+    who = Identity("Claire", "claire@review.invalid")
+
+    def pushed(changes):
+        return repo.commit_info(repo.create_commit(repo.write_tree(main, changes), [main], who, "Change\n"))
+
+    hooks.check_commit(repo, pushed({"assets/schema.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 20}), main)
+    text = repo.read_file(main, "pages/glossaire/en.md") + b"\n## Open government\n\nA way to govern.\n"
+    hooks.check_commit(repo, pushed({"pages/glossaire/en.md": text}), main)
+    for bad in ({"notes/idea.md": b"x"}, {"assets/schema.png": b"GIF89a"}, {"pages/new-page/en.md": b"---\ntitle: X\n---\n"}):
+        with pytest.raises(ReviewError):
+            hooks.check_commit(repo, pushed(bad), main)
