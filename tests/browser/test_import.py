@@ -43,6 +43,8 @@ def test_read_an_imported_plan_by_axis_and_theme_and_its_history(page: Page, imp
     expect(page.locator("img.cover")).to_be_visible()
     axe(page)
     # the theme's introduction, then the reading order: next is its first commitment
+    violations = []
+    page.on("console", lambda msg: "Content Security Policy" in msg.text and violations.append(msg.text))
     axis.get_by_role("link", name="Introduction").nth(1).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Thème A de l'axe 1")
     page.locator("a[rel=next]").click()
@@ -58,6 +60,9 @@ def test_read_an_imported_plan_by_axis_and_theme_and_its_history(page: Page, imp
     assert src.startswith("/assets/")
     resp = page.request.get(url + src)
     assert resp.status == 200 and resp.headers["content-type"] == "image/png"
+    response = page.reload()
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert not violations, violations
     page.go_back()
     # the history of the imported commitment: its source commits, labelled
     page.get_by_role("link", name="Historique de cet engagement").click()
