@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import commitment as core
-from . import model, reviewlog
+from . import model, pages, reviewlog
 from .errors import Conflict, Forbidden, Invalid, Missing
 from .gitrepo import REGULAR, GitRepo, RefMoved
 from .model import Person, SchemaError
@@ -271,14 +271,21 @@ def _allow(person: Person | None, action: str, subject: Subject | None = None) -
         raise Forbidden(reason)
 
 
+def in_plan(path: str) -> bool:
+    """One of the paths an amendment may write: plan.yaml, a commitment's or a page's
+    language file, an image (docs/format.md)."""
+    return (path == model.PLAN_PATH or bool(PATH_RE.match(path)) or bool(model.PAGE_PATH_RE.match(path))
+            or bool(model.ASSET_RE.match(path)))
+
+
 def _normalise_files(files) -> dict[str, bytes]:
     if not isinstance(files, dict) or not files:
         raise Invalid("files must map at least one path of the plan to its full new text")
     out = {}
     for path, text in files.items():
-        if not isinstance(path, str) or not (path == model.PLAN_PATH or PATH_RE.match(path)):
-            raise Invalid(f"{path!r} is outside the plan: amendments change plan.yaml or "
-                          "commitments/<id>/fr.md and en.md")
+        if not isinstance(path, str) or not in_plan(path):
+            raise Invalid(f"{path!r} is outside the plan: amendments change plan.yaml, "
+                          "commitments/<id>/fr.md and en.md, pages/<slug>/fr.md and en.md, or assets/<image>")
         if text is None:
             raise Invalid(f"{path}: removing a file is not something an amendment can do here; "
                           "send its full new text")
@@ -289,7 +296,7 @@ def _normalise_files(files) -> dict[str, bytes]:
                 raise Invalid(f"{path}: the text is not valid UTF-8") from None
         if not isinstance(text, bytes):
             raise Invalid(f"{path}: the text must be a string")
-        if len(text) > model.MAX_FILE_BYTES:
+        if len(text) > model.MAX_FILE_BYTES and not model.ASSET_RE.match(path):  # images: pages.asset_problem
             raise Invalid(f"{path} is {len(text)} bytes; the limit is {model.MAX_FILE_BYTES} bytes (200 KB)")
         out[path] = text
     return out
@@ -299,21 +306,23 @@ def validate_change(repo: GitRepo, base: str, files: dict[str, bytes]) -> None:
     """The plan as it would be after the change obeys the schemas; raises Invalid with
     `path:line: ...` messages. The same check serves the web, the API and git pushes."""
     try:
-        if model.PLAN_PATH in files:
-            tree_files = {model.PLAN_PATH: files[model.PLAN_PATH]}
-            for cid in core.commitment_ids(repo, base):
-                for lang in model.LANGUAGES:
-                    p = model.commitment_path(cid, lang)
-                    data = files.get(p, repo.read_file(base, p))
-                    if data is not None:
-                        tree_files[p] = data
-            for p, data in files.items():
-                tree_files[p] = data
+        if model.PLAN_PATH in files:  # the whole plan depends on plan.yaml: check the whole tree
+            tree_files = {p: repo.read_blob(b) for p, b in repo.tree_files(base).items()}
+            tree_files.update(files)
             core.validate_files(tree_files)
             return
         plan = core.read_plan(repo, base)
+        problems = [x for p, data in files.items() if model.ASSET_RE.match(p)
+                    for x in [pages.asset_problem(p, data)] if x]
+        if problems:
+            raise SchemaError(problems)
+        for slug in sorted({model.PAGE_PATH_RE.match(p).group(1) for p in files if model.PAGE_PATH_RE.match(p)}):
+            known = {model.page_path(slug, lang): files.get(model.page_path(slug, lang),
+                                                          repo.read_file(base, model.page_path(slug, lang)))
+                     for lang in model.LANGUAGES}
+            pages.parse_files(slug, {p: d for p, d in known.items() if d is not None}, plan)
         others = {s.number: s.id for s in core.list_commitments(repo, base)}
-        for cid in sorted({PATH_RE.match(p).group(1) for p in files}):
+        for cid in sorted({PATH_RE.match(p).group(1) for p in files if PATH_RE.match(p)}):
             fr_path = model.commitment_path(cid)
             fr = files.get(fr_path, repo.read_file(base, fr_path))
             if fr is None:

@@ -122,6 +122,7 @@ class Change:
     commitments: tuple[str, ...]       # commitments whose files changed
     plan_changed: bool                 # plan.yaml changed
     organisations: tuple[str, ...]     # of the approvers, the merger and the amendment's author
+    imported: str | None = None        # Source-Commit of a commit imported by `review import`
 
     @property
     def initial(self) -> bool:
@@ -139,7 +140,8 @@ class Change:
                 "amendment_author": self.amendment_author, "target": self.target,
                 "revision": self.revision, "approvals": [a.as_json() for a in self.approvals],
                 "policy": self.policy, "auto_merge": self.auto, "commitments": list(self.commitments),
-                "plan_changed": self.plan_changed, "organisations": list(self.organisations)}
+                "plan_changed": self.plan_changed, "organisations": list(self.organisations),
+                "imported": self.imported}
 
 
 _changes = LRU(20000)
@@ -195,8 +197,17 @@ def change(repo: GitRepo, info: CommitInfo) -> Change:
     orgs |= {o for o in (_org_of(repo, in_force, author), _org_of(repo, in_force, amendment_author)) if o}
     c = Change(info.id, info.time, author, info.author_name, info.summary, info.parents, number, title,
                amendment_author, target, merge.approvals if merge else (), merge.policy if merge else None,
-               bool(merge and merge.auto), tuple(sorted(touched)), plan_changed, tuple(sorted(orgs)))
+               bool(merge and merge.auto), tuple(sorted(touched)), plan_changed, tuple(sorted(orgs)),
+               imported_source(info))
     return _changes.put(key, c)
+
+
+def imported_source(info: CommitInfo) -> str | None:
+    """The source commit of a commit of main's imported history (`review import`), else None."""
+    if len(info.parents) > 1 or "Source-Commit:" not in info.message:
+        return None
+    from .importer.replay import SOURCE_COMMIT, trailers
+    return trailers(info.message).get(SOURCE_COMMIT)
 
 
 def plan_history(repo: GitRepo, start: str | None = None) -> list[Change]:

@@ -196,6 +196,23 @@ def _checkpoint(args) -> int:
     return 0
 
 
+def _import(args) -> int:
+    """Exit 0 imported (or a clean dry run), 1 problems that stop the import."""
+    from . import importer
+    try:
+        report = importer.run(args.source, args.dir, args.orgs, args.dry_run)
+    except importer.ImportFailed as exc:
+        print(f"review import: {exc}", file=sys.stderr)
+        return 1
+    print(report.text(), end="")
+    if not report.ok:
+        print("review import: the problems above stop the import; nothing was written", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+    return 0
+
+
 def _port(value: str) -> int:
     try:
         n = int(value)
@@ -253,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("checkpoint", help="tag the tips of every ref, so that a later rewrite is detectable")
     s.add_argument("dir", metavar="DIR", help="a deployment folder (or a bare plan repository)")
     s.set_defaults(func=_checkpoint)
+
+    s = sub.add_parser("import", help="make a deployment from a GitBook repository, a repository in our format "
+                                      "or a Markdown folder, keeping its history")
+    s.add_argument("source", metavar="SOURCE", help="a git repository (bare or a work tree) or a folder")
+    s.add_argument("dir", metavar="DIR", help="the new deployment folder (must not exist)")
+    s.add_argument("--orgs", metavar="FILE", help="an edited organisation map (default: the proposed one)")
+    s.add_argument("--dry-run", action="store_true", help="write nothing; print what would be imported")
+    s.set_defaults(func=_import)
 
     s = sub.add_parser("install-hooks", help="(re)install the server hooks into DIR/plan.git")
     s.add_argument("dir", metavar="DIR")

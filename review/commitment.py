@@ -199,17 +199,40 @@ def validate_files(files: dict[str, bytes]) -> tuple[Plan, list[Commitment]]:
     by_number: dict[int, str] = {}
     folders = sorted({p.split("/")[1] for p in files if p.startswith(model.COMMITMENTS_DIR + "/")
                       and p.count("/") >= 2})
+    from . import pages  # pages read the plan through this module
+    page_slugs = set()
     for path in sorted(files):
         if path == model.PLAN_PATH:
             continue
         parts = path.split("/")
+        if parts[0] == model.PAGES_DIR:
+            m = model.PAGE_PATH_RE.match(path)
+            if m is None:
+                problems.append(f"{path}:1: not part of a plan: a page is pages/<slug>/fr.md or en.md "
+                                "(slug: lowercase letters, digits and single hyphens)")
+            else:
+                page_slugs.add(m.group(1))
+            continue
+        if parts[0] == model.ASSETS_DIR:
+            problem = pages.asset_problem(path, files[path])
+            if problem:
+                problems.append(problem)
+            continue
         if (len(parts) != 3 or parts[0] != model.COMMITMENTS_DIR
                 or parts[2] not in {f"{lang}.md" for lang in model.LANGUAGES}):
-            problems.append(f"{path}:1: not part of a plan: files are plan.yaml and "
-                            "commitments/<id>/fr.md or en.md")
+            problems.append(f"{path}:1: not part of a plan: files are plan.yaml, "
+                            "commitments/<id>/fr.md or en.md, pages/<slug>/fr.md or en.md, assets/<image>")
         elif not model.valid_id(parts[1]):
             problems.append(f"{path}:1: commitment id {parts[1]!r} must be lowercase letters, "
                             "digits and single hyphens")
+    for lang, cover in plan.cover.items():
+        if cover not in files:
+            problems.append(f"{model.PLAN_PATH}:1: cover.{lang} names {cover}, which is not in the plan")
+    for slug in sorted(page_slugs):
+        try:
+            pages.parse_files(slug, files, plan)
+        except SchemaError as exc:
+            problems += exc.problems
     for cid in folders:
         if not model.valid_id(cid):
             continue

@@ -70,6 +70,18 @@ def read_plan_dir(plan_dir: str | os.PathLike) -> dict[str, bytes]:
     return files
 
 
+def make_instance(d: Deployment) -> None:
+    """DIR/instance/ with its config (a new secret key); also used by `review import`."""
+    d.instance_path.mkdir(mode=0o700)
+    (d.instance_path / CONFIG_FILE).write_text(
+        "# Configuration of this deployment (see README: Configuration).\n"
+        f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        "# TRUSTED_PROXIES = 1  # behind one reverse proxy (nginx, Caddy): believe its X-Forwarded-* headers\n"
+        "# SESSION_COOKIE_SECURE = True  # cookies are Secure over HTTPS anyway; True forces it always\n"
+        "# MIRRORS = ['/srv/backup/plan.git']  # git remotes that receive every ref (README: Mirrors)\n")
+    os.chmod(d.instance_path / CONFIG_FILE, 0o600)
+
+
 def init(root: str | os.PathLike, plan_dir: str | os.PathLike | None = None) -> tuple[Deployment, str]:
     """Create a deployment from a plan folder; validates everything before writing anything."""
     root = Path(root).resolve()
@@ -89,14 +101,7 @@ def init(root: str | os.PathLike, plan_dir: str | os.PathLike | None = None) -> 
         repo.create_tag(INITIAL_TAG, new, service, f"The plan as adopted on {plan.adopted.isoformat()}.")
         from . import hooks  # the server hooks: git pushes obey the rules of the web
         hooks.install(d.repo_path)
-        d.instance_path.mkdir(mode=0o700)
-        (d.instance_path / CONFIG_FILE).write_text(
-            "# Configuration of this deployment (see README: Configuration).\n"
-            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
-            "# TRUSTED_PROXIES = 1  # behind one reverse proxy (nginx, Caddy): believe its X-Forwarded-* headers\n"
-            "# SESSION_COOKIE_SECURE = True  # cookies are Secure over HTTPS anyway; True forces it always\n"
-            "# MIRRORS = ['/srv/backup/plan.git']  # git remotes that receive every ref (README: Mirrors)\n")
-        os.chmod(d.instance_path / CONFIG_FILE, 0o600)
+        make_instance(d)
         return d, new
     except BaseException:
         if created_root:

@@ -79,6 +79,20 @@ class CommitInfo:
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """A full git signature: name, e-mail, seconds since the epoch, UTC offset in minutes."""
+
+    name: str
+    email: str
+    time: int
+    offset: int
+
+    @property
+    def when(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.time, tz=dt.timezone(dt.timedelta(minutes=self.offset)))
+
+
+@dataclass(frozen=True)
 class TagInfo:
     name: str
     target: str
@@ -220,6 +234,18 @@ class GitRepo:
 
     def commit_info(self, commit_id: str) -> CommitInfo:
         return _info(self._commit(commit_id))
+
+    def stamps(self, commit_id: str) -> tuple[Stamp, Stamp]:
+        """(author, committer) of a commit, with their own time zones."""
+        c = self._commit(commit_id)
+        return tuple(Stamp(s.name, s.email, s.time, s.offset) for s in (c.author, c.committer))
+
+    def head(self) -> str | None:
+        """The commit HEAD points at (a work tree's checkout, a bare repository's default branch)."""
+        try:
+            return str(self._repo.head.peel(pygit2.Commit).id)
+        except (pygit2.GitError, KeyError, ValueError):
+            return None
 
     def _commit(self, commit_id: str) -> pygit2.Commit:
         try:
@@ -657,6 +683,14 @@ class GitRepo:
         sig = self._signature(author, when)
         svc = self._signature(self._service(), when)
         oid = self._repo.create_commit(None, sig, svc, message, pygit2.Oid(hex=tree_id),
+                                       [pygit2.Oid(hex=p) for p in parents])
+        return str(oid)
+
+    def create_commit_stamped(self, tree_id: str, parents: Iterable[str], author: Stamp, committer: Stamp,
+                              message: str) -> str:
+        """A commit object with the given author and committer (an imported commit keeps both)."""
+        sig = lambda s: pygit2.Signature(s.name, s.email, s.time, s.offset)
+        oid = self._repo.create_commit(None, sig(author), sig(committer), message, pygit2.Oid(hex=tree_id),
                                        [pygit2.Oid(hex=p) for p in parents])
         return str(oid)
 

@@ -29,10 +29,22 @@ HANDLE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
 DUE_RE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 MAX_ID_LEN = 64
 MAX_FILE_BYTES = 200 * 1024
+PAGES_DIR = "pages"
+ASSETS_DIR = "assets"
+SECTIONS = ("front", "back")   # a page is read before the axes or after them
+ASSET_RE = re.compile(r"^assets/([a-z0-9]+(?:[._-][a-z0-9]+)*\.(?:png|jpe?g|gif|webp))$")
+PAGE_PATH_RE = re.compile(r"^pages/([a-z0-9]+(?:-[a-z0-9]+)*)/(fr|en)\.md$")
+MAX_ASSET_BYTES = 2 * 1024 * 1024
+ASSET_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+               "webp": "image/webp"}
 
 
 def commitment_path(cid: str, lang: str = AUTHORITATIVE) -> str:
     return f"{COMMITMENTS_DIR}/{cid}/{lang}.md"
+
+
+def page_path(slug: str, lang: str = AUTHORITATIVE) -> str:
+    return f"{PAGES_DIR}/{slug}/{lang}.md"
 
 
 def valid_id(value: str) -> bool:
@@ -121,6 +133,7 @@ class Plan:
     people: dict[str, Person]
     signoff: Signoff = field(default_factory=Signoff)
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    cover: dict = field(default_factory=dict)   # lang -> assets/<name>
 
     def axis(self, axis_id: str) -> Axis | None:
         return next((a for a in self.axes if a.id == axis_id), None)
@@ -135,6 +148,37 @@ class Milestone:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A sub-commitment: its title per language and its own lead administrations."""
+
+    title: dict[str, str]
+    leads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the plan outside the commitments (preface, annex, glossary, an axis or theme
+    introduction): `pages/<slug>/{fr,en}.md`."""
+
+    slug: str
+    title: str
+    section: str
+    position: int
+    axis: str | None
+    theme: str | None
+    glossary: bool
+    body: str
+    titles: dict[str, str]
+    bodies: dict[str, str]
+
+    def title_in(self, lang: str) -> str:
+        return self.titles.get(lang) or self.title
+
+    def body_in(self, lang: str) -> str:
+        return self.bodies.get(lang) or self.body
+
+
+@dataclass(frozen=True)
 class Commitment:
     id: str
     number: int
@@ -146,6 +190,7 @@ class Commitment:
     body: str
     titles: dict[str, str]
     bodies: dict[str, str]
+    parts: tuple[Part, ...] = ()
 
     def title_in(self, lang: str) -> str:
         return self.titles.get(lang) or self.title
@@ -279,7 +324,8 @@ def parse_plan(text: str | bytes, path: str = PLAN_PATH) -> Plan:
     top = _mapping(doc, doc.data, (), {
         "format": "1", "title": "fr/en text", "adopted": "date", "period": "start/end dates",
         "axes": "list", "organisations": "list", "people": "list",
-    }, {"country": "code", "review_due": "date", "languages": "list", "signoff": "policy"})
+    }, {"country": "code", "review_due": "date", "languages": "list", "signoff": "policy",
+        "cover": "fr/en asset paths"})
     if top is None:
         doc.check()
     if top.get("format") not in (None, FORMAT_VERSION):
@@ -363,10 +409,15 @@ def parse_plan(text: str | bytes, path: str = PLAN_PATH) -> Plan:
             doc.error(key + ("roles",), "a member or signatory needs an organisation")
         people[handle] = Person(handle, name or handle, org, tuple(roles))
     signoff = _signoff(doc, top.get("signoff"), ("signoff",)) if "signoff" in top else Signoff()
+    cover = _i18n(doc, top["cover"], ("cover",)) if "cover" in top else {}
+    for lang, c in cover.items():
+        if not ASSET_RE.match(c):
+            doc.error(("cover", lang), f"cover.{lang} {c!r} must name an image under assets/ "
+                                       "(lowercase name ending .png, .jpg, .gif or .webp)")
     doc.check()
     return Plan(title=title, country=str(top.get("country", "")), adopted=adopted,
                 period=period, review_due=review_due, languages=languages, axes=tuple(axes),
-                organisations=orgs, people=people, signoff=signoff, raw=top)
+                organisations=orgs, people=people, signoff=signoff, raw=top, cover=cover)
 
 
 def _policy(doc: _Doc, value, key: tuple, fallback: Policy) -> Policy:
@@ -463,7 +514,7 @@ def parse_commitment(cid: str, data: bytes | str, plan: Plan, path: str | None =
     doc = _Doc(path, fm, first)
     m = _mapping(doc, doc.data, (), {"number": "integer", "title": "text", "axis": "axis id",
                                      "leads": "organisation ids"},
-                 {"theme": "theme id", "milestones": "list"})
+                 {"theme": "theme id", "milestones": "list", "parts": "list"})
     if m is None:
         doc.check()
     number = m.get("number")
@@ -482,11 +533,23 @@ def parse_commitment(cid: str, data: bytes | str, plan: Plan, path: str | None =
     if "leads" in m and not leads:
         doc.error(("leads",), "leads must name at least one organisation")
     for i, org in enumerate(leads):
-        o = plan.organisations.get(org) if isinstance(org, str) else None
-        if o is None:
-            doc.error(("leads", i), f"lead {org!r} is not an organisation of plan.yaml")
-        elif o.kind != "administration":
-            doc.error(("leads", i), f"lead '{org}' is a {o.kind} organisation; leads are administrations")
+        _lead(doc, plan, org, ("leads", i))
+    parts: list[Part] = []
+    for i, pt in enumerate(_list(doc, m.get("parts", []), ("parts",))):
+        key = ("parts", i)
+        pt = _mapping(doc, pt, key, {"title": "fr/en text", "leads": "organisation ids"}, {})
+        if pt is None:
+            continue
+        pleads = _list(doc, pt.get("leads", []), key + ("leads",))
+        if "leads" in pt and not pleads:
+            doc.error(key + ("leads",), f"parts.{i}.leads must name at least one organisation")
+        for j, org in enumerate(pleads):
+            _lead(doc, plan, org, key + ("leads", j))
+        parts.append(Part(_i18n(doc, pt.get("title"), key + ("title",)),
+                          tuple(o for o in pleads if isinstance(o, str))))
+    # a part's leads count among the commitment's leads (sign-off, progress, permissions)
+    leads = list(leads) + [o for p in parts for o in p.leads if o not in leads]
+    leads = list(dict.fromkeys(leads))
     milestones: list[Milestone] = []
     seen: set[str] = set()
     for i, ms in enumerate(_list(doc, m.get("milestones", []), ("milestones",))):
@@ -521,7 +584,65 @@ def parse_commitment(cid: str, data: bytes | str, plan: Plan, path: str | None =
         raise SchemaError(problems)
     return Commitment(id=cid, number=number, title=title, axis=axis.id, theme=theme,
                       leads=tuple(leads), milestones=tuple(milestones), body=body,
-                      titles=titles, bodies=bodies)
+                      titles=titles, bodies=bodies, parts=tuple(parts))
+
+
+def _lead(doc: _Doc, plan: Plan, org, key: tuple) -> None:
+    o = plan.organisations.get(org) if isinstance(org, str) else None
+    if o is None:
+        doc.error(key, f"lead {org!r} is not an organisation of plan.yaml")
+    elif o.kind != "administration":
+        doc.error(key, f"lead '{org}' is a {o.kind} organisation; leads are administrations")
+
+
+# -- pages ----------------------------------------------------------------------
+
+def parse_page(slug: str, data: bytes | str, plan: Plan, path: str | None = None,
+               translations: dict[str, bytes | str] | None = None) -> Page:
+    """`pages/<slug>/fr.md` (and optionally its translations) -> Page."""
+    path = path or page_path(slug)
+    if len(data) > MAX_FILE_BYTES:
+        raise SchemaError([f"{path}:1: the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes"])
+    text = _decode(data, path) if isinstance(data, bytes) else data
+    fm, body, first = split_front_matter(text, path)
+    doc = _Doc(path, fm, first)
+    m = _mapping(doc, doc.data, (), {"title": "text"},
+                 {"section": "|".join(SECTIONS), "position": "integer", "axis": "axis id",
+                  "theme": "theme id", "glossary": "true|false"})
+    if m is None:
+        doc.check()
+    title = _text(doc, m.get("title"), ("title",))
+    section = m.get("section", "front")
+    if section not in SECTIONS:
+        doc.error(("section",), f"section must be one of {', '.join(SECTIONS)}, not {section!r}")
+    position = m.get("position", 0)
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 100000:
+        doc.error(("position",), f"position must be a whole number from 0 to 100000, not {position!r}")
+    axis = plan.axis(m.get("axis")) if isinstance(m.get("axis"), str) else None
+    if "axis" in m and axis is None:
+        doc.error(("axis",), f"axis {m.get('axis')!r} is not one of plan.yaml's axes: "
+                             + ", ".join(a.id for a in plan.axes))
+    theme = m.get("theme")
+    if theme is not None and "axis" not in m:
+        doc.error(("theme",), "a page that introduces a theme names its axis too (axis: ...)")
+    elif theme is not None and axis is not None and theme not in axis.themes:
+        doc.error(("theme",), f"theme {theme!r} is not a theme of axis '{axis.id}'")
+    glossary = m.get("glossary", False)
+    if not isinstance(glossary, bool):
+        doc.error(("glossary",), "glossary must be true or false")
+    doc.check()
+    titles, bodies = {AUTHORITATIVE: title}, {AUTHORITATIVE: body}
+    problems = []
+    for lang, tdata in (translations or {}).items():
+        try:
+            titles[lang], bodies[lang] = parse_translation(tdata, page_path(slug, lang))
+        except SchemaError as exc:
+            problems += exc.problems
+    if problems:
+        raise SchemaError(problems)
+    return Page(slug=slug, title=title, section=section, position=position if isinstance(position, int) else 0,
+                axis=axis.id if axis else None, theme=theme, glossary=bool(glossary), body=body,
+                titles=titles, bodies=bodies)
 
 
 def load_front_matter(text: str) -> dict:

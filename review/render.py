@@ -16,8 +16,8 @@ _BLOCK_OPENERS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "he
 
 
 def _md() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable("table").enable("strikethrough")
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    md.enable("table").enable("strikethrough").enable("linkify")  # bare URLs become links (linkify-it-py)
     md.use(footnote_plugin)
     return md
 

@@ -117,6 +117,9 @@ class Report:
                  f"main: {c.get('main_commits', 0)} commits ({c.get('merges', 0)} merges of amendments); "
                  f"{c.get('logs', 0)} review logs with {c.get('events', 0)} events; "
                  f"{c.get('checkpoints', 0)} checkpoint(s); reflogs: {c.get('reflogs', 0)} ref(s)", ""]
+        if c.get("imported"):
+            lines[-1:-1] = [f"imported history: the first {c['imported']} commit(s) of main, up to the adoption of "
+                            f"{c.get('imported_from')}: imported, not reviewed here"]
         for n, t in RULES.items():
             k = sum(1 for v in self.violations if v.rule == n)
             lines.append(f"  {n}. {t} ... " + ("ok" if not k else f"{k} violation(s)"))
@@ -161,6 +164,30 @@ def open_repository(path: str | os.PathLike) -> GitRepo:
     if repo.ref_target(MAIN) is None:
         raise Unusable(f"{path} has no refs/heads/main: it is not a plan repository")
     return repo
+
+
+def imported_segment(main_line: list, report: Report, flag) -> int:
+    """The imported history of main (`review import`, docs/audit.md): the first-parent commits
+    up to the adoption commit that carries `Imported-From:`, none of them a merge. They are
+    "imported, not reviewed here": rule 1 starts after them, and each must carry its
+    `Source-Commit:` (else `imported-without-source`). Returns how many leading commits of
+    `main_line` (oldest first) are the initial segment: 1 when nothing was imported."""
+    from .importer.replay import IMPORTED_FROM, SOURCE_COMMIT, trailers
+    for k, info in enumerate(main_line):
+        if len(info.parents) > 1:
+            return 1                      # a merge before any adoption commit: nothing was imported
+        if IMPORTED_FROM in trailers(info.message):
+            break
+    else:
+        return 1
+    for info in main_line[:k]:
+        if SOURCE_COMMIT not in trailers(info.message):
+            flag(1, "imported-without-source", MAIN, info.id,
+                 "an imported commit (before the Imported-From commit) carries no Source-Commit trailer: "
+                 "nothing ties it to the history it was imported from")
+    report.counts["imported"] = k
+    report.counts["imported_from"] = trailers(main_line[k].message).get(IMPORTED_FROM)
+    return k + 1
 
 
 class _Verifier:
@@ -322,8 +349,9 @@ class _Verifier:
             raise Unusable(f"the initial commit of main {root.id} holds no valid plan.yaml ({exc}): "
                            "not a plan repository") from None
         self.report.counts["main_commits"] = len(self.main_line)
+        start = imported_segment(self.main_line, self.report, self.flag)
         merges = 0
-        for info in self.main_line[1:]:
+        for info in self.main_line[start:]:
             merges += self.merge(info)
         self.report.counts["merges"] = merges
         on_main = {i.id for i in self.main_line}

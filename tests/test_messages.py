@@ -31,7 +31,8 @@ EXAMPLES = [
     # review/amendments.py
     "there is no amendment 42",
     "files must map at least one path of the plan to its full new text",
-    "'README.md' is outside the plan: amendments change plan.yaml or commitments/<id>/fr.md and en.md",
+    "'README.md' is outside the plan: amendments change plan.yaml, commitments/<id>/fr.md and en.md, "
+    "pages/<slug>/fr.md and en.md, or assets/<image>",
     "commitments/engagement-02/fr.md: removing a file is not something an amendment can do here; send its full new text",
     "commitments/engagement-02/en.md: the text is not valid UTF-8",
     "plan.yaml: the text must be a string",

@@ -403,8 +403,78 @@ def editor(cid: str, n: str | None = None):
 
 
 def revise_editor(n: str):
+    """?file= names what to edit in the amendment: a commitment id, or pages/<slug> for a page."""
     a = _get(n)
-    return editor(request.args.get("file") or request.form.get("file") or a.commitment, n)
+    target = request.args.get("file") or request.form.get("file") or a.commitment
+    if target.startswith(model.PAGES_DIR + "/"):
+        return page_editor(target[len(model.PAGES_DIR) + 1:], n)
+    if target == am.PLAN_TARGET or not model.valid_id(target):
+        abort(404)
+    return editor(target, n)
+
+
+def _page_state(r, commit: str, slug: str) -> dict:
+    fr = r.read_file(commit, model.page_path(slug)) if model.valid_id(slug) else None
+    if fr is None:
+        raise core.NotFound(f"no page {slug!r} at this revision")
+    files = {"fr": fr.decode("utf-8")}
+    en = r.read_file(commit, model.page_path(slug, "en"))
+    if en is not None:
+        files["en"] = en.decode("utf-8")
+    fr_fm, _, fr_body = _split(files["fr"])
+    en_title, en_body = "", ""
+    if "en" in files:
+        en_fm, _, en_body = _split(files["en"])
+        en_title = (yaml.safe_load(en_fm) or {}).get("title", "")
+    return {"files": files, "meta": yaml.safe_load(fr_fm) or {}, "title_fr": (yaml.safe_load(fr_fm) or {}).get("title", ""),
+            "title_en": en_title, "body_fr": fr_body, "body_en": en_body}
+
+
+def _page_texts(state: dict, posted: dict, slug: str) -> dict[str, str]:
+    """The full new text of each language file of the page that the form changed."""
+    files = state["files"]
+    fr_fm, fr_sep, _ = _split(files["fr"])
+    if posted["title_fr"].strip() != state["title_fr"]:
+        fr_fm = _dump({**state["meta"], "title": posted["title_fr"].strip()})
+    out = {model.page_path(slug): _join(fr_fm, fr_sep, posted["body_fr"])}
+    if files.get("en") or posted["body_en"].strip() or posted["title_en"].strip():
+        en_fm, en_sep = (_split(files["en"])[:2] if files.get("en") else ("", "\n"))
+        if not files.get("en") or posted["title_en"].strip() != state["title_en"]:
+            en_fm = _dump({"title": posted["title_en"].strip()})
+        out[model.page_path(slug, "en")] = _join(en_fm, en_sep, posted["body_en"])
+    return {p: t for p, t in out.items() if t != files.get(p.rsplit("/", 1)[1][:2])}
+
+
+def page_editor(slug: str, n: str | None = None):
+    """Propose an amendment to a page of the plan (signed off by the plan-level policy), or
+    (with n) revise one."""
+    require("propose_amendment")
+    r = repo()
+    a = _get(n) if n else None
+    if a is not None:
+        require("revise_amendment", a.subject())
+    commit = a.head if a else core.resolve(r, "main")
+    state = _page_state(r, commit, slug)
+    posted = dict(state, amendment_title="", rationale="", message="")
+    if request.method == "POST":
+        f = request.form
+        posted.update({k: f.get(k, "").replace("\r\n", "\n") for k in
+                       ("title_fr", "title_en", "body_fr", "body_en", "amendment_title", "rationale", "message")})
+        try:
+            texts = _page_texts(state, posted, slug)
+            if a is None:
+                a = am.propose(r, g.person, am.PLAN_TARGET, posted["amendment_title"], posted["rationale"], texts)
+                flash(_("Amendment %(n)d is open.", n=a.number), "info")
+            else:
+                if not texts:
+                    raise Invalid(_("nothing changed compared to the current revision"))
+                a = am.revise(r, g.person, a.number, texts, f.get("expected_revision"), posted["message"])
+                flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
+            return redirect(url_for("amendment", n=a.number))
+        except ReviewError as exc:
+            flash(localise(exc.message), "error")
+            return render_template("amendments/page_editor.html", slug=slug, s=posted, a=a if n else None), exc.status
+    return render_template("amendments/page_editor.html", slug=slug, s=posted, a=a)
 
 
 _ACT_RIGHTS = {"withdraw": "withdraw_amendment", "reopen": "reopen_amendment", "reject": "reject_amendment",

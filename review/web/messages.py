@@ -27,7 +27,7 @@ def _m(pattern: str, template):
 
 
 _REPR = r"(?P<{}>'.*'|\".*\")"  # a value written {x!r}
-_PATH = r"(?P<path>plan\.yaml|commitments/[\w-]+/\w+\.md)"  # a path of the plan (review.amendments.PATH_RE)
+_PATH = r"(?P<path>plan\.yaml|(?:commitments|pages)/[\w-]+/\w+\.md|assets/[\w.-]+)"  # a path of the plan (review.amendments.in_plan)
 _COMMIT = r"commit (?P<commit>[0-9a-f]{12}) \((?P<summary>[^\n]*?)\)"  # review.hooks._short
 
 MESSAGES = [
@@ -52,8 +52,10 @@ MESSAGES = [
        _l("there is no amendment %(number)s")),
     _m(r"files must map at least one path of the plan to its full new text",
        _l("files must map at least one path of the plan to its full new text")),
-    _m(_REPR.format("path") + r" is outside the plan: amendments change plan\.yaml or commitments/<id>/fr\.md and en\.md",
-       _l("%(path)s is outside the plan: amendments change plan.yaml or commitments/<id>/fr.md and en.md")),
+    _m(_REPR.format("path") + r" is outside the plan: amendments change plan\.yaml, commitments/<id>/fr\.md and en\.md, "
+       r"pages/<slug>/fr\.md and en\.md, or assets/<image>",
+       _l("%(path)s is outside the plan: amendments change plan.yaml, commitments/<id>/fr.md and en.md, "
+          "pages/<slug>/fr.md and en.md, or assets/<image>")),
     _m(_PATH + r": removing a file is not something an amendment can do here; send its full new text",
        _l("%(path)s: removing a file is not something an amendment can do here; send its full new text")),
     _m(_PATH + r": the text is not valid UTF-8",

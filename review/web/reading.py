@@ -9,7 +9,7 @@ from flask import current_app, g, make_response, render_template, request, sessi
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import amendments, comments, render
+from .. import amendments, audit, comments, pages, render
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
@@ -131,7 +131,10 @@ def index():
         by_state[a.state] = by_state.get(a.state, 0) + 1
         if a.state == "open":
             open_by_commitment[a.commitment] = open_by_commitment.get(a.commitment, 0) + 1
+    plan_pages, book = pages.read_book(r, commit)
     return render_template("plan/index.html", plan=plan, axes=_axes_with(plan, summaries),
+                           pages=plan_pages, intros={(p.axis, p.theme): p for p in plan_pages if p.axis},
+                           glossary=pages.glossary(plan_pages),
                            count=len(summaries), version=_version(name, commit), rev=name,
                            comment_counts=counts, open_amendments=open_by_commitment, amendment_states=by_state)
 
@@ -168,11 +171,43 @@ def commitment_page(cid: str):
         recent = core.history(r, cid, commit, limit=10)
     discussion = _discussion(r, cid, text, commit, lang)
     paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
+    _, book = pages.read_book(r, commit)
+    previous, following = pages.neighbours(book, "commitment", cid)
     return render_template("plan/commitment.html", c=c, plan=plan, blocks=blocks,
+                           previous=previous, following=following,
                            translated=lang in c.bodies, version=_version(name, commit),
                            rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
                            draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
                            render_comment=lambda t: Markup(render.render_comment(t)), **discussion)
+
+
+@cached_page
+def page_view(slug: str):
+    """A page of the plan (preface, annex, glossary, an axis or theme introduction), with the
+    previous and next stops of the reading order."""
+    name, commit = _rev()
+    r = repo()
+    page = pages.read_page(r, commit, slug)
+    plan = core.read_plan(r, commit)
+    lang = current_lang()
+    plan_pages, book = pages.read_book(r, commit)
+    previous, following = pages.neighbours(book, "page", slug)
+    in_axis = [s for s in core.list_commitments(r, commit) if page.axis and s.axis == page.axis
+               and (page.theme is None or s.theme == page.theme)]
+    return render_template("plan/page.html", page=page, plan=plan, translated=lang in page.bodies,
+                           body=Markup(render.render_markdown(page.body_in(lang))), previous=previous,
+                           following=following, in_axis=in_axis, version=_version(name, commit), rev=name)
+
+
+def asset(name: str):
+    """An image of the plan (assets/<name>), as stored: never sniffed, cached by its revision."""
+    _, commit = _rev()
+    data, kind = pages.read_asset(repo(), commit, name)
+    resp = make_response(data)
+    resp.headers["Content-Type"] = kind
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
 
 
 THREADS_PER_PAGE = 50
@@ -202,7 +237,9 @@ def commitment_history(cid: str):
     r = repo()
     c = core.read_commitment(r, commit, cid)
     changes = core.history(r, cid, commit)
-    return render_template("plan/history.html", c=c, changes=changes, version=_version(name, commit), rev=name)
+    imported = {h.id for h in changes if audit.imported_source(h)}
+    return render_template("plan/history.html", c=c, changes=changes, version=_version(name, commit), rev=name,
+                           imported=imported)
 
 
 @cached_page

@@ -13,6 +13,8 @@ ROUTES = [
     ("/", "index", reading.index, ["GET"]),
     ("/plan", "whole_plan", reading.whole_plan, ["GET"]),
     ("/commitments/<cid>", "commitment", reading.commitment_page, ["GET"]),
+    ("/pages/<slug>", "plan_page", reading.page_view, ["GET"]),
+    ("/assets/<name>", "plan_asset", reading.asset, ["GET"]),
     ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
     ("/commitments/<cid>/diff", "commitment_diff", reading.commitment_diff, ["GET"]),
     ("/commitments/<cid>/blame", "commitment_blame", audit.blame_page, ["GET"]),
@@ -66,6 +68,7 @@ ROUTES = [
     ("/amendments/<n>/comments/<comment_id>/<act>", "act_on_amendment_comment", discussion.act_on_amendment_comment, ["POST"]),
     ("/amendments/<n>/<action>", "amendment_act", amending.act, ["POST"]),
     ("/commitments/<cid>/amend", "amend", amending.editor, ["GET", "POST"]),
+    ("/pages/<slug>/amend", "amend_page", amending.page_editor, ["GET", "POST"]),
     ("/api/v1/me", "api_me", api.me, ["GET"]),
     # Following the plan: progress reports, dashboard, exports (review/web/progress.py)
     ("/progress", "progress_dashboard", progress.dashboard, ["GET"]),

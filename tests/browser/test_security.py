@@ -29,6 +29,9 @@ PAGES = {
     "amendment": ["/amendments/1", "/amendments/2", "/amendments/2?view=side", "/amendments/2?against=main"],
     "amendment_edit": ["/amendments/2/edit"],
     "amend": ["/commitments/engagement-15/amend"],
+    # the demo has no pages (404 here): tests/browser/test_import.py reads them on an imported plan
+    "plan_page": ["/pages/preface"],
+    "amend_page": ["/pages/preface/amend"],
     "progress_dashboard": ["/progress", "/progress?as_of=2016-01-01"],
     "plan_history": ["/history"],
     "audit_log": ["/audit"],
@@ -37,7 +40,7 @@ PAGES = {
 ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
 # GET routes that answer something other than a page (JSON, CSV, Atom, git, a redirect).
 NOT_PAGES = {"set_language", "git_http", "amendment_feed", "commitment_feed", "progress_csv", "progress_json",
-             "progress_feed", "audit_csv", "audit_json"}
+             "progress_feed", "audit_csv", "audit_json", "plan_asset"}
 
 REPORTER = """
 document.addEventListener("securitypolicyviolation", (e) => {
