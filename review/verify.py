@@ -668,15 +668,18 @@ class _Verifier:
                                         "cannot be detected; publish checkpoints with `review checkpoint`")
 
 
-def verify(path: str | os.PathLike, witness: str | os.PathLike | None = None) -> Report:
+def verify(path: str | os.PathLike, witness: str | os.PathLike | None = None, *,
+           repo: GitRepo | None = None, verifier=None) -> Report:
     """Check the eight rules; raises Unusable when the input cannot be verified at all.
     `witness`: another copy (a bare repository or mirror) or a JSON file of ref -> commit,
-    whose every position must still be on that ref's history here (rule 8)."""
+    whose every position must still be on that ref's history here (rule 8). `repo` (already
+    open) and `verifier` (a subclass of `_Verifier`) are for the server's incremental check
+    (review/integrity.py)."""
     started = time.perf_counter()
-    repo = open_repository(path)
+    repo = repo if repo is not None else open_repository(path)
     held = read_witness(witness) if witness is not None else None
     report = Report(os.fspath(path))
-    v = _Verifier(repo, report)
+    v = (verifier or _Verifier)(repo, report)
     report.refs = {r: oid for r, oid in v.refs.items() if r.startswith(MANAGED)}
     try:
         v.logs()

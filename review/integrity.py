@@ -1,0 +1,269 @@
+"""The site's own verdict on its history: `review verify`, run again as refs move, cheaply.
+
+`Monitor.current(repo)` answers the state of the repository as it is now: clean or not,
+main's tip that was verified, the violations (as `review verify` names them) and every
+ref's tip. The answer is kept under the digest of every ref (`GitRepo.refs_fingerprint`):
+reads between two writes cost one look at the ref store.
+
+After a write, the same rules run again (`review.verify`), but what depends only on a few
+refs is remembered across runs:
+
+- a review log's checks (rules 5, 6, 7: its events, their schema, sequence and dates) and
+  what it contributes to the cross-log checks (event ids, authors, an amendment's events),
+  keyed by (log, tip): a comment re-reads one log, never the others;
+- a merge of main (rules 1 to 4: trailers, the recomputed three-way merge, approvals,
+  policy), keyed by (merge, its amendment's log tip, its branch tip);
+- the names on a log's events (rule 3), keyed by (log, tip, main's tip); the branch of an
+  amendment against its log (rule 2), keyed by (amendment, log tip, branch tip); the modes of
+  main (rule 1), keyed by main's tip; each ref's reflog (rule 8), keyed by (ref, tip).
+
+The whole-repository checks that remain (event ids unique across logs, every merge event
+naming a merge of main, checkpoints) run on the remembered parts every time. Entries for
+tips that moved on are dropped after each run. `benchmarks/integrity_bench.py` measures the
+cost of one write's check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from . import audit, reviewlog, verify
+from . import amendments as am
+from .gitrepo import GitRepo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class State:
+    clean: bool
+    verified_tip: str | None
+    violations: list[verify.Violation] = field(default_factory=list)
+    refs: dict[str, str] = field(default_factory=dict)
+    checked_at: str = ""
+    seconds: float = 0.0
+    error: str | None = None
+
+    def as_json(self) -> dict:
+        out = {"clean": self.clean, "verified_tip": self.verified_tip,
+               "violations": [v.as_json() for v in self.violations], "checked_at": self.checked_at,
+               "refs": dict(sorted(self.refs.items()))}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+    def by_commit(self) -> dict[str, list[verify.Violation]]:
+        """Each commit that breaks a rule, with its violations (for the history, audit and
+        amendment pages)."""
+        out: dict[str, list[verify.Violation]] = {}
+        for v in self.violations:
+            if v.commit:
+                out.setdefault(v.commit, []).append(v)
+        return out
+
+
+class _Memo:
+    def __init__(self):
+        self.logs: dict = {}
+        self.merges: dict = {}
+        self.names: dict = {}
+        self.branches: dict = {}
+        self.modes: dict = {}
+        self.reflogs: dict = {}
+        self.used: dict[str, set] = {}
+
+    def begin(self) -> None:
+        self.used = {k: set() for k in ("logs", "merges", "names", "branches", "modes", "reflogs")}
+
+    def get(self, table: str, key):
+        self.used[table].add(key)
+        return getattr(self, table).get(key)
+
+    def put(self, table: str, key, value) -> None:
+        self.used[table].add(key)
+        getattr(self, table)[key] = value
+
+    def end(self) -> None:
+        """Forget what no ref of this run needed (tips that moved on)."""
+        for table, keys in self.used.items():
+            setattr(self, table, {k: v for k, v in getattr(self, table).items() if k in keys})
+
+
+def _capture(v: verify._Verifier, run):
+    """Run `run()` with fresh violation and warning lists; returns (result, violations, warnings)."""
+    saved = v.report.violations, v.report.warnings
+    v.report.violations, v.report.warnings = [], []
+    try:
+        result = run()
+        return result, v.report.violations, v.report.warnings
+    finally:
+        got = v.report.violations, v.report.warnings
+        v.report.violations, v.report.warnings = saved[0], saved[1]
+        del got
+
+
+def incremental_verifier(memo: _Memo):
+    """A `review.verify._Verifier` that remembers per-ref results in `memo`."""
+
+    class Incremental(verify._Verifier):
+        def log(self, ref: str) -> int:
+            key = (ref, self.refs[ref])
+            hit = memo.get("logs", key)
+            if hit is None:
+                ids, authors, events_before = self.event_ids, self.event_authors, dict(self.amendment_events)
+                self.event_ids, self.event_authors = {}, []
+                try:
+                    count, flagged, warned = _capture(self, lambda: verify._Verifier.log(self, ref))
+                    new_events = {n: e for n, e in self.amendment_events.items() if events_before.get(n) is not e}
+                    hit = (count, flagged, warned, self.chains.get(ref), new_events, self.event_ids, self.event_authors)
+                finally:
+                    self.event_ids, self.event_authors = ids, authors
+                memo.put("logs", key, hit)
+            count, flagged, warned, chain, new_events, log_ids, log_authors = hit
+            self.report.violations.extend(flagged)
+            self.report.warnings.extend(warned)
+            if chain is not None:
+                self.chains[ref] = chain
+            self.amendment_events.update(new_events)
+            for eid, (where, commit) in log_ids.items():  # event ids unique across logs, as verify does
+                seen = self.event_ids.get(eid)
+                if seen is not None:
+                    self.flag(5, "duplicate-event-id", where, commit,
+                              f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id")
+                else:
+                    self.event_ids[eid] = (where, commit)
+            self.event_authors.extend(log_authors)
+            return count
+
+        def merge(self, info) -> int:
+            t = audit.parse_merge(info.message)
+            n = t.amendment if t is not None else None
+            key = (info.id, n, self.refs.get(reviewlog.amendment_log(n)) if n is not None else None,
+                   self.refs.get(am.branch(n)) if n is not None else None, self.merges.get(n))
+            hit = memo.get("merges", key)
+            if hit is None:
+                before = dict(self.merges)
+                count, flagged, _ = _capture(self, lambda: verify._Verifier.merge(self, info))
+                hit = (count, flagged, {k: c for k, c in self.merges.items() if before.get(k) != c})
+                memo.put("merges", key, hit)
+            else:
+                self.merges.update(hit[2])
+            self.report.violations.extend(hit[1])
+            return hit[0]
+
+        def modes(self) -> None:
+            key = self.main_line[-1].id
+            hit = memo.get("modes", key)
+            if hit is None:
+                hit = _capture(self, lambda: verify._Verifier.modes(self))[1]
+                memo.put("modes", key, hit)
+            self.report.violations.extend(hit)
+
+        def branches(self) -> None:
+            everything = self.amendment_events
+            try:
+                for number, events in sorted(everything.items()):
+                    key = (number, self.refs.get(reviewlog.amendment_log(number)), self.refs.get(am.branch(number)))
+                    hit = memo.get("branches", key)
+                    if hit is None:
+                        self.amendment_events = {number: events}
+                        hit = _capture(self, lambda: verify._Verifier.branches(self))[1]
+                        memo.put("branches", key, hit)
+                    self.report.violations.extend(hit)
+            finally:
+                self.amendment_events = everything
+
+        def names(self) -> None:
+            everything = self.event_authors
+            per_log: dict[str, list] = {}
+            for entry in everything:
+                per_log.setdefault(entry[0], []).append(entry)
+            main = self.main_line[-1].id
+            try:
+                for ref, entries in sorted(per_log.items()):
+                    key = (ref, self.refs.get(ref), main)
+                    hit = memo.get("names", key)
+                    if hit is None:
+                        self.event_authors = entries
+                        hit = _capture(self, lambda: verify._Verifier.names(self))[1]
+                        memo.put("names", key, hit)
+                    self.report.violations.extend(hit)
+            finally:
+                self.event_authors = everything
+
+        def reflogs(self) -> None:
+            with_log = 0
+            for ref in sorted(r for r in self.refs if r.startswith(verify.MANAGED)):
+                key = (ref, self.refs[ref])
+                hit = memo.get("reflogs", key)
+                if hit is None:
+                    entries = self.repo.reflog(ref)
+                    flagged = []
+                    for old, new, message in entries:
+                        bad = [oid for oid in (old, new) if oid != verify.ZERO and not self.on_line(ref, oid)]
+                        if bad:
+                            flagged.append(verify.Violation(
+                                8, "forced-update", ref, new,
+                                f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
+                                f"{bad[0]} is not on its history now: the ref was rewritten"))
+                            break
+                    hit = (bool(entries), flagged)
+                    memo.put("reflogs", key, hit)
+                with_log += hit[0]
+                self.report.violations.extend(hit[1])
+            self.report.counts["reflogs"] = with_log
+            if not with_log and not self.report.counts.get("checkpoints"):
+                self.report.warnings.append("no reflog and no checkpoint: a rewrite made before this copy was taken "
+                                            "cannot be detected; publish checkpoints with `review checkpoint`")
+
+    return Incremental
+
+
+class Monitor:
+    """One per server process: the latest state, and what the next check can reuse."""
+
+    def __init__(self, repo_path):
+        self.path = str(repo_path)
+        self.memo = _Memo()
+        self.lock = threading.Lock()
+        self.key: bytes | None = None
+        self.state: State | None = None
+        self.last_seconds = 0.0
+
+    def current(self, repo: GitRepo) -> State:
+        """The state for the refs as they are now (checked again only when a ref moved)."""
+        key = repo.refs_fingerprint()
+        if key == self.key and self.state is not None:
+            return self.state
+        with self.lock:
+            if key == self.key and self.state is not None:
+                return self.state
+            self.state = self.check(repo)
+            self.key = key
+            return self.state
+
+    def check(self, repo: GitRepo) -> State:
+        started = time.perf_counter()
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self.memo.begin()
+        try:
+            if repo.ref_target(verify.MAIN) is None:
+                raise verify.Unusable(f"{self.path} has no refs/heads/main: it is not a plan repository")
+            report = verify.verify(self.path, repo=repo, verifier=incremental_verifier(self.memo))
+        except verify.Unusable as exc:
+            return State(False, repo.ref_target(verify.MAIN), [], {}, now, time.perf_counter() - started, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug of the verifier never breaks the site's pages
+            log.exception("the integrity check failed")
+            self.memo = _Memo()
+            self.memo.begin()
+            return State(False, repo.ref_target(verify.MAIN), [], {}, now, time.perf_counter() - started,
+                         f"internal error of the verifier ({type(exc).__name__}): see the server's log")
+        finally:
+            self.memo.end()
+        self.last_seconds = time.perf_counter() - started
+        return State(report.clean, report.refs.get(verify.MAIN), report.violations, report.refs, now,
+                     self.last_seconds)

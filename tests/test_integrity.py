@@ -1,0 +1,73 @@
+"""The server's incremental check (review/integrity.py) says what `review verify` says, after
+every write, normal or tampered, while re-checking only what moved."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from review import integrity, reviewlog, signoff, verify
+from review import amendments as am
+from review import comments
+
+from .test_verify import (ANTOINE, C4, SOPHIE, _append_raw, _events, _forge_merge, _people,  # noqa: F401
+                          _raw_approval, clean, copy)
+
+
+def _same_as_full_verify(monitor, repo):
+    state = monitor.current(repo)
+    full = verify.verify(repo.path)
+    key = lambda vs: sorted((v.rule, v.code, v.ref, v.commit, v.message) for v in vs)  # noqa: E731
+    assert key(state.violations) == key(full.violations)
+    assert state.clean == full.clean and state.verified_tip == repo.resolve("main")
+    return state
+
+
+def test_the_incremental_check_follows_every_write_like_verify(copy):
+    repo, n = copy
+    monitor = integrity.Monitor(repo.path)
+    assert _same_as_full_verify(monitor, repo).clean
+    p = _people(repo)
+    # a normal write: one log moved, the state is clean again, and only that log was read again
+    comments.add(repo, p["karim"], C4, "Une question de plus.")
+    logs_before = dict(monitor.memo.logs)
+    state = _same_as_full_verify(monitor, repo)
+    assert state.clean and state.as_json()["refs"]["refs/heads/main"] == repo.resolve("main")
+    assert set(monitor.memo.logs) - set(logs_before) == {(reviewlog.commitment_log(C4), repo.resolve(reviewlog.commitment_log(C4)))}
+    # a forged comment (actor is not the author), then more normal writes: still flagged
+    ref = reviewlog.commitment_log(C4)
+    event = {"format": 1, "seq": _events(repo, ref)[-1].seq + 1, "id": "ba9876543210", "type": "comment",
+             "actor": "antoine", "time": reviewlog.now(), "commitment": C4, "body": "Jamais écrit.",
+             "rev": repo.resolve("main"), "blob": None, "lang": "fr", "anchor": None, "quote": None,
+             "stance": None, "reply_to": None}
+    forged = _append_raw(repo, ref, event, reviewlog.identity("sophie", "Sophie Bernard"))
+    state = _same_as_full_verify(monitor, repo)
+    assert not state.clean and state.by_commit()[forged][0].code == "actor-not-author"
+    comments.add(repo, p["karim"], "engagement-16", "Ailleurs.")
+    assert forged in _same_as_full_verify(monitor, repo).by_commit()
+    # an approval copied into another log: the cross-log rule still sees it
+    source = reviewlog.amendment_log(n["other"])
+    approval = next(e for e in _events(repo, source) if e.type == signoff.APPROVAL)
+    raw = repo.read_file(repo.resolve(source), reviewlog.event_path(approval.seq, approval.id))
+    import json
+    raw = json.loads(raw)
+    raw["seq"] = _events(repo, reviewlog.amendment_log(n["quorum"]))[-1].seq + 1
+    _append_raw(repo, reviewlog.amendment_log(n["quorum"]), raw, reviewlog.identity(raw["actor"], approval.data.get("name") or raw["actor"]))
+    assert "duplicate-event-id" in {v.code for v in _same_as_full_verify(monitor, repo).violations}
+    # a merge without quorum, then a normal approval elsewhere
+    head = am.get(repo, n["policy"]).head
+    merge, _ = _forge_merge(repo, n["quorum"], [(*ANTOINE, am.get(repo, n["quorum"]).head)])
+    assert "not-satisfied" in {v.code for v in _same_as_full_verify(monitor, repo).by_commit()[merge]}
+    signoff.give_verdict(repo, p["sophie"], n["policy"], head, "approve")
+    _same_as_full_verify(monitor, repo)
+    # a rewritten main (update-ref backwards): the reflog and the log give it away
+    repo.update_ref("refs/heads/main", repo.commit_info(merge).parents[0], merge, "rewind")
+    assert {"forced-update", "merge-not-on-main"} <= {v.code for v in _same_as_full_verify(monitor, repo).violations}
+
+
+def test_an_unusable_repository_is_not_clean(tmp_path):
+    from review.gitrepo import GitRepo
+    repo = GitRepo.init_bare(tmp_path / "empty.git")
+    state = integrity.Monitor(repo.path).current(repo)
+    assert state.clean is False and "no refs/heads/main" in state.error
+    assert state.as_json()["error"] == state.error
+    _ = dt, SOPHIE, _raw_approval
