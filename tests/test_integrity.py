@@ -71,3 +71,54 @@ def test_an_unusable_repository_is_not_clean(tmp_path):
     assert state.clean is False and "no refs/heads/main" in state.error
     assert state.as_json()["error"] == state.error
     _ = dt, SOPHIE, _raw_approval
+
+
+# -- on the site -------------------------------------------------------------------------------
+
+def _forge_comment(repo, cid="engagement-04"):
+    ref = reviewlog.commitment_log(cid)
+    events = _events(repo, ref)
+    event = {"format": 1, "seq": (events[-1].seq if events else 0) + 1, "id": "ba9876543210", "type": "comment",
+             "actor": "antoine", "time": reviewlog.now(), "commitment": cid, "body": "Jamais écrit.",
+             "rev": repo.resolve("main"), "blob": None, "lang": "fr", "anchor": None, "quote": None,
+             "stance": None, "reply_to": None}
+    return _append_raw(repo, ref, event, reviewlog.identity("sophie", "Sophie Bernard"))
+
+
+def test_the_site_shows_its_verdict_and_marks_the_commits_that_break_a_rule(client, repo):
+    from review import signoff as so  # noqa: F401
+    api = client.get("/api/v1/integrity").get_json()
+    assert api["clean"] is True and api["violations"] == [] and api["verified_tip"] == repo.resolve("main")
+    assert api["refs"]["refs/heads/main"] == repo.resolve("main")
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="integrity-ok">historique vérifié</a>' in page
+    assert "history verified" in client.get("/?lang=en").get_data(as_text=True)
+    assert "L'historique est vérifié" in client.get("/integrity").get_data(as_text=True)
+    # a normal write: still clean; a forged one: named everywhere
+    p = _people(repo)
+    comments.add(repo, p["karim"], C4, "Une question.")
+    assert client.get("/api/v1/integrity").get_json()["clean"] is True
+    forged = _forge_comment(repo)
+    api = client.get("/api/v1/integrity").get_json()
+    assert api["clean"] is False and [(v["code"], v["commit"]) for v in api["violations"]] == [("actor-not-author", forged)]
+    page = client.get("/").get_data(as_text=True)
+    assert "1 violation dans l'historique" in page and 'href="/integrity"' in page
+    page = client.get("/integrity").get_data(as_text=True)
+    assert f'id="c-{forged[:12]}"' in page and "actor-not-author" in page
+    audit_page = client.get("/audit").get_data(as_text=True)
+    assert "integrity-badge" in audit_page and "enfreint la règle 5 : actor-not-author" in audit_page
+    assert f"/integrity#c-{forged[:12]}" in audit_page
+
+
+def test_a_forged_merge_is_marked_on_the_history_and_the_amendment_page(client, repo):
+    p = _people(repo)
+    t = repo.read_file(repo.resolve("main"), f"commitments/{C4}/fr.md").decode()
+    a = am.propose(repo, p["lucie"], C4, "Reformuler", "", {f"commitments/{C4}/fr.md": t.replace("## Enjeux", "## Les enjeux", 1)})
+    signoff.give_verdict(repo, p["antoine"], a.number, a.head, "approve")
+    assert client.get("/api/v1/integrity").get_json()["clean"] is True
+    merge, _ = _forge_merge(repo, a.number, [(*ANTOINE, a.head)])  # no civil society: the policy was not met
+    history = client.get("/history").get_data(as_text=True)
+    assert "integrity-flagged" in history and "not-satisfied" in history
+    page = client.get(f"/amendments/{a.number}").get_data(as_text=True)
+    assert "L'historique de cet amendement enfreint des règles de review verify" in page and "not-satisfied" in page
+    assert merge[:12] in page
