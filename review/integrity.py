@@ -74,6 +74,9 @@ class _Memo:
         self.branches: dict = {}
         self.modes: dict = {}
         self.reflogs: dict = {}
+        self.parsed: dict = {}                      # merge commit -> amendment number of its trailers
+        self.main_tip: str | None = None
+        self.main_line: list | None = None          # main's first-parent line from main_tip, newest first
         self.used: dict[str, set] = {}
 
     def begin(self) -> None:
@@ -106,42 +109,129 @@ def _capture(v: verify._Verifier, run):
         del got
 
 
+@dataclass
+class _Log:
+    """What one log contributed at one tip, and where its checks stood (to go on from there)."""
+    tip: str
+    number: int | None
+    count: int
+    violations: list
+    warnings: list
+    chain: set
+    events: list
+    prev_seq: int
+    latest: dt.datetime | None
+    ids: dict
+    authors: list
+
+
+def _log_number(ref: str) -> int | None:
+    kind, _, name = ref[len("refs/reviews/"):].partition("/")
+    return int(name) if kind == "amendments" and name.isdigit() else None
+
+
+class _Repo:
+    """The repository, with main's first-parent line remembered (and extended, not walked
+    again, when main moved forward). Everything else goes to the git layer."""
+
+    def __init__(self, repo: GitRepo, memo: "_Memo"):
+        self._repo, self._memo = repo, memo
+
+    def __getattr__(self, name):
+        return getattr(self._repo, name)
+
+    def first_parent_log(self, start: str, limit: int | None = None):
+        known = self._memo.main_line
+        if limit is not None or start != self._memo.main_tip:
+            return self._repo.first_parent_log(start, limit)
+        if known is None or known[0].id != start:
+            fresh = []
+            for info in self._repo.first_parent_log(start):
+                if known is not None and info.id == known[0].id:
+                    fresh.extend(known)
+                    break
+                fresh.append(info)
+            self._memo.main_line = known = fresh
+        return iter(known)
+
+
 def incremental_verifier(memo: _Memo):
     """A `review.verify._Verifier` that remembers per-ref results in `memo`."""
 
     class Incremental(verify._Verifier):
-        def log(self, ref: str) -> int:
-            key = (ref, self.refs[ref])
-            hit = memo.get("logs", key)
-            if hit is None:
-                ids, authors, events_before = self.event_ids, self.event_authors, dict(self.amendment_events)
-                self.event_ids, self.event_authors = {}, []
-                try:
+        def log_commits(self, *args):
+            self._log_state = verify._Verifier.log_commits(self, *args)
+            return self._log_state
+
+        def _run_log(self, ref: str, base: _Log | None, new: list | None) -> _Log:
+            """Check a whole log (`base` None), or only the commits `new` it gained since `base`."""
+            ids, authors = self.event_ids, self.event_authors
+            self.event_ids, self.event_authors = (dict(base.ids) if base else {}), []
+            try:
+                if base is None:
+                    self._log_state = (0, None)
+                    before = dict(self.amendment_events)
                     count, flagged, warned = _capture(self, lambda: verify._Verifier.log(self, ref))
-                    new_events = {n: e for n, e in self.amendment_events.items() if events_before.get(n) is not e}
-                    hit = (count, flagged, warned, self.chains.get(ref), new_events, self.event_ids, self.event_authors)
-                finally:
-                    self.event_ids, self.event_authors = ids, authors
-                memo.put("logs", key, hit)
-            count, flagged, warned, chain, new_events, log_ids, log_authors = hit
-            self.report.violations.extend(flagged)
-            self.report.warnings.extend(warned)
-            if chain is not None:
-                self.chains[ref] = chain
-            self.amendment_events.update(new_events)
-            for eid, (where, commit) in log_ids.items():  # event ids unique across logs, as verify does
+                    number = _log_number(ref)
+                    events = self.amendment_events.get(number) if number is not None else []
+                    if number is not None and before.get(number) is not None:
+                        self.amendment_events[number] = before[number]
+                    prev_seq, latest = getattr(self, "_log_state", (0, None))
+                    return _Log(self.refs[ref], number, count, flagged, warned, self.chains.get(ref, set()),
+                                events or [], prev_seq, latest, self.event_ids, self.event_authors)
+                events = list(base.events)
+                self._log_state = (base.prev_seq, base.latest)
+                _, flagged, warned = _capture(self, lambda: self.log_commits(ref, base.number, new, events,
+                                                                            base.prev_seq, base.latest))
+                prev_seq, latest = self._log_state
+                return _Log(self.refs[ref], base.number, base.count + len(new), base.violations + flagged,
+                            base.warnings + warned, base.chain | {i.id for i in new}, events, prev_seq, latest,
+                            self.event_ids, base.authors + self.event_authors)
+            finally:
+                self.event_ids, self.event_authors = ids, authors
+
+        def _gained(self, ref: str, base: _Log) -> list | None:
+            """The commits from `base.tip` (excluded) to the ref's tip, oldest first, when the
+            log only moved forward by single-parent commits; else None (check it all again)."""
+            new, c = [], self.refs[ref]
+            while c != base.tip:
+                try:
+                    info = self.repo.commit_info(c)
+                except Exception:  # noqa: BLE001 - a missing commit: the whole check names it
+                    return None
+                if len(info.parents) != 1 or len(new) > 10_000:
+                    return None
+                new.append(info)
+                c = info.parents[0]
+            return new[::-1]
+
+        def log(self, ref: str) -> int:
+            tip = self.refs[ref]
+            hit = memo.get("logs", ref)
+            if hit is None or hit.tip != tip:
+                new = self._gained(ref, hit) if hit is not None else None
+                hit = self._run_log(ref, hit if new is not None else None, new)
+                memo.put("logs", ref, hit)
+            self.report.violations.extend(hit.violations)
+            self.report.warnings.extend(hit.warnings)
+            self.chains[ref] = hit.chain
+            if hit.number is not None:
+                self.amendment_events[hit.number] = hit.events
+            for eid, (where, commit) in hit.ids.items():  # event ids unique across logs, as verify does
                 seen = self.event_ids.get(eid)
                 if seen is not None:
                     self.flag(5, "duplicate-event-id", where, commit,
                               f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id")
                 else:
                     self.event_ids[eid] = (where, commit)
-            self.event_authors.extend(log_authors)
-            return count
+            self.event_authors.extend(hit.authors)
+            return hit.count
 
         def merge(self, info) -> int:
-            t = audit.parse_merge(info.message)
-            n = t.amendment if t is not None else None
+            n = memo.parsed.get(info.id, False)
+            if n is False:
+                t = audit.parse_merge(info.message)
+                n = memo.parsed[info.id] = t.amendment if t is not None else None
             key = (info.id, n, self.refs.get(reviewlog.amendment_log(n)) if n is not None else None,
                    self.refs.get(am.branch(n)) if n is not None else None, self.merges.get(n))
             hit = memo.get("merges", key)
@@ -253,7 +343,8 @@ class Monitor:
         try:
             if repo.ref_target(verify.MAIN) is None:
                 raise verify.Unusable(f"{self.path} has no refs/heads/main: it is not a plan repository")
-            report = verify.verify(self.path, repo=repo, verifier=incremental_verifier(self.memo))
+            self.memo.main_tip = repo.ref_target(verify.MAIN)
+            report = verify.verify(self.path, repo=_Repo(repo, self.memo), verifier=incremental_verifier(self.memo))
         except verify.Unusable as exc:
             return State(False, repo.ref_target(verify.MAIN), [], {}, now, time.perf_counter() - started, str(exc))
         except Exception as exc:  # noqa: BLE001 - a bug of the verifier never breaks the site's pages

@@ -214,7 +214,17 @@ class _Verifier:
             self.report.warnings.append(f"{ref}: not a review log name this verifier knows "
                                         "(refs/reviews/commitments/<id>, refs/reviews/amendments/<n>)")
         events: list[reviewlog.Event] = []
-        prev_seq, latest = 0, None
+        self.log_commits(ref, number, chain, events, 0, None)
+        if number is not None:
+            self.amendment_events[number] = events
+        return len(chain)
+
+    def log_commits(self, ref: str, number: int | None, chain: list, events: list,
+                    prev_seq: int, latest: dt.datetime | None) -> tuple[int, dt.datetime | None]:
+        """Rules 5, 6, 7 on these commits of a log (oldest first), after an event `prev_seq`
+        dated `latest`; appends the events read to `events`; returns the new (prev_seq, latest).
+        (review/integrity.py calls it on the commits a log gained since its last check.)"""
+        repo = self.repo
         for info in chain:
             changes = repo.changes(info.id)
             added = [ch for ch in changes if ch.status == "A"]
@@ -282,9 +292,7 @@ class _Verifier:
             if not problems:
                 events.append(reviewlog.Event(seq, eid, data["type"], actor, data["time"],
                                               {k: v for k, v in data.items() if k not in eventschema.COMMON}, info.id))
-        if number is not None:
-            self.amendment_events[number] = events
-        return len(chain)
+        return prev_seq, latest
 
     def event_in_log(self, ref: str, number: int | None, info, eid: str, data: dict, trailers: dict) -> None:
         """Rule 5: an event id is unique across all logs, and the event's trailers and keys

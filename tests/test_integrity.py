@@ -32,7 +32,9 @@ def test_the_incremental_check_follows_every_write_like_verify(copy):
     logs_before = dict(monitor.memo.logs)
     state = _same_as_full_verify(monitor, repo)
     assert state.clean and state.as_json()["refs"]["refs/heads/main"] == repo.resolve("main")
-    assert set(monitor.memo.logs) - set(logs_before) == {(reviewlog.commitment_log(C4), repo.resolve(reviewlog.commitment_log(C4)))}
+    changed = {ref for ref, m in monitor.memo.logs.items() if logs_before.get(ref) is not m}
+    assert changed == {reviewlog.commitment_log(C4)}  # only that log was checked, and only its new event
+    assert monitor.memo.logs[reviewlog.commitment_log(C4)].tip == repo.resolve(reviewlog.commitment_log(C4))
     # a forged comment (actor is not the author), then more normal writes: still flagged
     ref = reviewlog.commitment_log(C4)
     event = {"format": 1, "seq": _events(repo, ref)[-1].seq + 1, "id": "ba9876543210", "type": "comment",
