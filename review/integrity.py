@@ -75,6 +75,9 @@ class _Memo:
         self.modes: dict = {}
         self.reflogs: dict = {}
         self.parsed: dict = {}                      # merge commit -> amendment number of its trailers
+        self.ids: dict | None = None                # event id -> (log, commit) where first seen
+        self.id_flags: list = []                    # the duplicate-event-id violations of that pass
+        self.id_logs: dict = {}                     # log -> the _Log entry that pass used
         self.main_tip: str | None = None
         self.main_line: list | None = None          # main's first-parent line from main_tip, newest first
         self.used: dict[str, set] = {}
@@ -123,6 +126,8 @@ class _Log:
     latest: dt.datetime | None
     ids: dict
     authors: list
+    extends: "_Log | None" = None   # the entry this one went on from (until the ids pass used it)
+    new_ids: dict = field(default_factory=dict)
 
 
 def _log_number(ref: str) -> int | None:
@@ -186,7 +191,8 @@ def incremental_verifier(memo: _Memo):
                 prev_seq, latest = self._log_state
                 return _Log(self.refs[ref], base.number, base.count + len(new), base.violations + flagged,
                             base.warnings + warned, base.chain | {i.id for i in new}, events, prev_seq, latest,
-                            self.event_ids, base.authors + self.event_authors)
+                            self.event_ids, base.authors + self.event_authors, base,
+                            {k: w for k, w in self.event_ids.items() if k not in base.ids})
             finally:
                 self.event_ids, self.event_authors = ids, authors
 
@@ -205,27 +211,75 @@ def incremental_verifier(memo: _Memo):
                 c = info.parents[0]
             return new[::-1]
 
-        def log(self, ref: str) -> int:
+        def _hit(self, ref: str) -> _Log:
             tip = self.refs[ref]
             hit = memo.get("logs", ref)
             if hit is None or hit.tip != tip:
                 new = self._gained(ref, hit) if hit is not None else None
                 hit = self._run_log(ref, hit if new is not None else None, new)
                 memo.put("logs", ref, hit)
+            return hit
+
+        def log(self, ref: str) -> int:  # one log on its own (verify's logs() is replaced below)
+            hit = self._hit(ref)
+            self._apply(ref, hit)
+            self.event_ids.update({k: w for k, w in hit.ids.items() if k not in self.event_ids})
+            return hit.count
+
+        def _apply(self, ref: str, hit: _Log) -> None:
             self.report.violations.extend(hit.violations)
             self.report.warnings.extend(hit.warnings)
             self.chains[ref] = hit.chain
             if hit.number is not None:
                 self.amendment_events[hit.number] = hit.events
-            for eid, (where, commit) in hit.ids.items():  # event ids unique across logs, as verify does
-                seen = self.event_ids.get(eid)
-                if seen is not None:
-                    self.flag(5, "duplicate-event-id", where, commit,
-                              f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id")
-                else:
-                    self.event_ids[eid] = (where, commit)
             self.event_authors.extend(hit.authors)
-            return hit.count
+
+        def logs(self) -> None:
+            """verify's logs(), with the pass on event ids (unique across logs) redone only
+            when it must: a log that only gained events whose ids are new anywhere changes
+            nothing of what that pass found before."""
+            refs = sorted(r for r in self.refs if r.startswith("refs/reviews/"))
+            self.report.counts["logs"] = len(refs)
+            hits = {ref: self._hit(ref) for ref in refs}
+            self._hits = hits
+            for ref in refs:
+                self._apply(ref, hits[ref])
+            self.report.counts["events"] = sum(h.count for h in hits.values())
+            known, flags = memo.ids, memo.id_flags
+            if known is not None and set(memo.id_logs) == set(refs):
+                added: dict = {}
+                for ref, hit in hits.items():
+                    before = memo.id_logs[ref]
+                    if hit is before:
+                        continue
+                    if hit.extends is not before:
+                        known = None
+                        break
+                    for eid, where in hit.new_ids.items():
+                        if eid in known or eid in added:
+                            known = None
+                            break
+                        added[eid] = where
+                    if known is None:
+                        break
+                if known is not None:
+                    known.update(added)
+            if known is None:  # the whole pass, as verify does it
+                known, flags = {}, []
+                for ref in refs:
+                    for eid, (where, commit) in hits[ref].ids.items():
+                        seen = known.get(eid)
+                        if seen is not None:
+                            flags.append(verify.Violation(
+                                5, "duplicate-event-id", where, commit,
+                                f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id"))
+                        else:
+                            known[eid] = (where, commit)
+            for hit in hits.values():
+                hit.extends = None
+            memo.ids, memo.id_flags, memo.id_logs = known, flags, dict(hits)
+            self.event_ids = known
+            self.report.violations.extend(flags)
 
         def merge(self, info) -> int:
             n = memo.parsed.get(info.id, False)
@@ -268,20 +322,23 @@ def incremental_verifier(memo: _Memo):
                 self.amendment_events = everything
 
         def names(self) -> None:
+            """Per log, and per event: a log that gained events since the last check, with main
+            unchanged, has only its new events' names checked."""
             everything = self.event_authors
-            per_log: dict[str, list] = {}
-            for entry in everything:
-                per_log.setdefault(entry[0], []).append(entry)
             main = self.main_line[-1].id
             try:
-                for ref, entries in sorted(per_log.items()):
-                    key = (ref, self.refs.get(ref), main)
-                    hit = memo.get("names", key)
-                    if hit is None:
-                        self.event_authors = entries
-                        hit = _capture(self, lambda: verify._Verifier.names(self))[1]
-                        memo.put("names", key, hit)
-                    self.report.violations.extend(hit)
+                for ref, hit in sorted(getattr(self, "_hits", {}).items()):
+                    key = (ref, main)
+                    done = memo.get("names", key)
+                    if done is None or done[0] != hit.tip:
+                        checked, found = (done[1], done[2]) if done is not None and done[1] <= len(hit.authors) \
+                            and (done[1] == 0 or hit.authors[done[1] - 1][1] == done[3]) else (0, [])
+                        self.event_authors = hit.authors[checked:]
+                        more = _capture(self, lambda: verify._Verifier.names(self))[1]
+                        last = hit.authors[-1][1] if hit.authors else None
+                        done = (hit.tip, len(hit.authors), found + more, last)
+                        memo.put("names", key, done)
+                    self.report.violations.extend(done[2])
             finally:
                 self.event_authors = everything
 
