@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,8 +66,23 @@ def main(argv=None) -> int:
             assert s.clean, [v.line() for v in s.violations][:3]
             return ms
 
-        per_comment = [timed(lambda i=i: comments.add(repo, people["karim"], f"engagement-{i % 26 + 1:02d}",
-                                                       f"Question {i}.")) for i in range(args.writes)]
+        def comments_series(label: str) -> float:
+            per = [timed(lambda i=i: comments.add(repo, people["karim"], f"engagement-{i % 26 + 1:02d}",
+                                                  f"Question {label} {i}.")) for i in range(args.writes)]
+            t = time.perf_counter()
+            for _ in range(20):
+                monitor.current(repo)
+            read_ms = (time.perf_counter() - t) * 1000 / 20
+            med = statistics.median(per)
+            p95 = sorted(per)[int(len(per) * 0.95) - 1]
+            print(f"[{label}] incremental check after a comment: median {med:.2f} ms, p95 {p95:.2f} ms, "
+                  f"max {max(per):.2f} ms ({args.writes} writes) = {full_ms / med:.0f}x less than the full verify; "
+                  f"a read with nothing moved (one pass over the ref store): {read_ms:.2f} ms")
+            return med
+
+        print(f"in-process, same run: full review verify {full_ms:.0f} ms (baseline); first check of a fresh "
+              f"monitor {cold_ms:.0f} ms; {len(repo.refs())} refs")
+        loose = comments_series("loose refs, as written")
         cid = "engagement-04"
         path = f"commitments/{cid}/fr.md"
         text = repo.read_file(repo.resolve("main"), path).decode() + "\nUne phrase de plus.\n"
@@ -77,22 +93,16 @@ def main(argv=None) -> int:
                     for w in ("antoine", "sophie")]
         merge = timed(lambda: signoff.merge(repo, people["claire"], a.number, a.head))
         after_merge = timed(lambda: comments.add(repo, people["karim"], cid, "Après l'intégration."))
-        t = time.perf_counter()
-        for _ in range(100):
-            monitor.current(repo)
-        read_ms = (time.perf_counter() - t) * 1000 / 100
-        med = statistics.median(per_comment)
-        p95 = sorted(per_comment)[int(len(per_comment) * 0.95) - 1]
-        print(f"in-process, same run: full review verify {full_ms:.0f} ms (baseline); first check of a fresh "
-              f"monitor {cold_ms:.0f} ms")
-        print(f"incremental check after a comment: median {med:.2f} ms, p95 {p95:.2f} ms, max {max(per_comment):.2f} ms "
-              f"({args.writes} writes) = {full_ms / med:.0f}x less than the full verify")
-        print(f"after a proposal {proposal:.2f} ms; after each approval {verdicts[0]:.2f} / {verdicts[1]:.2f} ms; "
-              f"after a merge {merge:.2f} ms (main moved: names re-checked per log); the comment after it "
-              f"{after_merge:.2f} ms")
-        print(f"a read with nothing moved (ref digest only): {read_ms:.3f} ms")
+        print(f"[loose refs] after a proposal {proposal:.2f} ms; after each approval {verdicts[0]:.2f} / "
+              f"{verdicts[1]:.2f} ms; after a merge {merge:.2f} ms (main moved: names re-checked per log); "
+              f"the comment after it {after_merge:.2f} ms")
+        subprocess.run(["git", "--git-dir", str(repo_path), "pack-refs", "--all"], check=True)
+        repo = GitRepo(repo_path)
+        packed = comments_series("packed refs, as after git gc")
+        med = packed  # a deployment packs its refs with git gc (docs/audit.md); loose printed too
         verdict = "target met" if med < TARGET_MS else "target missed"
-        print(f"target < {TARGET_MS:.0f} ms per write (median, comments and verdicts): {verdict}")
+        print(f"target < {TARGET_MS:.0f} ms per write (median after a comment, packed refs; loose {loose:.2f} ms, "
+              f"packed {packed:.2f} ms): {verdict}")
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -2,8 +2,8 @@
 
 `Monitor.current(repo)` answers the state of the repository as it is now: clean or not,
 main's tip that was verified, the violations (as `review verify` names them) and every
-ref's tip. The answer is kept under the digest of every ref (`GitRepo.refs_fingerprint`):
-reads between two writes cost one look at the ref store.
+ref's tip. The answer is kept under every ref's tip, read in one pass over the ref store
+(the same reading then feeds the check): reads between two writes cost that pass only.
 
 After a write, the same rules run again (`review.verify`), but what depends only on a few
 refs is remembered across runs:
@@ -79,6 +79,7 @@ class _Memo:
         self.id_flags: list = []                    # the duplicate-event-id violations of that pass
         self.id_logs: dict = {}                     # log -> the _Log entry that pass used
         self.main_tip: str | None = None
+        self.refs: dict | None = None               # every ref's tip, as read for this check
         self.main_line: list | None = None          # main's first-parent line from main_tip, newest first
         self.used: dict[str, set] = {}
 
@@ -144,6 +145,13 @@ class _Repo:
 
     def __getattr__(self, name):
         return getattr(self._repo, name)
+
+    def refs(self, prefix: str = "refs/") -> dict[str, str]:
+        """The refs read once for this check (Monitor.current read them already)."""
+        known = self._memo.refs
+        if known is None:
+            return self._repo.refs(prefix)
+        return dict(known) if prefix == "refs/" else {r: o for r, o in known.items() if r.startswith(prefix)}
 
     def first_parent_log(self, start: str, limit: int | None = None):
         known = self._memo.main_line
@@ -377,30 +385,33 @@ class Monitor:
         self.path = str(repo_path)
         self.memo = _Memo()
         self.lock = threading.Lock()
-        self.key: bytes | None = None
+        self.key: tuple | None = None
         self.state: State | None = None
         self.last_seconds = 0.0
 
     def current(self, repo: GitRepo) -> State:
-        """The state for the refs as they are now (checked again only when a ref moved)."""
-        key = repo.refs_fingerprint()
+        """The state for the refs as they are now (checked again only when a ref moved). The
+        refs are read once: the same reading keys the state and feeds the check."""
+        refs = repo.refs()
+        key = tuple(refs.items())
         if key == self.key and self.state is not None:
             return self.state
         with self.lock:
             if key == self.key and self.state is not None:
                 return self.state
-            self.state = self.check(repo)
+            self.state = self.check(repo, refs)
             self.key = key
             return self.state
 
-    def check(self, repo: GitRepo) -> State:
+    def check(self, repo: GitRepo, refs: dict | None = None) -> State:
         started = time.perf_counter()
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
         self.memo.begin()
         try:
             if repo.ref_target(verify.MAIN) is None:
                 raise verify.Unusable(f"{self.path} has no refs/heads/main: it is not a plan repository")
-            self.memo.main_tip = repo.ref_target(verify.MAIN)
+            self.memo.refs = refs
+            self.memo.main_tip = refs.get(verify.MAIN) if refs is not None else repo.ref_target(verify.MAIN)
             report = verify.verify(self.path, repo=_Repo(repo, self.memo), verifier=incremental_verifier(self.memo))
         except verify.Unusable as exc:
             return State(False, repo.ref_target(verify.MAIN), [], {}, now, time.perf_counter() - started, str(exc))
