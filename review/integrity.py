@@ -36,6 +36,7 @@ from . import amendments as am
 from .gitrepo import GitRepo
 
 log = logging.getLogger(__name__)
+COMMITMENT_LOGS = "refs/reviews/commitments/"
 
 
 @dataclass
@@ -350,24 +351,28 @@ def incremental_verifier(memo: _Memo):
             finally:
                 self.event_authors = everything
 
+        def _reflog(self, ref: str) -> tuple:
+            key = (ref, self.refs[ref])
+            hit = memo.get("reflogs", key)
+            if hit is None:
+                entries = self.repo.reflog(ref)
+                flagged = []
+                for old, new, message in entries:
+                    bad = [oid for oid in (old, new) if oid != verify.ZERO and not self.on_line(ref, oid)]
+                    if bad:
+                        flagged.append(verify.Violation(
+                            8, "forced-update", ref, new,
+                            f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
+                            f"{bad[0]} is not on its history now: the ref was rewritten"))
+                        break
+                hit = (bool(entries), flagged)
+                memo.put("reflogs", key, hit)
+            return hit
+
         def reflogs(self) -> None:
             with_log = 0
             for ref in sorted(r for r in self.refs if r.startswith(verify.MANAGED)):
-                key = (ref, self.refs[ref])
-                hit = memo.get("reflogs", key)
-                if hit is None:
-                    entries = self.repo.reflog(ref)
-                    flagged = []
-                    for old, new, message in entries:
-                        bad = [oid for oid in (old, new) if oid != verify.ZERO and not self.on_line(ref, oid)]
-                        if bad:
-                            flagged.append(verify.Violation(
-                                8, "forced-update", ref, new,
-                                f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
-                                f"{bad[0]} is not on its history now: the ref was rewritten"))
-                            break
-                    hit = (bool(entries), flagged)
-                    memo.put("reflogs", key, hit)
+                hit = self._reflog(ref)
                 with_log += hit[0]
                 self.report.violations.extend(hit[1])
             self.report.counts["reflogs"] = with_log
@@ -388,6 +393,9 @@ class Monitor:
         self.key: tuple | None = None
         self.state: State | None = None
         self.last_seconds = 0.0
+        self.prev_refs: dict | None = None   # the refs of the last full check, or of a fast one since
+        self.others: list | None = None      # its violations but those of the commitments' logs
+        self.fast_checks = 0                 # how many checks took the fast path (for tests and benchmarks)
 
     def current(self, repo: GitRepo) -> State:
         """The state for the refs as they are now (checked again only when a ref moved). The
@@ -406,6 +414,17 @@ class Monitor:
     def check(self, repo: GitRepo, refs: dict | None = None) -> State:
         started = time.perf_counter()
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        if refs is not None:
+            try:
+                fast = self._fast(repo, refs)
+            except Exception:  # noqa: BLE001 - the full check below decides, and logs a real bug
+                log.exception("the fast integrity check failed; checking everything")
+                fast = None
+            if fast is not None:
+                self.fast_checks += 1
+                self.last_seconds = time.perf_counter() - started
+                return State(not fast, refs.get(verify.MAIN), fast, dict(refs), now, self.last_seconds)
+        self.prev_refs = self.others = None
         self.memo.begin()
         try:
             if repo.ref_target(verify.MAIN) is None:
@@ -423,6 +442,69 @@ class Monitor:
                          f"internal error of the verifier ({type(exc).__name__}): see the server's log")
         finally:
             self.memo.end()
+        if refs is not None:
+            mine = {id(x) for ref in refs if ref.startswith(COMMITMENT_LOGS) for x in self._parts(ref, refs)}
+            self.others = [x for x in report.violations if id(x) not in mine]
+            self.prev_refs = dict(refs)
         self.last_seconds = time.perf_counter() - started
         return State(report.clean, report.refs.get(verify.MAIN), report.violations, report.refs, now,
                      self.last_seconds)
+
+    def _parts(self, ref: str, refs: dict) -> list:
+        """What a commitment's log contributes to the violations: its own checks, the names
+        on its events, its reflog."""
+        memo = self.memo
+        hit = memo.logs.get(ref)
+        names = memo.names.get((ref, memo.main_tip))
+        reflog = memo.reflogs.get((ref, refs[ref]))
+        return (hit.violations if hit else []) + (names[2] if names else []) + (reflog[1] if reflog else [])
+
+    def _fast(self, repo: GitRepo, refs: dict) -> list | None:
+        """The violations after a write that only moved commitments' logs forward (comments,
+        progress reports: most writes), or None when the full check is needed.
+
+        Nothing else depends on a commitment's log: merges, branches and the merge events
+        read amendments' logs; modes read main; a checkpoint's or reflog's earlier position
+        stays on a line that only grew. So the violations are those of the last check but the
+        parts of the commitments' logs, plus those parts, the moved ones checked from where
+        they stood. A new event id that is already used anywhere takes the full check."""
+        prev, memo = self.prev_refs, self.memo
+        if prev is None or self.others is None or memo.ids is None or memo.main_line is None or refs.keys() != prev.keys():
+            return None
+        changed = [r for r, t in refs.items() if prev[r] != t]
+        if not changed or not all(r.startswith(COMMITMENT_LOGS) for r in changed):
+            return None
+        memo.refs = refs
+        v = incremental_verifier(memo)(_Repo(repo, memo), verify.Report(self.path))
+        hits = {}
+        for ref in changed:
+            old = memo.logs.get(ref)
+            gained = v._gained(ref, old) if old is not None else None
+            if gained is None:
+                return None
+            hits[ref] = v._run_log(ref, old, gained)
+        added: dict = {}
+        for hit in hits.values():
+            for eid, where in hit.new_ids.items():
+                if eid in memo.ids or eid in added:
+                    return None
+                added[eid] = where
+        # from here on the memo moves to the new refs
+        memo.ids.update(added)
+        for ref, hit in hits.items():
+            hit.extends = None
+            memo.logs[ref] = memo.id_logs[ref] = hit
+            v.chains[ref] = hit.chain
+            memo.reflogs.pop((ref, prev[ref]), None)
+        v.main_line = memo.main_line[::-1]
+        v._hits = hits
+        v.names()
+        for ref in changed:
+            v._reflog(ref)
+        self.prev_refs = dict(refs)
+        out = list(self.others)
+        for ref in refs:
+            if ref.startswith(COMMITMENT_LOGS):
+                out.extend(self._parts(ref, refs))
+        out.sort(key=lambda x: (x.rule, x.ref, x.commit or ""))
+        return out

@@ -46,6 +46,13 @@ def test_the_incremental_check_follows_every_write_like_verify(copy):
     assert not state.clean and state.by_commit()[forged][0].code == "actor-not-author"
     comments.add(repo, p["karim"], "engagement-16", "Ailleurs.")
     assert forged in _same_as_full_verify(monitor, repo).by_commit()
+    assert monitor.fast_checks == 3  # three writes to commitments' logs only: the fast path, same verdict
+    # a comment reusing the id of another log's event: the fast path hands over to the full check
+    reused = _events(repo, reviewlog.commitment_log("engagement-16"))[-1].id
+    event = dict(event, seq=_events(repo, ref)[-1].seq + 1, id=reused, actor="karim", body="Copie.")
+    _append_raw(repo, ref, event, reviewlog.identity("karim", "Karim Haddad"))
+    assert "duplicate-event-id" in {v.code for v in _same_as_full_verify(monitor, repo).violations}
+    assert monitor.fast_checks == 3
     # an approval copied into another log: the cross-log rule still sees it
     source = reviewlog.amendment_log(n["other"])
     approval = next(e for e in _events(repo, source) if e.type == signoff.APPROVAL)
