@@ -351,13 +351,17 @@ def incremental_verifier(memo: _Memo):
             finally:
                 self.event_authors = everything
 
-        def _reflog(self, ref: str) -> tuple:
+        def _reflog(self, ref: str, since: tuple | None = None) -> tuple:
+            """(has a reflog, violations, entries checked); `since`: the entry of an earlier tip
+            the ref moved forward from, whose entries stay on the (longer) line: only the
+            entries written since are checked."""
             key = (ref, self.refs[ref])
             hit = memo.get("reflogs", key)
             if hit is None:
                 entries = self.repo.reflog(ref)
+                start = since[2] if since is not None and not since[1] and since[2] <= len(entries) else 0
                 flagged = []
-                for old, new, message in entries:
+                for old, new, message in entries[start:]:
                     bad = [oid for oid in (old, new) if oid != verify.ZERO and not self.on_line(ref, oid)]
                     if bad:
                         flagged.append(verify.Violation(
@@ -365,7 +369,7 @@ def incremental_verifier(memo: _Memo):
                             f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
                             f"{bad[0]} is not on its history now: the ref was rewritten"))
                         break
-                hit = (bool(entries), flagged)
+                hit = (bool(entries), flagged, len(entries))
                 memo.put("reflogs", key, hit)
             return hit
 
@@ -491,16 +495,17 @@ class Monitor:
                 added[eid] = where
         # from here on the memo moves to the new refs
         memo.ids.update(added)
+        before = {}
         for ref, hit in hits.items():
             hit.extends = None
             memo.logs[ref] = memo.id_logs[ref] = hit
             v.chains[ref] = hit.chain
-            memo.reflogs.pop((ref, prev[ref]), None)
+            before[ref] = memo.reflogs.pop((ref, prev[ref]), None)
         v.main_line = memo.main_line[::-1]
         v._hits = hits
         v.names()
         for ref in changed:
-            v._reflog(ref)
+            v._reflog(ref, before[ref])
         self.prev_refs = dict(refs)
         out = list(self.others)
         for ref in refs:
