@@ -7,6 +7,8 @@ is asked once per request, lazily (a page that shows nothing of it costs nothing
 
 from __future__ import annotations
 
+import threading
+
 from flask import current_app, g, jsonify, render_template
 
 from .. import integrity
@@ -60,6 +62,15 @@ def api():
 
 def init_app(app) -> None:
     dep = app.extensions["review.deployment"]
-    app.extensions[KEY] = integrity.Monitor(dep.repo_path)
+    monitor = app.extensions[KEY] = integrity.Monitor(dep.repo_path)
+    if app.config.get("INTEGRITY_WARM_UP", True):
+        # The first check reads everything once (seconds on a long history): do it now, in the
+        # background, rather than in the first request (which waits for it only if it comes first).
+        def warm():
+            try:
+                monitor.current(dep.open_repo())
+            except Exception:  # noqa: BLE001 - the first request will try again
+                app.logger.exception("the first integrity check failed")
+        threading.Thread(target=warm, name="integrity-warm-up", daemon=True).start()
     app.jinja_env.globals.update(integrity_state=state, integrity_of=violations_of,
                                  integrity_of_amendment=violations_of_amendment)
