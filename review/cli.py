@@ -154,23 +154,48 @@ def _mirror(args) -> int:
 
 
 def _verify(args) -> int:
-    """Exit 0 clean, 1 violations found, 2 the input cannot be verified."""
+    """Exit 0 clean, 1 violations found, 2 the input cannot be verified, 3 a bug of the verifier."""
     import json
+    import traceback
 
     from . import verify
     try:
-        report = verify.verify(args.path)
-    except Exception as exc:  # noqa: BLE001 - Unusable, or a repository libgit2 cannot read: exit 2, not 1
+        report = verify.verify(args.path, witness=args.witness)
+    except (verify.Unusable, OSError) as exc:  # the input, not the verifier: exit 2
         message = str(exc) if isinstance(exc, verify.Unusable) else f"could not read {args.path}: {exc}"
         if args.json:
             print(json.dumps({"path": args.path, "clean": False, "error": message}, indent=1))
         print(f"review verify: {message}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - a bug of the verifier: say so, with where it happened
+        if _raised_reading_git(exc):  # libgit2 could not read an object: a damaged copy, exit 2
+            message = f"could not read {args.path}: {type(exc).__name__}: {exc} (a missing or damaged object?)"
+            if args.json:
+                print(json.dumps({"path": args.path, "clean": False, "error": message}, indent=1))
+            print(f"review verify: {message}", file=sys.stderr)
+            return 2
+        traceback.print_exc(file=sys.stderr)
+        print(f"review verify: internal error of the verifier while checking {args.path} (a bug, not a "
+              "finding about the repository): please report it with the traceback above", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"path": args.path, "clean": False, "error": "internal error of the verifier"}, indent=1))
+        return 3
     if args.json:
         print(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
     else:
         print(report.text(), end="")
     return 0 if report.clean else 1
+
+
+def _raised_reading_git(exc: BaseException) -> bool:
+    """Was this raised inside the git layer (review/gitrepo.py, pygit2) rather than by the
+    verifier's own code? The innermost frame of the project decides."""
+    import os
+    import traceback
+    ours = os.path.dirname(os.path.abspath(__file__))
+    frames = [f.filename for f in traceback.extract_tb(exc.__traceback__)]
+    mine = [f for f in frames if os.path.abspath(f).startswith(ours + os.sep)]
+    return bool(mine) and os.path.basename(mine[-1]) == "gitrepo.py"
 
 
 def _checkpoint(args) -> int:
@@ -262,9 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--label", default="command line", help="a name to recognise the token by")
     s.set_defaults(func=_token)
 
-    s = sub.add_parser("verify", help="prove a plan repository's history offline (exit 0 clean, 1 violations, 2 unusable)")
+    s = sub.add_parser("verify", help="prove a plan repository's history offline "
+                                      "(exit 0 clean, 1 violations, 2 unusable input, 3 a bug of the verifier)")
     s.add_argument("path", metavar="PATH", help="a bare plan repository (DIR/plan.git) or a `git clone --mirror` of one")
-    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument("--json", action="store_true", help="print the report as JSON (with `refs`: ref -> tip, "
+                                                       "a witness file for a later --witness)")
+    s.add_argument("--witness", metavar="OTHER", help="also check that nothing another copy holds was rewritten "
+                                                      "since: a bare repository or mirror kept by someone else, or "
+                                                      "a JSON file of ref -> commit written by --json")
     s.set_defaults(func=_verify)
 
     s = sub.add_parser("checkpoint", help="tag the tips of every ref, so that a later rewrite is detectable")

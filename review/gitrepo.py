@@ -209,10 +209,11 @@ class GitRepo:
 
     def refs(self, prefix: str = "refs/") -> dict[str, str]:
         out = {}
-        for name in self._repo.references:
+        for r in self._repo.references.iterator():  # one pass over the store, no look-up by name
+            name = r.name
             if name.startswith(prefix):
-                r = self._repo.references[name].resolve()
-                out[name] = str(r.target)
+                target = r.target
+                out[name] = str(target if isinstance(target, pygit2.Oid) else r.resolve().target)
         return out
 
     def refs_fingerprint(self) -> bytes:

@@ -35,7 +35,7 @@ from typing import TextIO
 
 from . import amendments as am
 from . import commitment as core
-from . import model, reviewlog
+from . import model, pushauth, reviewlog
 from .errors import Forbidden, Invalid, Missing, ReviewError
 from .gitrepo import GitRepo
 from .model import Person
@@ -264,10 +264,20 @@ def _open_repo(env) -> GitRepo:
     return repo
 
 
-def _pusher(repo: GitRepo, env) -> tuple[Person | None, str | None]:
-    handle = env.get("REVIEW_PUSHER")
-    if not handle:
-        return None, ("pushes are accepted only through the server's address (http(s)://HOST/plan.git), "
+def _instance_path(repo: GitRepo) -> Path:
+    """DIR/instance, found from the repository's own path (DIR/plan.git), never from the
+    environment: whoever pushes cannot point the hook at a secret of their own."""
+    return Path(os.path.realpath(repo.git_dir.rstrip("/"))).parent / "instance"
+
+
+def _pusher(repo: GitRepo, env, updates: list[Update] | None = None) -> tuple[Person | None, str | None]:
+    """The person the web server signed for (review/pushauth.py), when the signature is valid,
+    fresh and covers every update of this push; else (None, why)."""
+    lines = [f"{u.old or ZERO} {u.new or ZERO} {u.ref}" for u in (updates or [])]
+    try:
+        handle = pushauth.check(pushauth.secret(_instance_path(repo)), env, lines)
+    except pushauth.BadProof as exc:
+        return None, (f"{exc}: pushes are accepted only through the server's address (http(s)://HOST/plan.git), "
                       "signed in with your handle and a personal access token as the password")
     person = core.read_plan(repo, core.resolve(repo, "main")).people.get(handle)
     if person is None:
@@ -278,7 +288,7 @@ def _pusher(repo: GitRepo, env) -> tuple[Person | None, str | None]:
 def pre_receive(lines, env, out: TextIO) -> int:
     updates = parse_updates(lines)
     repo = _open_repo(env)
-    person, why = _pusher(repo, env)
+    person, why = _pusher(repo, env, updates)
     problems: list[tuple[str, str]] = []
     if person is None:
         problems = [(u.ref, why) for u in updates]
@@ -302,7 +312,7 @@ def pre_receive(lines, env, out: TextIO) -> int:
 def post_receive(lines, env, out: TextIO) -> int:
     updates = parse_updates(lines)
     repo = _open_repo(env)
-    person, why = _pusher(repo, env)
+    person, why = _pusher(repo, env, updates)
     if person is None:  # pre-receive refused this already; nothing to record
         print(f"{PREFIX}{why}", file=out)
         return 1

@@ -64,7 +64,7 @@ RULES = {
     5: "every review log is linear; each commit adds exactly one event, by its actor, in sequence, in its own log",
     6: "every event matches its schema",
     7: "dates never go backwards within a log, nor a merge before its parents (tolerance: 5 minutes)",
-    8: "checkpoints and reflogs: no ref was rewritten since a recorded position",
+    8: "checkpoints and reflogs (and a witness, if given): no ref was rewritten since a recorded position",
 }
 
 
@@ -96,6 +96,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     seconds: float = 0.0
+    refs: dict = field(default_factory=dict)      # ref -> tip verified: a witness file for later
 
     @property
     def clean(self) -> bool:
@@ -109,14 +110,16 @@ class Report:
                 "rules": {str(n): {"text": t, "violations": sum(1 for v in self.violations if v.rule == n)}
                           for n, t in RULES.items()},
                 "violations": [v.as_json() for v in self.violations], "warnings": self.warnings,
-                "seconds": round(self.seconds, 3)}
+                "seconds": round(self.seconds, 3), "refs": dict(sorted(self.refs.items()))}
 
     def text(self) -> str:
         c = self.counts
         lines = [f"review verify: {self.path}",
                  f"main: {c.get('main_commits', 0)} commits ({c.get('merges', 0)} merges of amendments); "
                  f"{c.get('logs', 0)} review logs with {c.get('events', 0)} events; "
-                 f"{c.get('checkpoints', 0)} checkpoint(s); reflogs: {c.get('reflogs', 0)} ref(s)", ""]
+                 f"{c.get('checkpoints', 0)} checkpoint(s); reflogs: {c.get('reflogs', 0)} ref(s)"
+                 + (f"; witness: {c['witness_refs']} ref(s), {c.get('witness_positions', 0)} position(s)"
+                    if "witness_refs" in c else ""), ""]
         if c.get("imported"):
             lines[-1:-1] = [f"imported history: the first {c['imported']} commit(s) of main, up to the adoption of "
                             f"{c.get('imported_from')}: imported, not reviewed here"]
@@ -238,7 +241,17 @@ class _Verifier:
             self.report.warnings.append(f"{ref}: not a review log name this verifier knows "
                                         "(refs/reviews/commitments/<id>, refs/reviews/amendments/<n>)")
         events: list[reviewlog.Event] = []
-        prev_seq, latest = 0, None
+        self.log_commits(ref, number, chain, events, 0, None)
+        if number is not None:
+            self.amendment_events[number] = events
+        return len(chain)
+
+    def log_commits(self, ref: str, number: int | None, chain: list, events: list,
+                    prev_seq: int, latest: dt.datetime | None) -> tuple[int, dt.datetime | None]:
+        """Rules 5, 6, 7 on these commits of a log (oldest first), after an event `prev_seq`
+        dated `latest`; appends the events read to `events`; returns the new (prev_seq, latest).
+        (review/integrity.py calls it on the commits a log gained since its last check.)"""
+        repo = self.repo
         for info in chain:
             changes = repo.changes(info.id)
             added = [ch for ch in changes if ch.status == "A"]
@@ -306,9 +319,7 @@ class _Verifier:
             if not problems:
                 events.append(reviewlog.Event(seq, eid, data["type"], actor, data["time"],
                                               {k: v for k, v in data.items() if k not in eventschema.COMMON}, info.id))
-        if number is not None:
-            self.amendment_events[number] = events
-        return len(chain)
+        return prev_seq, latest
 
     def event_in_log(self, ref: str, number: int | None, info, eid: str, data: dict, trailers: dict) -> None:
         """Rule 5: an event id is unique across all logs, and the event's trailers and keys
@@ -693,22 +704,127 @@ class _Verifier:
                                         "cannot be detected; publish checkpoints with `review checkpoint`")
 
 
-def verify(path: str | os.PathLike) -> Report:
-    """Check the eight rules; raises Unusable when the input cannot be verified at all."""
+def verify(path: str | os.PathLike, witness: str | os.PathLike | None = None, *,
+           repo: GitRepo | None = None, verifier=None) -> Report:
+    """Check the eight rules; raises Unusable when the input cannot be verified at all.
+    `witness`: another copy (a bare repository or mirror) or a JSON file of ref -> commit,
+    whose every position must still be on that ref's history here (rule 8). `repo` (already
+    open) and `verifier` (a subclass of `_Verifier`) are for the server's incremental check
+    (review/integrity.py)."""
     started = time.perf_counter()
-    repo = open_repository(path)
+    repo = repo if repo is not None else open_repository(path)
+    held = read_witness(witness) if witness is not None else None
     report = Report(os.fspath(path))
-    v = _Verifier(repo, report)
+    v = (verifier or _Verifier)(repo, report)
+    report.refs = {r: oid for r, oid in v.refs.items() if r.startswith(MANAGED)}
     try:
         v.logs()
         v.main()
         v.checkpoints()
         v.reflogs()
+        if held is not None:
+            check_witness(v, held)
     except GitLayerError as exc:  # an object that history needs is missing: a damaged copy
         raise Unusable(f"{path} is incomplete or damaged ({exc}): clone it again with `git clone --mirror`") from None
     report.violations.sort(key=lambda x: (x.rule, x.ref, x.commit or ""))
     report.seconds = time.perf_counter() - started
     return report
+
+
+# -- witnesses: positions of refs noted outside this copy ------------------------------------
+
+@dataclass
+class Witness:
+    """What another copy holds: each managed ref's tip, plus every earlier position its
+    reflog recorded; `repo` when the witness is a repository (to tell "behind" from "rewritten")."""
+    source: str
+    refs: dict[str, str]
+    positions: dict[str, list[str]]
+    repo: GitRepo | None = None
+
+
+_OID_RE = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+
+
+def read_witness(other: str | os.PathLike) -> Witness:
+    """A bare repository or mirror (tips and reflogs), or a JSON file: the output of
+    `review verify --json` (its `refs`) or an object ref -> commit. Unusable otherwise."""
+    path = os.fspath(other)
+    if os.path.isdir(path):
+        try:
+            wrepo = GitRepo(path)
+        except GitLayerError:
+            raise Unusable(f"the witness {path} is not a git repository: give a mirror "
+                           "(`git clone --mirror`) or a JSON file written by `review verify --json`") from None
+        refs = {r: oid for r, oid in wrepo.refs().items() if r.startswith(MANAGED)}
+        positions = {}
+        for ref in refs:
+            seen = [new for _, new, _ in wrepo.reflog(ref) if new != ZERO]
+            positions[ref] = list(dict.fromkeys(p for p in seen if p != refs[ref]))
+        witness = Witness(path, refs, positions, wrepo)
+    elif os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise Unusable(f"the witness {path} is not a JSON file ({exc}): give a file written by "
+                           "`review verify --json`, or a mirror") from None
+        if isinstance(data, dict) and isinstance(data.get("refs"), dict):
+            data = data["refs"]
+        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(o, str) and _OID_RE.match(o)
+                                                 for k, o in data.items()):
+            raise Unusable(f"the witness {path} holds no object ref -> commit id (the `refs` of "
+                           "`review verify --json`)")
+        witness = Witness(path, {r: o for r, o in data.items() if r.startswith(MANAGED)}, {})
+    else:
+        raise Unusable(f"the witness {path} is neither a folder nor a file: give a mirror or a JSON file "
+                       "written by `review verify --json`")
+    if not witness.refs:
+        raise Unusable(f"the witness {path} holds no ref of a plan repository (refs/heads/, refs/reviews/, "
+                       "refs/tags/): give a mirror (`git clone --mirror`), not a working copy")
+    return witness
+
+
+def check_witness(v: _Verifier, w: Witness) -> None:
+    """Rule 8 against a witness: every position the witness holds for a ref (its tip, and what
+    its reflog recorded) is still on that ref's history here. A ref the witness holds but this
+    copy lacks was deleted; a position off the ref's history was rewritten, unless this copy
+    is simply older than the witness (the witness's tip descends from ours: a warning)."""
+    repo, report = v.repo, v.report
+    report.counts["witness_refs"] = len(w.refs)
+    report.counts["witness_positions"] = sum(1 + len(p) for p in w.positions.values())
+    behind = []
+    for ref, tip in sorted(w.refs.items()):
+        ours = v.refs.get(ref)
+        if ours is None:
+            v.flag(8, "deleted-since-witness", ref, tip,
+                   f"the witness {w.source} holds {ref} at {tip}; the ref no longer exists here")
+            continue
+        for oid in [tip, *w.positions.get(ref, [])]:
+            if v.on_line(ref, oid):
+                continue
+            if oid == tip and _ahead(v, w, ref, ours, tip):
+                behind.append(ref)
+                break
+            held = repo.has_object(oid)
+            v.flag(8, "rewritten-since-witness", ref, oid,
+                   f"the witness {w.source} holds {ref} at {oid}, which "
+                   + (f"is not on its history here (tip {ours}): rewritten since" if held else
+                      "is not in this repository: rewritten since (or this copy is older than the witness: "
+                      "fetch it again)"))
+            break
+    if behind:
+        report.warnings.append(f"this copy is behind the witness on {len(behind)} ref(s) ({', '.join(behind[:3])}"
+                               + (", ..." if len(behind) > 3 else "") + "): fetch it again for a full comparison")
+
+
+def _ahead(v: _Verifier, w: Witness, ref: str, ours: str, theirs: str) -> bool:
+    """Is the witness's tip a descendant of our tip (this copy is just older)?"""
+    if ref.startswith("refs/tags/"):
+        return False
+    if w.repo is not None:
+        return w.repo.has_object(ours) and w.repo.contains(ours, theirs)
+    return v.repo.has_object(theirs) and v.repo.contains(ours, theirs)
 
 
 # -- checkpoints ----------------------------------------------------------------------------

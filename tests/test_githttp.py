@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from review import accounts, cli, reviewlog
+from review import accounts, cli, pushauth, reviewlog
 from review import amendments as am
 from review import commitment as core
 from review import signoff
@@ -391,6 +391,64 @@ def test_pushing_on_the_server_without_the_web_is_refused(repo, deployment_dir, 
     out = git("push", "origin", f"HEAD:refs/heads/amendments/{a.number}", cwd=work, check=False)
     assert out.returncode != 0 and "pushes are accepted only through the server's address" in out.stderr
     assert refs_of(deployment_dir / "plan.git") == before
+    # Naming a pusher in the environment proves nothing: the hook wants the web server's signature.
+    for env in ({"REVIEW_PUSHER": "lucie"},
+                {"REVIEW_PUSHER": "lucie", "REVIEW_PUSH_PROOF": "v1:%d:00:%s" % (time.time(), "0" * 64),
+                 "REVIEW_PUSH_UPDATES": f"{'0' * 40} {'1' * 40} refs/heads/amendments/{a.number}"}):
+        out = git("push", "origin", f"HEAD:refs/heads/amendments/{a.number}", cwd=work, check=False, env=env)
+        assert out.returncode != 0, out.stderr
+        assert "pushes are accepted only through the server's address" in out.stderr, out.stderr
+        assert refs_of(deployment_dir / "plan.git") == before
+    assert len(reviewlog.read_events(repo, reviewlog.amendment_log(a.number))) == 1
+
+
+def _hook_env(deployment_dir, pusher, lines, when=None, create=True):
+    key = pushauth.secret(deployment_dir / "instance", create=create)
+    env = {"GIT_DIR": str(deployment_dir / "plan.git")}
+    env.update(pushauth.sign(key or b"x", pusher, lines, when=when))
+    return env
+
+
+def test_the_hook_checks_the_pushers_signature(repo, deployment_dir, tmp_path):
+    """pre-receive accepts the pusher only with a valid, fresh signature of the very updates."""
+    import io
+
+    from review import hooks, pushauth
+    a = propose(repo)
+    work = tmp_path / "local"
+    git("clone", "-q", str(deployment_dir / "plan.git"), str(work))
+    _change_amendment(work, a)
+    new = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    # the objects of the push, as git's quarantine would hold them
+    git("--git-dir", str(deployment_dir / "plan.git"), "fetch", "-q", str(work), "HEAD")
+    line = f"{a.head} {new} refs/heads/amendments/{a.number}"
+
+    def run(env, lines=(line,)):
+        out = io.StringIO()
+        return hooks.pre_receive(list(lines), env, out), out.getvalue()
+
+    ok = _hook_env(deployment_dir, "lucie", [line])
+    assert run(ok) == (0, "")
+    cases = {
+        "another pusher": (dict(ok, REVIEW_PUSHER="claire"), "not valid"),
+        "another update": (dict(ok, REVIEW_PUSH_UPDATES=line.replace(new, a.head)), "not valid"),
+        "an update not signed": (_hook_env(deployment_dir, "lucie", []), "does not cover the update"),
+        "too old": (_hook_env(deployment_dir, "lucie", [line], when=int(time.time()) - pushauth.MAX_AGE - 5),
+                    "s old (at most"),
+        "malformed": (dict(ok, REVIEW_PUSH_PROOF="v1:x"), "malformed"),
+        "no proof": ({"GIT_DIR": ok["GIT_DIR"], "REVIEW_PUSHER": "lucie"}, "no proof"),
+    }
+    for case, (env, why) in cases.items():
+        rc, out = run(env)
+        assert rc == 1 and why in out and "refused refs/heads/amendments/" in out, (case, out)
+    # a signature made with another secret is worth nothing
+    other = pushauth.sign(b"another secret", "lucie", [line])
+    rc, out = run(dict(ok, **other))
+    assert rc == 1 and "not valid" in out
+    # without the secret (an account that cannot read the instance folder), nothing is accepted
+    (deployment_dir / "instance" / pushauth.KEY_FILE).unlink()
+    rc, out = run(ok)
+    assert rc == 1 and "cannot be read here" in out
 
 
 # -- hooks and mirrors -------------------------------------------------------------------------

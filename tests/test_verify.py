@@ -769,3 +769,80 @@ def test_checkpoint_command_takes_a_deployment_folder(deployment_dir):
     run = run_cli("checkpoint", str(deployment_dir))
     assert run.returncode == 0, run.stderr
     assert any(r.startswith("refs/tags/checkpoints/") for r in GitRepo(deployment_dir / "plan.git").refs())
+
+
+# -- witnesses: a copy kept by someone else ------------------------------------------------------
+
+def test_a_consistent_rewrite_is_caught_against_a_mirror_witness_and_not_without(copy, tmp_path):
+    """An organisation keeps a mirror; later someone with full access rewrites a log
+    consistently and wipes the reflogs: only the witness can tell."""
+    repo, _ = copy
+    witness = mirror(repo.path, tmp_path)
+    report = verify.verify(repo.path, witness=witness)
+    assert report.clean and report.counts["witness_refs"] == len(report.refs) > 10
+    ref = reviewlog.commitment_log(C4)
+    before = repo.resolve(ref)
+    _rewrite_log(repo, ref, "Une question anodine.")
+    shutil.rmtree(Path(repo.path) / "logs")
+    assert verify.verify(repo.path).clean  # nothing inside the copy shows it
+    report = verify.verify(repo.path, witness=witness)
+    assert {(v.rule, v.code, v.ref, v.commit) for v in report.violations} == {
+        (8, "rewritten-since-witness", ref, before)}
+    run = run_cli("verify", repo.path, "--witness", str(witness))
+    assert run.returncode == 1 and "(rewritten-since-witness)" in run.stdout and "witness: " in run.stdout
+    # a ref deleted here but held by the witness
+    git("update-ref", "-d", reviewlog.commitment_log(C16), cwd=repo.path)
+    assert (8, "deleted-since-witness") in {(v.rule, v.code) for v in verify.verify(repo.path, witness=witness).violations}
+
+
+def test_a_json_witness_written_by_verify_json(copy, tmp_path):
+    repo, _ = copy
+    run = run_cli("verify", "--json", repo.path)
+    assert run.returncode == 0
+    noted = json.loads(run.stdout)
+    assert noted["refs"]["refs/heads/main"] == repo.resolve("main")
+    (tmp_path / "noted.json").write_text(run.stdout)
+    # the plan moves on normally: still clean against what was noted
+    p = _people(repo)
+    comments.add(repo, p["karim"], C4, "Une nouvelle question.")
+    assert run_cli("verify", repo.path, "--witness", str(tmp_path / "noted.json")).returncode == 0
+    ref = reviewlog.commitment_log(C4)
+    _rewrite_log(repo, ref, "Une question anodine.")
+    shutil.rmtree(Path(repo.path) / "logs")
+    report = verify.verify(repo.path, witness=tmp_path / "noted.json")
+    assert {(v.code, v.ref) for v in report.violations} == {("rewritten-since-witness", ref)}
+    # a flat ref -> commit object works too; a file of anything else is unusable input (exit 2)
+    (tmp_path / "flat.json").write_text(json.dumps({ref: noted["refs"][ref]}))
+    assert {v.code for v in verify.verify(repo.path, witness=tmp_path / "flat.json").violations} == {
+        "rewritten-since-witness"}
+    (tmp_path / "bad.json").write_text('{"refs/heads/main": 3}')
+    run = run_cli("verify", repo.path, "--witness", str(tmp_path / "bad.json"))
+    assert run.returncode == 2 and "holds no object ref -> commit id" in run.stderr
+
+
+def test_a_copy_older_than_its_witness_is_not_called_rewritten(copy, tmp_path):
+    repo, _ = copy
+    old = mirror(repo.path, tmp_path)
+    comments.add(repo, _people(repo)["karim"], C4, "Plus tard.")
+    report = verify.verify(old, witness=repo.path)
+    assert report.clean and any("behind the witness" in w for w in report.warnings)
+
+
+# -- a bug of the verifier is not a finding about the input ------------------------------------
+
+def test_a_bug_inside_the_verifier_exits_3_with_its_traceback(clean, monkeypatch, capsys):
+    from review import cli
+    path, _ = clean
+
+    def broken(self):
+        raise ZeroDivisionError("a bug")
+    monkeypatch.setattr(verify._Verifier, "checkpoints", broken)
+    assert cli.main(["verify", str(path)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "ZeroDivisionError: a bug" in err and "internal error of the verifier" in err
+    assert "could not read" not in err
+    assert cli.main(["verify", "--json", str(path)]) == 3
+    out = capsys.readouterr().out
+    assert json.loads(out)["error"] == "internal error of the verifier"
+    monkeypatch.undo()
+    assert cli.main(["verify", str(path / "nowhere")]) == 2

@@ -3,8 +3,9 @@
 Runs `git http-backend` as a CGI program. Fetching and cloning (git-upload-pack) are
 anonymous, like every read of the plan. Pushing (git-receive-pack) takes HTTP Basic
 credentials: a handle and one of that person's personal access tokens; the view then
-passes the handle to the server hooks (REVIEW_PUSHER), which apply the rules of the web
-(review/hooks.py). Nothing else of the deployment folder is served: only the three
+reads the ref updates at the head of the push and hands the hooks the pusher with a
+signature over the pusher, the time and those updates (review/pushauth.py), made with the
+instance's push secret; the hooks (review/hooks.py) check it and apply the rules of the web. Nothing else of the deployment folder is served: only the three
 smart-HTTP addresses below.
 
 After a push the mirrors are notified (review/mirrors.py), as after any other write.
@@ -15,12 +16,13 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import zlib
 
 from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
-from .. import mirrors
+from .. import mirrors, pushauth
 from .auth import accounts
 
 SERVICES = ("git-upload-pack", "git-receive-pack")
@@ -90,13 +92,24 @@ def git_http(rest: str):
         if request.headers.get(header):
             env[var] = request.headers[header]
     if pusher:
-        env.update({"REMOTE_USER": pusher, "REVIEW_PUSHER": pusher, "REVIEW_BASE_URL": request.url_root})
+        env.update({"REMOTE_USER": pusher, "REVIEW_BASE_URL": request.url_root})
     body = None
     if request.method == "POST":
         try:
             body = get_input_stream(request.environ, safe_fallback=False, max_content_length=MAX_REQUEST_BYTES)
         except RequestEntityTooLarge:
             return _text(413, f"the request is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MB")
+    if pusher and request.method == "POST":
+        if request.headers.get("Content-Encoding", "").lower() in ("gzip", "x-gzip"):
+            body = _Gunzip(body)
+            env.pop("HTTP_CONTENT_ENCODING", None)
+        try:
+            head, updates = pushauth.read_commands(body)
+        except (ValueError, OSError, zlib.error) as exc:
+            return _text(400, f"{exc}: push with git")
+        key = pushauth.secret(dep.instance_path, create=True)
+        env.update(pushauth.sign(key, pusher, updates))
+        body = _Replay(head, body)
     proc = subprocess.Popen(["git", "http-backend"], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pump = threading.Thread(target=_pump, args=(body, proc), daemon=True)
@@ -125,6 +138,40 @@ def git_http(rest: str):
                                  args=(proc, pump, drain, errors, logger, mirrorer)).start()
 
     return Response(stream(), status=status, headers=headers, direct_passthrough=True)
+
+
+class _Replay:
+    """The bytes already read (the list of updates), then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest):
+        self.head, self.rest = head, rest
+
+    def read(self, n: int) -> bytes:
+        if self.head:
+            out, self.head = self.head[:n], self.head[n:]
+            return out
+        return self.rest.read(n)
+
+
+class _Gunzip:
+    """A gzip-compressed request body, read uncompressed (git never compresses a push, other
+    clients may); what it gives is bounded like the body itself."""
+
+    def __init__(self, stream):
+        self.stream, self.z, self.buffer, self.total = stream, zlib.decompressobj(16 + zlib.MAX_WBITS), b"", 0
+
+    def read(self, n: int) -> bytes:
+        while len(self.buffer) < n and not self.z.eof:
+            data = self.z.unconsumed_tail or self.stream.read(CHUNK)
+            if not data:
+                break
+            out = self.z.decompress(data, CHUNK)
+            self.total += len(out)
+            if self.total > MAX_REQUEST_BYTES:
+                raise RequestEntityTooLarge()
+            self.buffer += out
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
 
 
 def _pump(body, proc) -> None:

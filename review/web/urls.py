@@ -7,6 +7,7 @@ from . import progress
 from . import feeds
 from . import githttp
 from . import audit
+from . import integrity
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -90,6 +91,9 @@ ROUTES = [
     ("/audit.json", "audit_json", audit.export_json, ["GET"]),
     ("/api/v1/history", "api_history", audit.api_history, ["GET"]),
     ("/api/v1/audit", "api_audit", audit.api_audit, ["GET"]),
+    # The site's verdict on its own history (review/web/integrity.py)
+    ("/integrity", "integrity_page", integrity.page, ["GET"]),
+    ("/api/v1/integrity", "api_integrity", integrity.api, ["GET"]),
     # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
     ("/plan.git", "git_about", githttp.about, ["GET"]),
     ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),
@@ -100,4 +104,5 @@ def register(app) -> None:
     for rule, endpoint, view, methods in ROUTES:
         app.add_url_rule(rule, endpoint, view, methods=methods)
     progress.init_app(app)  # progress_section() for the commitment page's "Progress" section
+    integrity.init_app(app)  # the incremental verify behind /integrity, the footer and the badges
     githttp.init_app(app)  # mirrors: every write reaches the configured git remotes

@@ -35,6 +35,7 @@ PAGES = {
     "progress_dashboard": ["/progress", "/progress?as_of=2016-01-01"],
     "plan_history": ["/history"],
     "audit_log": ["/audit"],
+    "integrity_page": ["/integrity"],
     "git_about": ["/plan.git"],
 }
 ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
