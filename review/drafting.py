@@ -17,8 +17,8 @@ import difflib
 import html
 import re
 
-import yaml
 
+from .model import SchemaError, load_yaml
 from .render import Segment, plain_text, source_blocks, tokens, word_diff
 
 NBSP = "\u00a0"
@@ -77,8 +77,8 @@ def _load(fm: str | None):
     if fm is None:
         return {}
     try:
-        data = yaml.safe_load(fm)
-    except yaml.YAMLError:
+        data = load_yaml(fm, "front matter")
+    except SchemaError:
         return None
     return data if isinstance(data, dict) else ({} if data is None else None)
 

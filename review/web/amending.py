@@ -247,16 +247,7 @@ def _commitment_or_none(r, commit, cid):
 
 # -- the editor --------------------------------------------------------------------------------
 
-def _split(text: str) -> tuple[str, str, str]:
-    """(front matter YAML, separator, body) so that an unchanged part is kept byte for byte."""
-    end = text.index("\n---\n", 3)
-    fm, rest = text[4:end + 1], text[end + 5:]
-    body = rest.lstrip("\n")
-    return fm, rest[:len(rest) - len(body)], body
-
-
-def _join(fm: str, sep: str, body: str) -> str:
-    return f"---\n{fm}---\n{sep or chr(10)}{body.strip()}\n"
+_split, _join = model.split_source, model.join_source
 
 
 def _dump(data: dict) -> str:
@@ -264,13 +255,13 @@ def _dump(data: dict) -> str:
 
 
 def _editor_state(r, commit: str, cid: str) -> dict:
-    files = core.read_files(r, commit, cid)
+    files = {lang: model.normalise_newlines(t) for lang, t in core.read_files(r, commit, cid).items()}
     fr_fm, _, fr_body = _split(files["fr"])
-    meta = yaml.safe_load(fr_fm)
+    meta = model.load_yaml(fr_fm, model.commitment_path(cid), 2)
     en_title, en_body = "", ""
     if "en" in files:
         en_fm, _, en_body = _split(files["en"])
-        en_title = (yaml.safe_load(en_fm) or {}).get("title", "")
+        en_title = (model.load_yaml(en_fm, model.commitment_path(cid, "en"), 2) or {}).get("title", "")
     return {"files": files, "meta": meta, "title_fr": meta.get("title", ""), "title_en": en_title,
             "body_fr": fr_body, "body_en": en_body, "leads": list(meta.get("leads", [])),
             "milestones": [dict(m) for m in meta.get("milestones", [])]}
@@ -326,7 +317,7 @@ def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
     if files.get("en") or state["body_en"].strip() or state["title_en"].strip():
         if files.get("en"):
             en_fm, en_sep, _ = _split(files["en"])
-            old_title = (yaml.safe_load(en_fm) or {}).get("title", "")
+            old_title = (model.load_yaml(en_fm, model.commitment_path(cid, "en"), 2) or {}).get("title", "")
             en_fm = en_fm if state["title_en"].strip() == old_title else _dump({"title": state["title_en"].strip()})
         else:
             en_fm, en_sep = _dump({"title": state["title_en"].strip()}), "\n"

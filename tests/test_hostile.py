@@ -1,0 +1,103 @@
+"""Hostile input: YAML bombs, resource limits of the hooks, and (below) payloads sent to every input.
+
+Each payload is answered with a clear 4xx or rendered inert; no input gives a server error.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from review import model
+
+from .test_githttp import FR, clone, commit, git, refs_of, server  # noqa: F401 - fixture
+
+# -- YAML bombs -------------------------------------------------------------------------------------
+
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ['lol0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"lol{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+YAML_REFUSALS = {
+    "billion laughs": (billion_laughs(), "YAML anchors and aliases"),
+    "one anchor": ("title: &t Bonjour\n", "YAML anchors and aliases"),
+    "merge key": ("a: &a {x: 1}\nb:\n  <<: *a\n", "YAML anchors and aliases"),
+    "python tag": ("x: !!python/object/apply:os.system [ls]\n", "YAML tags"),
+    "custom tag": ("x: !secret 1\n", "YAML tags"),
+    "binary tag": ("x: !!binary aGVsbG8=\n", "YAML tags"),
+    "deep nesting": ("x: " + "[" * 5000 + "]" * 5000 + "\n", "nest"),
+    "deep mappings": ("".join("  " * i + f"k{i}:\n" for i in range(60)) + "  " * 60 + "v\n", "nested more than"),
+    "huge": ("x: '" + "a" * (model.MAX_YAML_BYTES + 1) + "'\n", "bytes; the limit is"),
+    "many values": ("[" + "1," * (model.MAX_YAML_NODES + 1) + "]\n", "more than"),
+    "bad date": ("due: 2015-13-45\n", "invalid YAML"),
+    "huge integer": ("n: " + "9" * 6000 + "\n", "invalid YAML"),
+    "syntax": ("a: [\n", "invalid YAML"),
+}
+
+
+@pytest.mark.parametrize("case", list(YAML_REFUSALS))
+def test_the_bounded_loader_refuses_fast_with_path_and_line(case):
+    text, message = YAML_REFUSALS[case]
+    start = time.perf_counter()
+    with pytest.raises(model.SchemaError) as exc:
+        model.load_yaml(text, "plan.yaml")
+    assert time.perf_counter() - start < 0.5
+    assert exc.value.problems[0].startswith("plan.yaml:") and message in exc.value.problems[0]
+
+
+def test_a_front_matter_bomb_names_the_file_and_line(repo):
+    main = repo.resolve("main")
+    text = repo.read_file(main, FR).decode()
+    bomb = text.replace("---\n", "---\n" + billion_laughs(), 1)
+    plan = model.parse_plan(repo.read_file(main, "plan.yaml"))
+    with pytest.raises(model.SchemaError) as exc:
+        model.parse_commitment("engagement-04", bomb, plan, FR)
+    assert exc.value.problems[0].startswith(f"{FR}:2: YAML anchors and aliases")
+
+
+def test_a_pushed_billion_laughs_plan_is_refused_fast_and_changes_nothing(server, tokens, tmp_path):  # noqa: F811
+    work = clone(server, tmp_path, handle="lucie", token=tokens["lucie"])
+    (work / "plan.yaml").write_text((work / "plan.yaml").read_text() + billion_laughs())
+    commit(work, "Des rires")
+    before = refs_of(server.repo_path)
+    start = time.monotonic()
+    out = git("push", "origin", "HEAD:refs/for/engagement-04", cwd=work, check=False)
+    assert time.monotonic() - start < 20  # a whole push round trip; the bomb itself is refused in microseconds
+    assert out.returncode != 0
+    assert "plan.yaml:" in out.stderr and "YAML anchors and aliases (& and *) are not allowed" in out.stderr, out.stderr
+    assert "remote: review: nothing was changed: the whole push is refused" in out.stderr
+    assert refs_of(server.repo_path) == before
+
+
+_LIMITED = """
+import os, sys
+from review import hooks
+hooks.limit_resources({"REVIEW_HOOK_MEMORY_MB": "%s", "REVIEW_HOOK_CPU_SECONDS": "%s"})
+try:
+    %s
+except MemoryError:
+    print("MemoryError"); sys.exit(3)
+except Exception as exc:
+    print(type(exc).__name__, exc); sys.exit(4)
+"""
+
+
+def test_the_hook_process_runs_under_a_memory_bound():
+    code = _LIMITED % ("300", "0", "b = bytearray(1 << 30)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and "MemoryError" in proc.stdout, proc
+
+
+def test_the_hook_process_runs_under_a_cpu_bound():
+    code = _LIMITED % ("0", "1", "any(i < 0 for i in range(10 ** 12))")
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 4 and "CPU time" in proc.stdout, proc
+    assert time.monotonic() - start < 15
