@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import html
 import re
@@ -145,20 +146,165 @@ class Segment:
     text: str
 
 
-def word_diff(old: str, new: str) -> list[Segment]:
-    """Word-level diff: inserted and deleted words, not whole lines."""
+# The diff is close to linear: paragraphs are aligned first, then words only inside changed
+# paragraphs, anchored on the words found once on each side (patience diff); a stretch with no
+# such anchor is compared word by word only when it is small (LEAF_CELLS), otherwise it is shown
+# as deleted then inserted as a whole, and the diff says it is coarse.
+LEAF_CELLS = 40_000
+MAX_DEPTH = 64
+_PARAGRAPH_RE = re.compile(r"(\n[ \t]*\n\s*)")
+
+
+class Diff(list):
+    """The segments of a diff; `coarse` is true when part of it is shown as whole paragraphs or
+    lines (deleted then inserted) because a word-by-word comparison would cost too much."""
+
+    coarse = False
+
+
+def _unique(seq, lo: int, hi: int, n: int) -> dict:
+    """The runs of n items found once in seq[lo:hi], by value -> start (-1 when repeated)."""
+    seen: dict = {}
+    for i in range(lo, hi - n + 1):
+        x = seq[i] if n == 1 else tuple(seq[i:i + n])
+        seen[x] = -1 if x in seen else i
+    return seen
+
+
+def _anchors(a, alo, ahi, b, blo, bhi) -> tuple[list[tuple[int, int]], int]:
+    """Runs found once on each side, in the same order, tried on single items first and then
+    on runs of 3 and 7 (a text of common words has few unique words but many unique phrases)."""
+    for n in (1, 3, 7):
+        if min(ahi - alo, bhi - blo) < n:
+            break
+        ua, ub = _unique(a, alo, ahi, n), _unique(b, blo, bhi, n)
+        found = _lis(sorted((i, ub[x]) for x, i in ua.items() if i >= 0 and ub.get(x, -1) >= 0))
+        kept, ni, nj = [], alo, blo
+        for i, j in found:  # runs longer than one item must not overlap
+            if i >= ni and j >= nj:
+                kept.append((i, j))
+                ni, nj = i + n, j + n
+        if kept:
+            return kept, n
+    return [], 0
+
+
+def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of pairs increasing in both indices (pairs sorted by the first)."""
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_idx.append(k)
+        else:
+            tails[pos], tail_idx[pos] = j, k
+        prev[k] = tail_idx[pos - 1] if pos else -1
+    out, k = [], tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        out.append(pairs[k])
+        k = prev[k]
+    return out[::-1]
+
+
+def matching_blocks(a: list, b: list) -> tuple[list[tuple[int, int, int]], bool]:
+    """(matching runs as (i, j, n), coarse) of two sequences of hashable items, in close to
+    linear time: patience anchors, then difflib on small stretches without anchors."""
+    out: list[tuple[int, int, int]] = []
+    coarse = False
+
+    def emit(i: int, j: int, n: int) -> None:
+        if n:
+            if out and out[-1][0] + out[-1][2] == i and out[-1][1] + out[-1][2] == j:
+                i0, j0, n0 = out.pop()
+                out.append((i0, j0, n0 + n))
+            else:
+                out.append((i, j, n))
+
+    def solve(alo: int, ahi: int, blo: int, bhi: int, depth: int) -> None:
+        nonlocal coarse
+        n = 0  # common prefix
+        while alo + n < ahi and blo + n < bhi and a[alo + n] == b[blo + n]:
+            n += 1
+        emit(alo, blo, n)
+        alo, blo = alo + n, blo + n
+        m = 0  # common suffix
+        while ahi - m > alo and bhi - m > blo and a[ahi - m - 1] == b[bhi - m - 1]:
+            m += 1
+        tail = (ahi - m, bhi - m, m)
+        ahi, bhi = ahi - m, bhi - m
+        if alo < ahi and blo < bhi:
+            anchors, size = _anchors(a, alo, ahi, b, blo, bhi) if depth < MAX_DEPTH else ([], 0)
+            if anchors:
+                i0, j0 = alo, blo
+                for i, j in anchors:
+                    solve(i0, i, j0, j, depth + 1)
+                    emit(i, j, size)
+                    i0, j0 = i + size, j + size
+                solve(i0, ahi, j0, bhi, depth + 1)
+            elif (ahi - alo) * (bhi - blo) <= LEAF_CELLS:
+                sm = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+                for i, j, k in sm.get_matching_blocks():
+                    emit(alo + i, blo + j, k)
+            else:
+                coarse = True
+        emit(*tail)
+
+    solve(0, len(a), 0, len(b), 0)
+    return out, coarse
+
+
+def opcodes(a: list, b: list) -> list[tuple[str, int, int, int, int]]:
+    """difflib-style opcodes ('equal', 'replace', 'delete', 'insert') in close to linear time."""
+    ops, i0, j0 = [], 0, 0
+    for i, j, n in matching_blocks(a, b)[0] + [(len(a), len(b), 0)]:
+        if i > i0 and j > j0:
+            ops.append(("replace", i0, i, j0, j))
+        elif i > i0:
+            ops.append(("delete", i0, i, j0, j))
+        elif j > j0:
+            ops.append(("insert", i0, i, j0, j))
+        if n:
+            ops.append(("equal", i, i + n, j, j + n))
+        i0, j0 = i + n, j + n
+    return ops
+
+
+def _token_diff(old: str, new: str, out: Diff) -> None:
     a, b = tokens(old), tokens(new)
-    out: list[Segment] = []
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    blocks, coarse = matching_blocks(a, b)
+    out.coarse = out.coarse or coarse
+    i0 = j0 = 0
+    for i, j, n in blocks + [(len(a), len(b), 0)]:
+        if i > i0:
+            out.append(Segment("delete", "".join(a[i0:i])))
+        if j > j0:
+            out.append(Segment("insert", "".join(b[j0:j])))
+        if n:
+            out.append(Segment("equal", "".join(a[i:i + n])))
+        i0, j0 = i + n, j + n
+
+
+def word_diff(old: str, new: str) -> Diff:
+    """Word-level diff: inserted and deleted words, not whole lines. Paragraphs are aligned
+    first; `coarse` is set when some change is shown as whole paragraphs (see LEAF_CELLS)."""
+    pa, pb = _PARAGRAPH_RE.split(old), _PARAGRAPH_RE.split(new)
+    out = Diff()
+    for op, i1, i2, j1, j2 in opcodes(pa, pb):
         if op == "equal":
-            out.append(Segment("equal", "".join(a[i1:i2])))
-            continue
-        if op in ("delete", "replace"):
-            out.append(Segment("delete", "".join(a[i1:i2])))
-        if op in ("insert", "replace"):
-            out.append(Segment("insert", "".join(b[j1:j2])))
-    return out
+            out.append(Segment("equal", "".join(pa[i1:i2])))
+        else:
+            _token_diff("".join(pa[i1:i2]), "".join(pb[j1:j2]), out)
+    merged = Diff()
+    merged.coarse = out.coarse
+    for seg in out:  # adjacent runs of one kind read as one
+        if seg.text and merged and merged[-1].op == seg.op:
+            merged[-1] = Segment(seg.op, merged[-1].text + seg.text)
+        elif seg.text:
+            merged.append(seg)
+    return merged
 
 
 def diff_html(segments: list[Segment]) -> str:
@@ -172,6 +318,21 @@ def diff_html(segments: list[Segment]) -> str:
         else:
             parts.append(t)
     return "".join(parts)
+
+
+def side_html(segments: list[Segment]) -> tuple[str, str]:
+    """(left, right) HTML of a diff: deletions on the left, insertions on the right."""
+    left, right = [], []
+    for s in segments:
+        t = html.escape(s.text)
+        if s.op == "equal":
+            left.append(t)
+            right.append(t)
+        elif s.op == "delete":
+            left.append(f"<del>{t}</del>")
+        else:
+            right.append(f"<ins>{t}</ins>")
+    return "".join(left), "".join(right)
 
 
 def diff_stats(segments: list[Segment]) -> tuple[int, int]:

@@ -101,3 +101,37 @@ def test_the_hook_process_runs_under_a_cpu_bound():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 4 and "CPU time" in proc.stdout, proc
     assert time.monotonic() - start < 15
+
+
+# -- word diff cost -----------------------------------------------------------------------------
+
+def _sides(d):
+    return ("".join(s.text for s in d if s.op != "insert"), "".join(s.text for s in d if s.op != "delete"))
+
+
+def test_a_huge_paragraph_with_scattered_edits_is_compared_word_by_word_fast():
+    import random
+
+    from review import render
+    r = random.Random(7)
+    vocab = [f"mot{i}" for i in range(500)] + ["de", "la", "le", "et", "des", "les"] * 50
+    old = [r.choice(vocab) for _ in range(20000)]
+    new = list(old)
+    for k in r.sample(range(20000), 2000):
+        new[k] += "x"
+    a, b = " ".join(old), " ".join(new)
+    start = time.perf_counter()
+    d = render.word_diff(a, b)
+    assert time.perf_counter() - start < 2.0
+    assert _sides(d) == (a, b)
+    assert not d.coarse and render.diff_stats(d) == (2000, 2000)
+
+
+def test_a_diff_too_costly_word_by_word_is_coarse_and_still_exact():
+    from review import render
+    a, b = "a b " * 10000, "b a " * 10000
+    start = time.perf_counter()
+    d = render.word_diff(a, b)
+    assert time.perf_counter() - start < 2.0
+    assert d.coarse and _sides(d) == (a, b)
+    assert render.word_diff("le chat noir", "la chienne noire").coarse is False

@@ -153,21 +153,30 @@ def list_page():
 
 
 def _diff_rows(changes, side: bool):
-    """Each changed file's changed blocks with one block of context; None marks a gap."""
+    """(rows, coarse): each changed file's changed blocks with one block of context (None marks a
+    gap); coarse when some change is shown as whole paragraphs (render.word_diff caps its work)."""
     import html as _html
-    rows = []
+    rows, coarse = [], False
     for ch in changes:
         pairs = drafting.around_changes(drafting.aligned_blocks(ch.old, ch.new))
-        if side:
-            cells = [None if p is None else
-                     (Markup(_html.escape(p[0])), Markup(_html.escape(p[1]))) if p[0] == p[1] else
-                     tuple(Markup(x) for x in drafting.side_cells(p[0], p[1])) for p in pairs]
-            rows.append((ch, cells))
-        else:
-            parts = ["…" if p is None else _html.escape(p[0]) if p[0] == p[1] else
-                     render.diff_html(render.word_diff(p[0] or "", p[1] or "")) for p in pairs]
-            rows.append((ch, Markup("\n\n".join(parts))))
-    return rows
+        cells, parts = [], []
+        for p in pairs:
+            if p is None:
+                cells.append(None)
+                parts.append("…")
+            elif p[0] == p[1]:
+                cells.append((Markup(_html.escape(p[0])), Markup(_html.escape(p[1]))))
+                parts.append(_html.escape(p[0]))
+            elif p[0] is None or p[1] is None:
+                cells.append(tuple(Markup(x) for x in drafting.side_cells(p[0], p[1])))
+                parts.append(render.diff_html(render.word_diff(p[0] or "", p[1] or "")))
+            else:
+                d = render.word_diff(p[0], p[1])
+                coarse = coarse or d.coarse
+                cells.append(tuple(Markup(x) for x in render.side_html(d)))
+                parts.append(render.diff_html(d))
+        rows.append((ch, cells if side else Markup("\n\n".join(parts))))
+    return rows, coarse
 
 
 def page(n: str):
@@ -185,13 +194,14 @@ def page(n: str):
         to = request.args.get("to") if request.args.get("to") in ids else a.head
     side = request.args.get("view") == "side"
     changes = am.compare(r, frm, to)
+    rows, coarse = _diff_rows(changes, side)
     ev = signoff.evaluate(r, a)
     plan = core.read_plan(r, main)
     me = g.person
     can_verdict = signoff.can_give_verdict(r, me, a, ev)  # the template explains the author's-organisation rule
     own_organisation = can_verdict and signoff.own_organisation_excluded(plan, me, a.author, [s.scope for s in ev.scopes])
     return render_template(
-        "amendments/page.html", **_discussion(r, a), a=a, changes=_diff_rows(changes, side), side=side, against=against,
+        "amendments/page.html", **_discussion(r, a), a=a, changes=rows, coarse=coarse, side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
         can_verdict=can_verdict, own_organisation=own_organisation, titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
         commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))

@@ -226,7 +226,7 @@ def commitment_diff(cid: str):
                                 new_files.get(lang, new_files.get("fr", "")))
     inserted, deleted = render.diff_stats(segments)
     return render_template("plan/diff.html", c=c, diff=Markup(render.diff_html(segments)),
-                           inserted=inserted, deleted=deleted,
+                           inserted=inserted, deleted=deleted, coarse=segments.coarse,
                            old=_version(from_name, frm), new=_version(to_name, to))
 
 
