@@ -7,10 +7,11 @@ import difflib
 import html
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
+
+from .lru import LRU
 
 _BLOCK_OPENERS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "heading_open",
                   "blockquote_open", "table_open", "code_block", "fence", "hr"}
@@ -70,9 +71,26 @@ def _add_anchors(tokens, blocks: list[SourceBlock]) -> None:
                 tok.attrSet("data-anchor", f"p-{i + 1}")
 
 
-@lru_cache(maxsize=4096)
+# Every cache here is bounded in entries and in bytes (keys and values weighed); the total is
+# documented in docs/ (CACHE_BYTES below).
+_markdown_cache = LRU(4096, max_bytes=16 << 20, weigh=lambda k, v: len(k[0]) + len(v))
+_comment_cache = LRU(8192, max_bytes=16 << 20, weigh=lambda k, v: len(k[0]) + len(k[1]) + len(v))
+_blocks_cache = LRU(2048, max_bytes=16 << 20, weigh=lambda k, v: len(k) + sum(len(b.html) for b in v))
+_plain_cache = LRU(8192, max_bytes=8 << 20, weigh=lambda k, v: len(k) + len(v))
+CACHE_BYTES = 56 << 20
+
+
+def _cached(cache: LRU, key, compute):
+    value = cache.get(key)
+    return value if value is not None else cache.put(key, compute())
+
+
 def render_markdown(text: str, anchors: bool = True) -> str:
     """Commitment text -> HTML (raw HTML off, footnotes on). Cached by content."""
+    return _cached(_markdown_cache, (text, anchors), lambda: _render_markdown(text, anchors))
+
+
+def _render_markdown(text: str, anchors: bool) -> str:
     env: dict = {}
     tokens = _plan_md.parse(text, env)
     if anchors:
@@ -80,16 +98,71 @@ def render_markdown(text: str, anchors: bool = True) -> str:
     return _plan_md.renderer.render(tokens, _plan_md.options, env)
 
 
-@lru_cache(maxsize=8192)
-def render_comment(text: str) -> str:
-    """User-written Markdown: raw HTML off, links marked nofollow ugc."""
+# What one comment (or rationale, progress note) may cost. Markdown-it is pure Python: a comment
+# dense in markup (emphasis, links, brackets) or a table whose rows are filled out to a wide header
+# costs far more than its size. Such a text is shown as plain text (escaped, its paragraphs kept),
+# and so is one whose HTML would exceed MAX_COMMENT_HTML.
+MAX_COMMENT_MARKUP = 400  # characters among MARKUP_CHARS
+MARKUP_CHARS = "*_[]`|~\\<&!"
+MAX_TABLE_COLUMNS = 20
+MAX_TABLE_CELLS = 1000  # rows x columns of one table
+MAX_COMMENT_HTML = 64 * 1024
+MAX_LINKS = 100
+_DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def _too_costly(text: str) -> bool:
+    if sum(text.count(c) for c in MARKUP_CHARS) > MAX_COMMENT_MARKUP:
+        return True
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "-" in line and _DELIMITER_ROW.match(line):
+            columns = line.strip().strip("|").count("|") + 1
+            rows = 0
+            for after in lines[i + 1:]:
+                if not after.strip():
+                    break
+                rows += 1
+            if columns > MAX_TABLE_COLUMNS or (rows + 1) * columns > MAX_TABLE_CELLS:
+                return True
+    return False
+
+
+def plain_html(text: str) -> str:
+    """Text shown as it was written: escaped, paragraphs and line breaks kept."""
+    paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(f'<p class="plain">{html.escape(p.strip()).replace(chr(10), "<br>")}</p>\n' for p in paras)
+
+
+def render_comment(text: str, prefix: str = "") -> str:
+    """User-written Markdown: raw HTML off, links marked nofollow ugc, bounded in cost (see
+    MAX_COMMENT_MARKUP). `prefix` (a comment id) makes the footnote ids unique on a page."""
+    return _cached(_comment_cache, (text, prefix), lambda: _render_comment(text, prefix))
+
+
+_FOOTNOTE_ID_RE = re.compile(r'(id="|href="#)(fn|fnref)(\d+(?::\d+)?)"')
+
+
+def _render_comment(text: str, prefix: str) -> str:
+    if _too_costly(text):
+        return plain_html(text)
     env: dict = {}
     tokens = _comment_md.parse(text, env)
+    links = 0
     for tok in tokens:
         for child in tok.children or ():
             if child.type == "link_open":
                 child.attrSet("rel", "nofollow ugc")
-    return _comment_md.renderer.render(tokens, _comment_md.options, env)
+                links += 1
+    if links > MAX_LINKS:
+        return plain_html(text)
+    out = _comment_md.renderer.render(tokens, _comment_md.options, env)
+    if len(out) > MAX_COMMENT_HTML:
+        return plain_html(text)
+    if prefix and "fn" in out:
+        safe = re.sub(r"[^A-Za-z0-9_-]", "-", prefix)
+        out = _FOOTNOTE_ID_RE.sub(lambda m: f'{m.group(1)}{safe}-{m.group(2)}{m.group(3)}"', out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -98,10 +171,13 @@ class RenderedBlock:
     anchors: tuple[str, ...]
 
 
-@lru_cache(maxsize=2048)
 def render_blocks(text: str) -> tuple[RenderedBlock, ...]:
     """The body as top-level HTML blocks, each with the anchors it holds (a list holds
     one per item), so a page can put comments beside each block."""
+    return _cached(_blocks_cache, text, lambda: _render_blocks(text))
+
+
+def _render_blocks(text: str) -> tuple[RenderedBlock, ...]:
     env: dict = {}
     tokens = _plan_md.parse(text, env)
     _add_anchors(tokens, source_blocks(text))
@@ -122,9 +198,12 @@ def render_blocks(text: str) -> tuple[RenderedBlock, ...]:
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
-@lru_cache(maxsize=8192)
 def plain_text(block: str) -> str:
     """What a reader sees of a Markdown block: no markup, one line."""
+    return _cached(_plain_cache, block, lambda: _plain_text(block))
+
+
+def _plain_text(block: str) -> str:
     inline = _plan_md.render(block)
     return re.sub(r"\s+", " ", html.unescape(_TAG_RE.sub("", inline))).strip()
 

@@ -135,3 +135,36 @@ def test_a_diff_too_costly_word_by_word_is_coarse_and_still_exact():
     assert time.perf_counter() - start < 2.0
     assert d.coarse and _sides(d) == (a, b)
     assert render.word_diff("le chat noir", "la chienne noire").coarse is False
+
+
+# -- Markdown cost -----------------------------------------------------------------------------
+
+COSTLY_COMMENTS = {
+    "wide table filled out": "|" + "a|" * 1600 + "\n|" + "-|" * 1600 + "\n" + "x\n" * 3000,
+    "long table": "|a|b|c|\n|-|-|-|\n" + "|x|y|z|\n" * 1400,
+    "emphasis": "*a " * 3300,
+    "links": "[a](b)" * 1600,
+    "brackets": "[" * 5000 + "x" + "](y)" * 1000,
+    "nesting": ">" * 5000 + " x",
+    "lists": "".join("  " * i + "- x\n" for i in range(300)),
+    "footnotes": "".join(f"[^{i}]" for i in range(1500)),
+    "entities": "&amp;" * 2000,
+}
+
+
+@pytest.mark.parametrize("case", list(COSTLY_COMMENTS))
+def test_a_comment_costs_little_whatever_its_markup(case):
+    from review import render
+    text = COSTLY_COMMENTS[case][:10_000]
+    start = time.perf_counter()
+    out = render.render_comment(text, "c-x")
+    assert time.perf_counter() - start < 0.05
+    assert len(out) <= render.MAX_COMMENT_HTML + 2 * len(text)
+    assert "<script" not in out
+
+
+def test_footnote_ids_are_prefixed_by_the_comment():
+    from review import render
+    a = render.render_comment("voir[^1]\n\n[^1]: note", "c-1")
+    b = render.render_comment("voir[^1]\n\n[^1]: note", "c-2")
+    assert 'id="c-1-fn1"' in a and 'href="#c-1-fn1"' in a and 'id="c-2-fn1"' in b

@@ -232,7 +232,7 @@ def _discussion(r, a: am.Amendment) -> dict:
             "draft_anchor": request.args.get("anchor", ""), "counts": {},
             "comment_base": url_for("amendment", n=a.number) + "/comments",
             "comment_page_url": lambda p: url_for("amendment", n=a.number, page=p),
-            "render_comment": lambda t: Markup(render.render_comment(t))}
+            "render_comment": lambda t, prefix="": Markup(render.render_comment(t, prefix))}
 
 
 def _titles(r, main) -> dict[str, str]:

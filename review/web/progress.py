@@ -174,7 +174,7 @@ def section(c) -> dict:
         "can_hide": can(g.person, "hide"), "levels": progress.LEVELS, "level_names": LEVEL_NAMES,
         "answer_stances": ANSWER_STANCES, "today": progress.today().isoformat(),
         "adopted": (core.read_plan(r, main).adopted or dt.date(1970, 1, 1)).isoformat(),
-        "max_note": progress.MAX_NOTE, "render_note": lambda t: Markup(render.render_comment(t)),
+        "max_note": progress.MAX_NOTE, "render_note": lambda t, prefix="": Markup(render.render_comment(t, prefix)),
         "form": {k[3:]: v for k, v in request.args.items() if k.startswith("pr_")},
     }
 

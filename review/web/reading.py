@@ -172,7 +172,7 @@ def commitment_page(cid: str):
                            translated=lang in c.bodies, version=_version(name, commit),
                            rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
                            draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
-                           render_comment=lambda t: Markup(render.render_comment(t)), **discussion)
+                           render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix)), **discussion)
 
 
 THREADS_PER_PAGE = 50
