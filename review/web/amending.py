@@ -12,6 +12,7 @@ from .. import commitment as core
 from .. import drafting, model, render, signoff
 from ..errors import Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
+from . import params
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
@@ -222,10 +223,7 @@ def _discussion(r, a: am.Amendment) -> dict:
         text = c.body_in(lang)
         comments.place(roots, text, r.blob_id(a.head, model.commitment_path(a.commitment, lang)))
         paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = params.page()
     return {"c": c or SimpleNamespace(id=a.commitment), "threads": roots[(page - 1) * THREADS_PER_PAGE: page * THREADS_PER_PAGE],
             "total": len(roots), "page": page, "pages": max(1, -(-len(roots) // THREADS_PER_PAGE)),
             "paragraphs": paragraphs, "version": {"commit": a.head}, "draft": request.args.get("draft", ""),
