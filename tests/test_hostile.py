@@ -168,3 +168,297 @@ def test_footnote_ids_are_prefixed_by_the_comment():
     a = render.render_comment("voir[^1]\n\n[^1]: note", "c-1")
     b = render.render_comment("voir[^1]\n\n[^1]: note", "c-2")
     assert 'id="c-1-fn1"' in a and 'href="#c-1-fn1"' in a and 'id="c-2-fn1"' in b
+
+
+# -- the hostile-input suite -------------------------------------------------------------------
+# Every payload is sent to every input, in-process with the Flask test client: each is answered
+# with a 4xx or stored and then rendered inert (escaped), and nothing answers 5xx. The feeds are
+# parsed by an XML parser afterwards.
+
+import json  # noqa: E402
+from html.parser import HTMLParser  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+
+
+def _payloads() -> list[str]:
+    marks = "window.__pwned=1"
+    xss = [
+        f"<script>{marks}</script>", f"<img src=x onerror=\"{marks}\">", f"<svg onload={marks}>",
+        f"<iframe src=\"javascript:{marks}\"></iframe>", f"<a href=\"javascript:{marks}\">x</a>",
+        f"[clic](javascript:{marks})", f"[clic](JaVaScRiPt:{marks})", f"[clic](  javascript:{marks})",
+        f"[clic](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)", f"![x](javascript:{marks})",
+        f"<body onload={marks}>", f"\"><script>{marks}</script>", f"'><script>{marks}</script>",
+        f"</textarea><script>{marks}</script>", f"</title><script>{marks}</script>",
+        f"<style>@import 'javascript:{marks}';</style>", f"<math><mtext><table><mglyph><style><img src=x onerror={marks}>",
+        f"<details open ontoggle={marks}>", f"<input autofocus onfocus={marks}>", f"<video><source onerror={marks}>",
+        f"<object data=\"javascript:{marks}\">", f"<embed src=\"javascript:{marks}\">", f"<base href=\"javascript:{marks}//\">",
+        f"<meta http-equiv=\"refresh\" content=\"0;url=javascript:{marks}\">", f"<form action=\"javascript:{marks}\"><button>x",
+        f"<a href=\"&#106;avascript:{marks}\">x</a>", f"[x](&#106;avascript:{marks})", f"<x onclick={marks}>clic</x>",
+        f"<<script>script>{marks}<</script>/script>", f"<scr<script>ipt>{marks}</script>", f"`<script>{marks}</script>`",
+        f"```html\n<script>{marks}</script>\n```", f"<!--<script>{marks}</script>-->", f"<![CDATA[<script>{marks}</script>]]>",
+        f"{{{{ {marks} }}}}", "{{ 7*7 }}", "{% for x in () %}{% endfor %}", "${7*7}", "#{7*7}", "<%= 7*7 %>",
+        f"\u003cscript\u003e{marks}\u003c/script\u003e", f"＜script＞{marks}＜/script＞",
+        f"<a href=\"https://example.org\" onmouseover=\"{marks}\">x</a>", f"[x](https://example.org \"title\" onmouseover={marks})",
+        f"<https://example.org/\"onmouseover=\"{marks}>", f"<javascript:{marks}>", f"[^1]\n\n[^1]: <script>{marks}</script>",
+        f"| a | b |\n|---|---|\n| <script>{marks}</script> | x |", f"> <script>{marks}</script>", f"- <img src=x onerror={marks}>",
+    ]
+    controls = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b[31mrouge\x1b[0m", "\x7f", "\u0085", "\ufffe", "\uffff",
+                "\ufeff", "\u200b", "\u202e\u202dtxt", "\u2028", "\u2029", "a\rb", "a\r\nb", "\r\n\r\n", "\t\t"]
+    controls = [f"texte {c} fin" for c in controls] + ["\x00" * 50, "".join(chr(i) for i in range(32))]
+    unicode = ["é" * 3000, "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "👩‍👩‍👧‍👦" * 50, "Z̷̢̛̛̭͎͈͕̗̱̼͈̩̦̝͕̟̓͒͐̍̓͊͐̃̃̎̋͘͝a̷l̷g̷o̷" * 20, "ﷺ" * 100,
+               "\u0301" * 500, "a\u0300" * 1000, "הלו עולם", "مرحبا بالعالم", "你好世界" * 100, "\U0010ffff", "\ue000"]
+    markdown = ["*a " * 3300, "[a](b)" * 1600, "[" * 5000, "]" * 5000, ">" * 5000 + " x", "`" * 5000,
+                "|" + "a|" * 1600 + "\n|" + "-|" * 1600 + "\n" + "x\n" * 3000, "".join(f"[^{i}]" for i in range(1500)),
+                "".join("  " * i + "- x\n" for i in range(300)), "&amp;" * 2000, "&#0;&#xD800;&#1114112;", "\\" * 5000,
+                "#" * 200 + " titre", "***" * 3000, "_" * 9000, "~~" * 4000, "- " * 4000, "1. " * 3000,
+                "".join(f"[a{i}]: /u\n" for i in range(800)) + "[a1]" * 1000]
+    yaml_like = [billion_laughs(), "&a [*a]", "!!python/object/apply:os.system ['id']", "--- !ruby/object {}",
+                 "---\ntitle: x\n---", "key: &x val\nother: *x", "{ a: [ { b: [ ] } ] }", "? complex\n: key"]
+    paths = ["../../../../etc/passwd", "..\\..\\windows\\win.ini", "/etc/shadow", "file:///etc/passwd",
+             "refs/heads/main", "HEAD~1", "main^{tree}", "main@{0}", "-n", "--upload-pack=touch /tmp/x", "a" * 300,
+             "%2e%2e%2f%2e%2e%2f", "%00", "%0d%0aSet-Cookie: x=1", "plan.yaml", ".git/config", "commitments/../plan.yaml"]
+    injection = ["' OR '1'='1", "\"; DROP TABLE accounts; --", "1; SELECT * FROM tokens", "$(id)", "`id`", "| id",
+                 "; rm -rf /", "{{config}}", "{{request.application.__globals__}}", "%s%s%s%n", "%(x)s", "{0.__class__}",
+                 "\r\nSet-Cookie: session=x", "\nremote: review: fake message", "\x1b]0;title\x07", "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>",
+                 "<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]><x>&lol2;</x>"]
+    numbers = ["0", "-1", "1e308", "NaN", "Infinity", "9" * 5000, "0x41", "1.5", "  7  ", "٣", "²", "2016-02-30",
+               "2016-13-01", "9999-12-31", "0000-00-00", "2016-07-16T00:00:00Z", "16/07/2016", "demain", "", " "]
+    sizes = ["x" * 10_001, "x" * 100_000, "mot " * 30_000]
+    out = xss + controls + unicode + markdown + yaml_like + paths + injection + numbers + sizes
+    return list(dict.fromkeys(out))
+
+
+PAYLOADS = _payloads()
+
+
+def test_there_are_enough_payloads():
+    assert len(PAYLOADS) >= 150  # times the inputs below: well over 300 combinations
+
+
+class _Scan(HTMLParser):
+    """The elements of a page that could run a script a payload brought."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.bad: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("iframe", "object", "embed", "base", "svg", "math", "frame", "meta") and tag != "meta":
+            self.bad.append(f"<{tag}>")
+        if tag == "meta" and any(k == "http-equiv" for k, _ in attrs):
+            self.bad.append("<meta http-equiv>")
+        for k, v in attrs:
+            if k.startswith("on"):
+                self.bad.append(f"<{tag} {k}>")
+            if k in ("href", "src", "action", "formaction", "data") and v and \
+                    re.sub(r"[\x00-\x20]", "", v).lower().startswith(("javascript:", "data:text/html", "vbscript:")):
+                self.bad.append(f"<{tag} {k}={v[:30]}>")
+        self.in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script and "__pwned" in data:
+            self.bad.append("<script> with a payload")
+
+
+def _inert(html: str) -> list[str]:
+    scan = _Scan()
+    scan.feed(html)
+    return scan.bad
+
+
+import re  # noqa: E402
+
+
+def _xml_ok(client, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.status_code)
+    ET.fromstring(r.data)  # raises on a malformed feed
+
+
+def _bearer(tokens, who):
+    return {"Authorization": f"Bearer {tokens[who]}"}
+
+
+def _check(failures: list, label: str, payload: str, r) -> None:
+    if r.status_code >= 500:
+        failures.append(f"{label} {payload[:40]!r}: {r.status_code}")
+
+
+def _jsonable(p: str) -> bytes:
+    return json.dumps(p).encode()
+
+
+def test_comment_bodies(client, tokens):
+    failures: list[str] = []
+    h = {**_bearer(tokens, "karim"), "Content-Type": "application/json"}
+    for p in PAYLOADS:
+        r = client.post("/api/v1/commitments/engagement-02/comments", data=b'{"body": ' + _jsonable(p) + b"}", headers=h)
+        _check(failures, "comment", p, r)
+        assert r.status_code < 500 and (r.status_code < 300 or r.is_json and r.json.get("error")), (p[:40], r.status_code)
+    for url in ("/commitments/engagement-02", "/commitments/engagement-02?page=2", "/commitments/engagement-02?page=3"):
+        r = client.get(url)
+        assert r.status_code == 200
+        assert not _inert(r.get_data(as_text=True)), _inert(r.get_data(as_text=True))
+    _xml_ok(client, "/commitments/engagement-02/feed.atom")
+    assert client.get("/api/v1/commitments/engagement-02/comments").status_code == 200
+    assert not failures, failures
+
+
+def test_comment_bodies_with_lone_surrogates_and_bad_json(client, tokens):
+    h = {**_bearer(tokens, "karim"), "Content-Type": "application/json"}
+    for raw in (b'{"body": "a\\ud800b"}', b'{"body": "\\udfff"}', b'{"body": "\\u0000"}', b'{"body": ',
+                b'\xff\xfe{}', b'[]', b'null', b'{"body": 12}', b'{"body": ["x"]}', b'{"body": {"a": 1}}',
+                b'{"body": "x", "anchor": "' + b"p-" + b"9" * 5000 + b'"}', b'{"body": "x", "reply_to": "../.."}',
+                b'{"body": "x", "stance": "<script>"}', b'{"body": "x", "lang": "../../etc"}', b'{"body": "x", "rev": "..;"}',
+                b'{"body": "x", "quote": "' + b"q" * 20000 + b'"}', b'{' * 10000 + b'}' * 10000):
+        r = client.post("/api/v1/commitments/engagement-02/comments", data=raw, headers=h)
+        assert 200 <= r.status_code < 500, (raw[:40], r.status_code)
+    assert client.get("/commitments/engagement-02").status_code == 200
+    _xml_ok(client, "/commitments/engagement-02/feed.atom")
+
+
+def test_amendment_titles_and_rationales(client, tokens, repo):
+    from review import commitment as core
+    failures: list[str] = []
+    h = {**_bearer(tokens, "lucie"), "Content-Type": "application/json"}
+    text = repo.read_file(core.resolve(repo, "main"), FR).decode()
+    numbers = []
+    for i, p in enumerate(PAYLOADS[::2]):
+        for field in ("title", "rationale"):
+            body = {"commitment": "engagement-04", "title": f"Titre {i}", "rationale": "Pour la clarté.",
+                    "files": {FR: text.replace("## Enjeux", f"## Enjeux {field} {i}", 1)}}
+            body[field] = p
+            r = client.post("/api/v1/amendments", data=json.dumps(body), headers=h)
+            _check(failures, field, p, r)
+            if r.status_code < 300:
+                numbers.append(r.json["number"])
+    assert numbers
+    for n in numbers[:: max(1, len(numbers) // 25)]:
+        r = client.get(f"/amendments/{n}")
+        assert r.status_code == 200 and not _inert(r.get_data(as_text=True)), (n, r.status_code)
+        _xml_ok(client, f"/amendments/{n}/feed.atom")
+    for url in ("/amendments", "/amendments?state=open", "/", "/audit", "/history", "/commitments/engagement-04"):
+        r = client.get(url)
+        assert r.status_code == 200 and not _inert(r.get_data(as_text=True)), url
+    _xml_ok(client, "/commitments/engagement-04/feed.atom")
+    assert not failures, failures
+
+
+def test_front_matter_fields_and_files(client, tokens, repo):
+    import yaml
+
+    from review import commitment as core
+    failures: list[str] = []
+    h = {**_bearer(tokens, "lucie"), "Content-Type": "application/json"}
+    text = repo.read_file(core.resolve(repo, "main"), FR).decode()
+    for i, p in enumerate(PAYLOADS[1::2]):
+        fm_title = yaml.safe_dump({"title": p}, allow_unicode=True).strip()
+        variants = {
+            "title field": text.replace(text.split("\n")[1], fm_title, 1) if text.split("\n")[1].startswith("title:") else text,
+            "raw front matter": text.replace("---\n", f"---\n{p}\n", 1),
+            "body": text + "\n" + p + "\n",
+            "whole file": p,
+        }
+        for label, new in variants.items():
+            body = {"commitment": "engagement-04", "title": f"Essai {i}", "rationale": "x", "files": {FR: new}}
+            r = client.post("/api/v1/amendments", data=json.dumps(body), headers=h)
+            _check(failures, label, p, r)
+            if r.status_code < 300 and i % 10 == 0:
+                page = client.get(f"/amendments/{r.json['number']}")
+                assert page.status_code == 200 and not _inert(page.get_data(as_text=True))
+                assert client.get(f"/amendments/{r.json['number']}?view=side").status_code == 200
+    assert not failures, failures
+
+
+def test_progress_notes_and_evidence(client, tokens):
+    failures: list[str] = []
+    h = {**_bearer(tokens, "antoine"), "Content-Type": "application/json"}
+    for i, p in enumerate(PAYLOADS):
+        for body in ({"level": "limited", "note": p}, {"level": "limited", "note": "x", "evidence": [p]},
+                     {"level": p, "note": "x"}, {"level": "limited", "note": "x", "as_of": p}):
+            r = client.post("/api/v1/commitments/engagement-04/progress", data=json.dumps(body), headers=h)
+            _check(failures, "progress", p, r)
+    for url in ("/progress", "/commitments/engagement-04", "/progress.csv", "/progress.json"):
+        r = client.get(url)
+        assert r.status_code == 200 and not _inert(r.get_data(as_text=True)), url
+    _xml_ok(client, "/progress.atom")
+    _xml_ok(client, "/commitments/engagement-04/feed.atom")
+    assert not failures, failures
+
+
+def test_token_labels(client, dep):
+    from .test_people import _csrf, sign_in
+    sign_in(client, "karim")
+    failures: list[str] = []
+    for p in PAYLOADS:
+        html = client.get("/people/karim").get_data(as_text=True)
+        r = client.post("/people/karim", data={"csrf_token": _csrf(html), "label": p})
+        _check(failures, "token label", p, r)
+    r = client.get("/people/karim")
+    assert r.status_code == 200 and not _inert(r.get_data(as_text=True))
+    assert not failures, failures
+
+
+URLS = ["/", "/plan", "/commitments/engagement-02", "/commitments/engagement-02/history", "/commitments/engagement-02/diff",
+        "/commitments/engagement-02/blame", "/amendments", "/amendments/1", "/progress", "/progress.atom", "/progress.csv",
+        "/history", "/audit", "/audit.csv", "/audit.json", "/people", "/commitments/engagement-02/feed.atom",
+        "/api/v1/commitments", "/api/v1/commitments/engagement-02", "/api/v1/commitments/engagement-02/comments",
+        "/api/v1/history", "/api/v1/audit", "/api/v1/progress", "/api/v1/amendments", "/signin"]
+PARAMS = ["rev", "page", "per_page", "as_of", "from", "to", "lang", "next", "state", "commitment", "author", "against", "view"]
+
+
+def test_query_parameters(client, repo):
+    from urllib.parse import quote
+
+    from review import amendments as am
+    from review import commitment as core
+    text = repo.read_file(core.resolve(repo, "main"), FR).decode().replace("## Enjeux", "## Les enjeux", 1)
+    am.propose(repo, core.read_plan(repo, core.resolve(repo, "main")).people["lucie"], "engagement-04", "T", "R", {FR: text})
+    failures: list[str] = []
+    sample = [p for p in PAYLOADS if len(p) < 2000]
+    for k, p in enumerate(sample):
+        url = URLS[k % len(URLS)]
+        for name in PARAMS:
+            r = client.get(f"{url}?{name}={quote(p.encode('utf-8', 'surrogatepass'), safe='')}")
+            _check(failures, f"{url}?{name}=", p, r)
+            if r.status_code == 200 and r.mimetype == "text/html":
+                if _inert(r.get_data(as_text=True)):
+                    failures.append(f"{url}?{name}= {p[:40]!r}: {_inert(r.get_data(as_text=True))}")
+    takes = {"/progress.atom": {"as_of"}, "/api/v1/commitments": {"rev"}, "/commitments/engagement-02": {"rev", "page"},
+             "/api/v1/audit": {"page", "per_page"}, "/api/v1/commitments/engagement-02/comments": {"page", "per_page"},
+             "/commitments/engagement-02/diff": {"from", "to"}, "/progress": {"as_of"}, "/api/v1/progress": {"as_of"}}
+    values = {"as_of": "garbage", "rev": "..%00", "from": "a..b", "to": "%0a", "page": "abc", "per_page": "-5"}
+    for url, names in takes.items():  # malformed values answer 400 alike on pages, feeds and the API
+        for name in names:
+            r = client.get(f"{url}?{name}={values[name]}")
+            assert r.status_code == 400, (url, name, r.status_code)
+    assert not failures, failures
+
+
+def test_headers(client, tokens):
+    failures: list[str] = []
+    sample = [p for p in PAYLOADS if len(p) < 4000]
+    for k, p in enumerate(sample):
+        v = p.encode("utf-8", "surrogatepass").decode("latin-1").replace("\n", " ").replace("\r", " ").replace("\x00", " ")
+        url = URLS[k % len(URLS)]
+        for headers in ({"Accept-Language": v}, {"Authorization": f"Bearer {v}"}, {"Authorization": v},
+                        {"Cookie": f"session={v}; lang={v}"}, {"If-None-Match": v}, {"If-Modified-Since": v},
+                        {"Accept": v}, {"Referer": v}, {"X-Forwarded-For": v}, {"Content-Type": v}):
+            r = client.get(url, headers=headers)
+            _check(failures, f"{url} {list(headers)[0]}", p, r)
+        r = client.post("/api/v1/commitments/engagement-02/comments", data=b"{}", headers={
+            "Authorization": f"Bearer {v}", "Content-Type": "application/json"})
+        _check(failures, "post", p, r)
+    assert not failures, failures
+
+
+def test_json_errors_are_english(client):
+    r = client.post("/api/v1/commitments/engagement-02/comments", data=b"x" * (20 << 20),
+                    headers={"Accept-Language": "fr", "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json["error"] == "The request is too large."
+    r = client.get("/api/v1/commitments/nope", headers={"Accept-Language": "fr"})
+    assert r.status_code == 404 and r.json["error"].startswith("Not found")
