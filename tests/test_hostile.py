@@ -462,3 +462,41 @@ def test_json_errors_are_english(client):
     assert r.status_code == 413 and r.json["error"] == "The request is too large."
     r = client.get("/api/v1/commitments/nope", headers={"Accept-Language": "fr"})
     assert r.status_code == 404 and r.json["error"].startswith("Not found")
+
+
+def test_pushed_commit_messages_and_files(server, tokens, tmp_path):  # noqa: F811
+    """Commit messages and files pushed with the git CLI: refused with a `remote:` line or shown inert."""
+    from urllib.request import urlopen
+    work = clone(server, tmp_path, handle="lucie", token=tokens["lucie"])
+    messages = [p for p in PAYLOADS if p.strip() and "\x00" not in p and len(p) < 3000][:40]
+    fr = work / FR
+    for i, msg in enumerate(messages):
+        fr.write_text(fr.read_text().replace("## Enjeux", f"## Enjeux {i}", 1) if i == 0 else
+                      fr.read_text().replace(f"## Enjeux {i - 1}", f"## Enjeux {i}", 1))
+        (work / "msg.txt").write_bytes(msg.encode("utf-8", "surrogatepass"))
+        git("commit", "-q", "-a", "--allow-empty-message", "-F", "msg.txt", cwd=work)
+    (work / "msg.txt").unlink()
+    out = git("push", "origin", "HEAD:refs/for/engagement-04", cwd=work, check=False)
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+    for path in ("/amendments", "/amendments/1", "/audit", "/history", "/commitments/engagement-04/feed.atom"):
+        try:
+            with urlopen(server.base + path.lstrip("/"), timeout=30) as r:
+                body = r.read()
+                assert r.status == 200
+        except Exception as exc:  # an HTTPError: only 4xx would be acceptable, and none is expected here
+            raise AssertionError((path, exc)) from None
+        if path.endswith(".atom"):
+            ET.fromstring(body)
+        else:
+            assert not _inert(body.decode("utf-8")), path
+    before = refs_of(server.repo_path)
+    for i, p in enumerate([q for q in PAYLOADS if "\x00" not in q][:12]):
+        git("reset", "-q", "--hard", "origin/main", cwd=work)
+        fr.write_bytes(fr.read_bytes().replace(b"---\n", b"---\n" + p.encode("utf-8", "surrogatepass") + b"\n", 1))
+        commit(work, f"fichier {i}")
+        out = git("push", "origin", "HEAD:refs/for/engagement-04", cwd=work, check=False)
+        assert "internal error" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+        if out.returncode != 0:
+            assert "remote: review:" in out.stderr
+    after = refs_of(server.repo_path)
+    assert {k: v for k, v in after.items() if k in before} == before
