@@ -500,3 +500,27 @@ def test_pushed_commit_messages_and_files(server, tokens, tmp_path):  # noqa: F8
             assert "remote: review:" in out.stderr
     after = refs_of(server.repo_path)
     assert {k: v for k, v in after.items() if k in before} == before
+
+
+def test_the_editor_opens_and_saves_a_file_with_crlf_line_endings(client, tokens, repo):
+    from review import commitment as core
+
+    from .test_people import sign_in
+    from .webforms import form_fields
+    text = repo.read_file(core.resolve(repo, "main"), FR).decode().replace("## Enjeux", "## Les enjeux", 1)
+    r = client.post("/api/v1/amendments", json={"commitment": "engagement-04", "title": "CRLF", "rationale": "x",
+                                                "files": {FR: text.replace("\n", "\r\n")}},
+                    headers={"Authorization": f"Bearer {tokens['lucie']}"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    n = r.json["number"]
+    sign_in(client, "lucie")
+    page = client.get(f"/amendments/{n}/edit")
+    assert page.status_code == 200
+    f = form_fields(page.get_data(as_text=True), "editor")
+    assert "\r" not in f["body_fr"] and "## Les enjeux" in f["body_fr"]
+    f["body_fr"] = f["body_fr"].replace("## Les enjeux", "## Les vrais enjeux", 1).replace("\n", "\r\n")
+    f["action"] = "save"
+    r = client.post(f"/amendments/{n}/edit", data=f)
+    assert r.status_code == 302, r.status_code
+    saved = repo.read_file(core.resolve(repo, f"amendments/{n}"), FR).decode()
+    assert "## Les vrais enjeux" in saved and "\r" not in saved
