@@ -13,13 +13,12 @@ see docs/format.md):
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 
-import yaml
 
-from .render import Segment, plain_text, source_blocks, tokens, word_diff
+from .model import SchemaError, load_yaml
+from .render import Segment, opcodes, plain_text, source_blocks, tokens, word_diff
 
 NBSP = "\u00a0"
 
@@ -77,8 +76,8 @@ def _load(fm: str | None):
     if fm is None:
         return {}
     try:
-        data = yaml.safe_load(fm)
-    except yaml.YAMLError:
+        data = load_yaml(fm, "front matter")
+    except SchemaError:
         return None
     return data if isinstance(data, dict) else ({} if data is None else None)
 
@@ -175,8 +174,7 @@ def _one_block_change(n: int, old: str, new: str) -> str:
 
 def _body_sentences(old_blocks: list[str], new_blocks: list[str]) -> list[str]:
     out = []
-    sm = difflib.SequenceMatcher(None, old_blocks, new_blocks, autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(old_blocks, new_blocks):
         if op == "equal":
             continue
         if op == "delete":
@@ -241,8 +239,7 @@ def changed_blocks(base: str, new: str) -> set[int]:
     old_blocks, new_blocks = _blocks(_split(base)[1]), _blocks(_split(new)[1])
     n = len(old_blocks)
     out: set[int] = set()
-    sm = difflib.SequenceMatcher(None, old_blocks, new_blocks, autojunk=False)
-    for op, i1, i2, _j1, _j2 in sm.get_opcodes():
+    for op, i1, i2, _j1, _j2 in opcodes(old_blocks, new_blocks):
         if op in ("replace", "delete"):
             out.update(range(i1, i2))
         elif op == "insert":
@@ -273,8 +270,7 @@ def side_by_side(old: str, new: str) -> list[tuple[str, str]]:
     right. The text is the Markdown source, HTML-escaped. Front matter is not shown."""
     old_blocks, new_blocks = _blocks(_split(old)[1]), _blocks(_split(new)[1])
     rows: list[tuple[str, str]] = []
-    sm = difflib.SequenceMatcher(None, old_blocks, new_blocks, autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(old_blocks, new_blocks):
         if op == "equal":
             rows.extend((html.escape(b), html.escape(b)) for b in old_blocks[i1:i2])
             continue
@@ -308,8 +304,7 @@ def aligned_blocks(old: str, new: str) -> list[tuple[str | None, str | None]]:
     if (old_fm or "") != (new_fm or ""):
         pairs.append((old_fm or "", new_fm or ""))
     old_blocks, new_blocks = _blocks(old_body), _blocks(new_body)
-    sm = difflib.SequenceMatcher(None, old_blocks, new_blocks, autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(old_blocks, new_blocks):
         if op == "equal":
             pairs.extend((b, b) for b in old_blocks[i1:i2])
             continue

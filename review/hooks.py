@@ -332,7 +332,50 @@ def post_receive(lines, env, out: TextIO) -> int:
     return 0
 
 
+HOOK_MEMORY_MB = 1024  # address space of a hook process (REVIEW_HOOK_MEMORY_MB; 0: no limit)
+HOOK_CPU_SECONDS = 60  # CPU time of a hook process (REVIEW_HOOK_CPU_SECONDS; 0: no limit)
+
+
+class _CpuTimeExceeded(Exception):
+    def __str__(self) -> str:
+        return "the hook used more CPU time than REVIEW_HOOK_CPU_SECONDS allows"
+
+
+def _on_cpu_limit(signum, frame):
+    raise _CpuTimeExceeded()
+
+
+def limit_resources(env) -> None:
+    """Bound the hook process, so that a push no check foresaw fails with a `remote:` line (a
+    MemoryError, or SIGXCPU turned into an exception) instead of eating the machine."""
+    import resource
+    import signal
+
+    def setting(name: str, default: int) -> int:
+        try:
+            return max(0, int(env.get(name, default)))
+        except ValueError:
+            return default
+
+    memory_mb = setting("REVIEW_HOOK_MEMORY_MB", HOOK_MEMORY_MB)
+    cpu = setting("REVIEW_HOOK_CPU_SECONDS", HOOK_CPU_SECONDS)
+    for which, soft, hard in ((resource.RLIMIT_AS, memory_mb << 20, memory_mb << 20),
+                              (resource.RLIMIT_CPU, cpu, cpu + 5)):
+        if soft:
+            old_soft, old_hard = resource.getrlimit(which)
+            if old_hard != resource.RLIM_INFINITY:
+                soft, hard = min(soft, old_hard), min(hard, old_hard)
+            try:
+                resource.setrlimit(which, (soft, hard))
+            except (ValueError, OSError):  # pragma: no cover - a platform that refuses: run unbounded
+                pass
+    if cpu:
+        signal.signal(signal.SIGXCPU, _on_cpu_limit)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the hook process git started (tests call main with argv, in their own process)
+        limit_resources(os.environ)
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or argv[0] not in HOOK_NAMES:
         print(f"usage: python -m review.hooks {{{'|'.join(HOOK_NAMES)}}} < updates", file=sys.stderr)
@@ -342,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
         if argv[0] == "pre-receive":
             return pre_receive(lines, os.environ, sys.stderr)
         return post_receive(lines, os.environ, sys.stderr)
+    except MemoryError:
+        print(f"{PREFIX}the {argv[0]} hook ran out of memory (REVIEW_HOOK_MEMORY_MB); "
+              + ("nothing was changed: the whole push is refused" if argv[0] == "pre-receive"
+                 else "the refs were updated but some records may be missing: tell an administrator"),
+              file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - a crash must refuse the push, with a word why
         outcome = ("nothing was changed: the whole push is refused" if argv[0] == "pre-receive"
                    else "the refs were updated but some records may be missing: tell an administrator")

@@ -11,11 +11,13 @@ from collections import OrderedDict
 
 
 class LRU:
-    """At most `size` entries and, when `max_bytes` is given, at most that many bytes of
-    values (bytes or str values are weighed by their length, others count nothing)."""
+    """At most `size` entries and, when `max_bytes` is given, at most that many bytes: each
+    entry weighs `weigh(key, value)` (by default the length of a bytes or str value, and of a
+    tuple or list of them; other values count nothing)."""
 
-    def __init__(self, size: int, max_bytes: int | None = None):
+    def __init__(self, size: int, max_bytes: int | None = None, weigh=None):
         self.size, self.max_bytes = size, max_bytes
+        self.weigh = weigh or (lambda key, value: _weight(value))
         self.data, self.lock, self.bytes = OrderedDict(), threading.Lock(), 0
 
     def get(self, key):
@@ -28,13 +30,14 @@ class LRU:
     def put(self, key, value):
         """Store and return the value (so `return cache.put(k, compute())` reads well)."""
         with self.lock:
-            old = self.data.pop(key, None)
-            self.bytes += _weight(value) - _weight(old)
+            if key in self.data:
+                self.bytes -= self.weigh(key, self.data.pop(key))
+            self.bytes += self.weigh(key, value)
             self.data[key] = value
             while len(self.data) > self.size or (
                     self.max_bytes is not None and self.bytes > self.max_bytes and len(self.data) > 1):
-                _, dropped = self.data.popitem(last=False)
-                self.bytes -= _weight(dropped)
+                dropped_key, dropped = self.data.popitem(last=False)
+                self.bytes -= self.weigh(dropped_key, dropped)
         return value
 
     def __len__(self) -> int:
@@ -42,4 +45,8 @@ class LRU:
 
 
 def _weight(value) -> int:
-    return len(value) if isinstance(value, (bytes, str)) else 0
+    if isinstance(value, (bytes, str)):
+        return len(value)
+    if isinstance(value, (tuple, list)):
+        return sum(len(v) for v in value if isinstance(v, (bytes, str)))
+    return 0

@@ -37,6 +37,9 @@ PAGE_PATH_RE = re.compile(r"^pages/([a-z0-9]+(?:-[a-z0-9]+)*)/(fr|en)\.md$")
 MAX_ASSET_BYTES = 2 * 1024 * 1024
 ASSET_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
                "webp": "image/webp"}
+MAX_YAML_BYTES = 1024 * 1024  # plan.yaml or one front matter
+MAX_YAML_DEPTH = 32  # nested mappings and lists
+MAX_YAML_NODES = 100_000
 
 
 def commitment_path(cid: str, lang: str = AUTHORITATIVE) -> str:
@@ -201,6 +204,55 @@ class Commitment:
 
 # -- YAML with line numbers ---------------------------------------------------
 
+def _bounded_yaml(text: str, path: str, first_line: int = 1):
+    """(node, data) of a YAML document from a user, refused in linear time (`path:line: ...`) when it
+    holds what the plan's format never uses and a hostile file would: anchors and aliases (the
+    "billion laughs"), explicit tags, nesting deeper than MAX_YAML_DEPTH, more than MAX_YAML_NODES
+    nodes or more than MAX_YAML_BYTES."""
+    offset = first_line - 1
+
+    def refuse(line: int, message: str):
+        raise SchemaError([f"{path}:{line + offset}: {message}"])
+
+    if not isinstance(text, str):
+        refuse(1, "invalid YAML: the text must be a string")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_YAML_BYTES:
+        refuse(1, f"the YAML is {size} bytes; the limit is {MAX_YAML_BYTES} bytes")
+    depth = nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            line = event.start_mark.line + 1 if event.start_mark else 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                refuse(line, "YAML anchors and aliases (& and *) are not allowed: write each value out")
+            if getattr(event, "tag", None) and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
+                refuse(line, f"YAML tags ({event.tag}) are not allowed: write plain values")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    refuse(line, f"the YAML is nested more than {MAX_YAML_DEPTH} levels deep")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                nodes += 1
+                if nodes > MAX_YAML_NODES:
+                    refuse(line, f"the YAML has more than {MAX_YAML_NODES} values")
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        refuse(mark.line + 1 if mark else 1, f"invalid YAML: {problem}")
+    except (ValueError, OverflowError, RecursionError) as exc:  # a date like 2015-13-45, a 5,000-digit number
+        refuse(1, f"invalid YAML: {str(exc)[:200]}")
+    return node, data
+
+
+def load_yaml(text: str, path: str, first_line: int = 1):
+    """A YAML document written by a user (plan.yaml, a front matter), bounded: raises SchemaError."""
+    return _bounded_yaml(text, path, first_line)[1]
+
+
 class _Doc:
     """Parsed YAML plus the line of each node, addressed by its key path."""
 
@@ -209,14 +261,7 @@ class _Doc:
         self.offset = first_line - 1
         self.lines: dict[tuple, int] = {}
         self.problems: list[str] = []
-        try:
-            node = yaml.compose(text, Loader=_Loader)
-            self.data = yaml.load(text, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = (mark.line + 1 if mark else 1) + self.offset
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise SchemaError([f"{path}:{line}: invalid YAML: {problem}"]) from None
+        node, self.data = _bounded_yaml(text, path, first_line)
         if node is not None:
             self._index(node, ())
 
@@ -492,6 +537,33 @@ def split_front_matter(text: str, path: str) -> tuple[str, str, int]:
     raise SchemaError([f"{path}:1: the front matter is not closed: add a '---' line after it"])
 
 
+def normalise_newlines(text: str) -> str:
+    """LF line endings (a file saved with CRLF or CR reads the same)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_source(text: str) -> tuple[str, str, str]:
+    """(front matter YAML, separator, body) of a commitment file, line endings made LF, so that an
+    unchanged part is kept as it was. Raises SchemaError when there is no closed front matter."""
+    text = normalise_newlines(text)
+    if not text.startswith("---\n"):
+        raise SchemaError(["1: a commitment file must start with a '---' line opening its front matter"])
+    end = text.find("\n---\n", 3)
+    if end < 0:
+        if text.endswith("\n---"):
+            end = len(text) - 4
+        else:
+            raise SchemaError(["1: the front matter is not closed: add a '---' line after it"])
+    fm, rest = text[4:end + 1], text[end + 5:]
+    body = rest.lstrip("\n")
+    return fm, rest[:len(rest) - len(body)], body
+
+
+def join_source(fm: str, sep: str, body: str) -> str:
+    """The inverse of split_source, the body ending with one newline."""
+    return f"---\n{fm}---\n{sep or chr(10)}{normalise_newlines(body).strip()}\n"
+
+
 def parse_translation(data: bytes | str, path: str) -> tuple[str, str]:
     """A non-authoritative language file -> (title, body)."""
     text = _decode(data, path) if isinstance(data, bytes) else data
@@ -647,5 +719,6 @@ def parse_page(slug: str, data: bytes | str, plan: Plan, path: str | None = None
 
 def load_front_matter(text: str) -> dict:
     """The front matter of a file already known to be valid (fast path, no line numbers)."""
-    fm, _, _ = split_front_matter(text, "")
-    return yaml.load(fm, Loader=_Loader) or {}
+    fm, _, line = split_front_matter(text, "")
+    data = load_yaml(fm, "front matter", line)
+    return data if isinstance(data, dict) else {}

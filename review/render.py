@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import html
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
+
+from .lru import LRU
 
 _BLOCK_OPENERS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "heading_open",
                   "blockquote_open", "table_open", "code_block", "fence", "hr"}
@@ -69,9 +71,26 @@ def _add_anchors(tokens, blocks: list[SourceBlock]) -> None:
                 tok.attrSet("data-anchor", f"p-{i + 1}")
 
 
-@lru_cache(maxsize=4096)
+# Every cache here is bounded in entries and in bytes (keys and values weighed); the total is
+# documented in docs/ (CACHE_BYTES below).
+_markdown_cache = LRU(4096, max_bytes=16 << 20, weigh=lambda k, v: len(k[0]) + len(v))
+_comment_cache = LRU(8192, max_bytes=16 << 20, weigh=lambda k, v: len(k[0]) + len(k[1]) + len(v))
+_blocks_cache = LRU(2048, max_bytes=16 << 20, weigh=lambda k, v: len(k) + sum(len(b.html) for b in v))
+_plain_cache = LRU(8192, max_bytes=8 << 20, weigh=lambda k, v: len(k) + len(v))
+CACHE_BYTES = 56 << 20
+
+
+def _cached(cache: LRU, key, compute):
+    value = cache.get(key)
+    return value if value is not None else cache.put(key, compute())
+
+
 def render_markdown(text: str, anchors: bool = True) -> str:
     """Commitment text -> HTML (raw HTML off, footnotes on). Cached by content."""
+    return _cached(_markdown_cache, (text, anchors), lambda: _render_markdown(text, anchors))
+
+
+def _render_markdown(text: str, anchors: bool) -> str:
     env: dict = {}
     tokens = _plan_md.parse(text, env)
     if anchors:
@@ -79,16 +98,71 @@ def render_markdown(text: str, anchors: bool = True) -> str:
     return _plan_md.renderer.render(tokens, _plan_md.options, env)
 
 
-@lru_cache(maxsize=8192)
-def render_comment(text: str) -> str:
-    """User-written Markdown: raw HTML off, links marked nofollow ugc."""
+# What one comment (or rationale, progress note) may cost. Markdown-it is pure Python: a comment
+# dense in markup (emphasis, links, brackets) or a table whose rows are filled out to a wide header
+# costs far more than its size. Such a text is shown as plain text (escaped, its paragraphs kept),
+# and so is one whose HTML would exceed MAX_COMMENT_HTML.
+MAX_COMMENT_MARKUP = 400  # characters among MARKUP_CHARS
+MARKUP_CHARS = "*_[]`|~\\<&!"
+MAX_TABLE_COLUMNS = 20
+MAX_TABLE_CELLS = 1000  # rows x columns of one table
+MAX_COMMENT_HTML = 64 * 1024
+MAX_LINKS = 100
+_DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def _too_costly(text: str) -> bool:
+    if sum(text.count(c) for c in MARKUP_CHARS) > MAX_COMMENT_MARKUP:
+        return True
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if "-" in line and _DELIMITER_ROW.match(line):
+            columns = line.strip().strip("|").count("|") + 1
+            rows = 0
+            for after in lines[i + 1:]:
+                if not after.strip():
+                    break
+                rows += 1
+            if columns > MAX_TABLE_COLUMNS or (rows + 1) * columns > MAX_TABLE_CELLS:
+                return True
+    return False
+
+
+def plain_html(text: str) -> str:
+    """Text shown as it was written: escaped, paragraphs and line breaks kept."""
+    paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return "".join(f'<p class="plain">{html.escape(p.strip()).replace(chr(10), "<br>")}</p>\n' for p in paras)
+
+
+def render_comment(text: str, prefix: str = "") -> str:
+    """User-written Markdown: raw HTML off, links marked nofollow ugc, bounded in cost (see
+    MAX_COMMENT_MARKUP). `prefix` (a comment id) makes the footnote ids unique on a page."""
+    return _cached(_comment_cache, (text, prefix), lambda: _render_comment(text, prefix))
+
+
+_FOOTNOTE_ID_RE = re.compile(r'(id="|href="#)(fn|fnref)(\d+(?::\d+)?)"')
+
+
+def _render_comment(text: str, prefix: str) -> str:
+    if _too_costly(text):
+        return plain_html(text)
     env: dict = {}
     tokens = _comment_md.parse(text, env)
+    links = 0
     for tok in tokens:
         for child in tok.children or ():
             if child.type == "link_open":
                 child.attrSet("rel", "nofollow ugc")
-    return _comment_md.renderer.render(tokens, _comment_md.options, env)
+                links += 1
+    if links > MAX_LINKS:
+        return plain_html(text)
+    out = _comment_md.renderer.render(tokens, _comment_md.options, env)
+    if len(out) > MAX_COMMENT_HTML:
+        return plain_html(text)
+    if prefix and "fn" in out:
+        safe = re.sub(r"[^A-Za-z0-9_-]", "-", prefix)
+        out = _FOOTNOTE_ID_RE.sub(lambda m: f'{m.group(1)}{safe}-{m.group(2)}{m.group(3)}"', out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -97,10 +171,13 @@ class RenderedBlock:
     anchors: tuple[str, ...]
 
 
-@lru_cache(maxsize=2048)
 def render_blocks(text: str) -> tuple[RenderedBlock, ...]:
     """The body as top-level HTML blocks, each with the anchors it holds (a list holds
     one per item), so a page can put comments beside each block."""
+    return _cached(_blocks_cache, text, lambda: _render_blocks(text))
+
+
+def _render_blocks(text: str) -> tuple[RenderedBlock, ...]:
     env: dict = {}
     tokens = _plan_md.parse(text, env)
     _add_anchors(tokens, source_blocks(text))
@@ -121,9 +198,12 @@ def render_blocks(text: str) -> tuple[RenderedBlock, ...]:
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
-@lru_cache(maxsize=8192)
 def plain_text(block: str) -> str:
     """What a reader sees of a Markdown block: no markup, one line."""
+    return _cached(_plain_cache, block, lambda: _plain_text(block))
+
+
+def _plain_text(block: str) -> str:
     inline = _plan_md.render(block)
     return re.sub(r"\s+", " ", html.unescape(_TAG_RE.sub("", inline))).strip()
 
@@ -145,20 +225,165 @@ class Segment:
     text: str
 
 
-def word_diff(old: str, new: str) -> list[Segment]:
-    """Word-level diff: inserted and deleted words, not whole lines."""
+# The diff is close to linear: paragraphs are aligned first, then words only inside changed
+# paragraphs, anchored on the words found once on each side (patience diff); a stretch with no
+# such anchor is compared word by word only when it is small (LEAF_CELLS), otherwise it is shown
+# as deleted then inserted as a whole, and the diff says it is coarse.
+LEAF_CELLS = 40_000
+MAX_DEPTH = 64
+_PARAGRAPH_RE = re.compile(r"(\n[ \t]*\n\s*)")
+
+
+class Diff(list):
+    """The segments of a diff; `coarse` is true when part of it is shown as whole paragraphs or
+    lines (deleted then inserted) because a word-by-word comparison would cost too much."""
+
+    coarse = False
+
+
+def _unique(seq, lo: int, hi: int, n: int) -> dict:
+    """The runs of n items found once in seq[lo:hi], by value -> start (-1 when repeated)."""
+    seen: dict = {}
+    for i in range(lo, hi - n + 1):
+        x = seq[i] if n == 1 else tuple(seq[i:i + n])
+        seen[x] = -1 if x in seen else i
+    return seen
+
+
+def _anchors(a, alo, ahi, b, blo, bhi) -> tuple[list[tuple[int, int]], int]:
+    """Runs found once on each side, in the same order, tried on single items first and then
+    on runs of 3 and 7 (a text of common words has few unique words but many unique phrases)."""
+    for n in (1, 3, 7):
+        if min(ahi - alo, bhi - blo) < n:
+            break
+        ua, ub = _unique(a, alo, ahi, n), _unique(b, blo, bhi, n)
+        found = _lis(sorted((i, ub[x]) for x, i in ua.items() if i >= 0 and ub.get(x, -1) >= 0))
+        kept, ni, nj = [], alo, blo
+        for i, j in found:  # runs longer than one item must not overlap
+            if i >= ni and j >= nj:
+                kept.append((i, j))
+                ni, nj = i + n, j + n
+        if kept:
+            return kept, n
+    return [], 0
+
+
+def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of pairs increasing in both indices (pairs sorted by the first)."""
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_idx.append(k)
+        else:
+            tails[pos], tail_idx[pos] = j, k
+        prev[k] = tail_idx[pos - 1] if pos else -1
+    out, k = [], tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        out.append(pairs[k])
+        k = prev[k]
+    return out[::-1]
+
+
+def matching_blocks(a: list, b: list) -> tuple[list[tuple[int, int, int]], bool]:
+    """(matching runs as (i, j, n), coarse) of two sequences of hashable items, in close to
+    linear time: patience anchors, then difflib on small stretches without anchors."""
+    out: list[tuple[int, int, int]] = []
+    coarse = False
+
+    def emit(i: int, j: int, n: int) -> None:
+        if n:
+            if out and out[-1][0] + out[-1][2] == i and out[-1][1] + out[-1][2] == j:
+                i0, j0, n0 = out.pop()
+                out.append((i0, j0, n0 + n))
+            else:
+                out.append((i, j, n))
+
+    def solve(alo: int, ahi: int, blo: int, bhi: int, depth: int) -> None:
+        nonlocal coarse
+        n = 0  # common prefix
+        while alo + n < ahi and blo + n < bhi and a[alo + n] == b[blo + n]:
+            n += 1
+        emit(alo, blo, n)
+        alo, blo = alo + n, blo + n
+        m = 0  # common suffix
+        while ahi - m > alo and bhi - m > blo and a[ahi - m - 1] == b[bhi - m - 1]:
+            m += 1
+        tail = (ahi - m, bhi - m, m)
+        ahi, bhi = ahi - m, bhi - m
+        if alo < ahi and blo < bhi:
+            anchors, size = _anchors(a, alo, ahi, b, blo, bhi) if depth < MAX_DEPTH else ([], 0)
+            if anchors:
+                i0, j0 = alo, blo
+                for i, j in anchors:
+                    solve(i0, i, j0, j, depth + 1)
+                    emit(i, j, size)
+                    i0, j0 = i + size, j + size
+                solve(i0, ahi, j0, bhi, depth + 1)
+            elif (ahi - alo) * (bhi - blo) <= LEAF_CELLS:
+                sm = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+                for i, j, k in sm.get_matching_blocks():
+                    emit(alo + i, blo + j, k)
+            else:
+                coarse = True
+        emit(*tail)
+
+    solve(0, len(a), 0, len(b), 0)
+    return out, coarse
+
+
+def opcodes(a: list, b: list) -> list[tuple[str, int, int, int, int]]:
+    """difflib-style opcodes ('equal', 'replace', 'delete', 'insert') in close to linear time."""
+    ops, i0, j0 = [], 0, 0
+    for i, j, n in matching_blocks(a, b)[0] + [(len(a), len(b), 0)]:
+        if i > i0 and j > j0:
+            ops.append(("replace", i0, i, j0, j))
+        elif i > i0:
+            ops.append(("delete", i0, i, j0, j))
+        elif j > j0:
+            ops.append(("insert", i0, i, j0, j))
+        if n:
+            ops.append(("equal", i, i + n, j, j + n))
+        i0, j0 = i + n, j + n
+    return ops
+
+
+def _token_diff(old: str, new: str, out: Diff) -> None:
     a, b = tokens(old), tokens(new)
-    out: list[Segment] = []
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
+    blocks, coarse = matching_blocks(a, b)
+    out.coarse = out.coarse or coarse
+    i0 = j0 = 0
+    for i, j, n in blocks + [(len(a), len(b), 0)]:
+        if i > i0:
+            out.append(Segment("delete", "".join(a[i0:i])))
+        if j > j0:
+            out.append(Segment("insert", "".join(b[j0:j])))
+        if n:
+            out.append(Segment("equal", "".join(a[i:i + n])))
+        i0, j0 = i + n, j + n
+
+
+def word_diff(old: str, new: str) -> Diff:
+    """Word-level diff: inserted and deleted words, not whole lines. Paragraphs are aligned
+    first; `coarse` is set when some change is shown as whole paragraphs (see LEAF_CELLS)."""
+    pa, pb = _PARAGRAPH_RE.split(old), _PARAGRAPH_RE.split(new)
+    out = Diff()
+    for op, i1, i2, j1, j2 in opcodes(pa, pb):
         if op == "equal":
-            out.append(Segment("equal", "".join(a[i1:i2])))
-            continue
-        if op in ("delete", "replace"):
-            out.append(Segment("delete", "".join(a[i1:i2])))
-        if op in ("insert", "replace"):
-            out.append(Segment("insert", "".join(b[j1:j2])))
-    return out
+            out.append(Segment("equal", "".join(pa[i1:i2])))
+        else:
+            _token_diff("".join(pa[i1:i2]), "".join(pb[j1:j2]), out)
+    merged = Diff()
+    merged.coarse = out.coarse
+    for seg in out:  # adjacent runs of one kind read as one
+        if seg.text and merged and merged[-1].op == seg.op:
+            merged[-1] = Segment(seg.op, merged[-1].text + seg.text)
+        elif seg.text:
+            merged.append(seg)
+    return merged
 
 
 def diff_html(segments: list[Segment]) -> str:
@@ -172,6 +397,21 @@ def diff_html(segments: list[Segment]) -> str:
         else:
             parts.append(t)
     return "".join(parts)
+
+
+def side_html(segments: list[Segment]) -> tuple[str, str]:
+    """(left, right) HTML of a diff: deletions on the left, insertions on the right."""
+    left, right = [], []
+    for s in segments:
+        t = html.escape(s.text)
+        if s.op == "equal":
+            left.append(t)
+            right.append(t)
+        elif s.op == "delete":
+            left.append(f"<del>{t}</del>")
+        else:
+            right.append(f"<ins>{t}</ins>")
+    return "".join(left), "".join(right)
 
 
 def diff_stats(segments: list[Segment]) -> tuple[int, int]:

@@ -23,3 +23,29 @@ def test_bytes_bound_evicts_big_values_but_keeps_the_newest():
     assert len(c) == 1 and c.get("big") is not None
     c.put("big", b"y")  # replacing a value re-weighs it
     assert c.bytes == 1
+
+
+def test_a_weigh_function_counts_keys_and_values():
+    c = LRU(100, max_bytes=20, weigh=lambda k, v: len(k) + len(v))
+    c.put("aaaa", "x" * 6)  # 10
+    c.put("bbbb", "y" * 6)  # 20
+    assert c.bytes == 20 and len(c) == 2
+    c.put("cc", "z")  # 23 > 20: the oldest goes
+    assert c.get("aaaa") is None and c.bytes == 13
+    c.put("cc", "zzzz")  # replacing re-weighs key and value
+    assert c.bytes == 16
+
+
+def test_tuples_of_strings_are_weighed_by_default():
+    c = LRU(10, max_bytes=100)
+    c.put("k", ("abc", b"de", 7))
+    assert c.bytes == 5
+
+
+def test_every_render_cache_is_bounded_in_bytes():
+    from review import render
+    for cache in (render._markdown_cache, render._comment_cache, render._blocks_cache, render._plain_cache):
+        assert cache.max_bytes is not None
+    for i in range(300):
+        render.render_comment(f"commentaire {i} " + "x" * 60_000)
+    assert render._comment_cache.bytes <= render._comment_cache.max_bytes

@@ -188,6 +188,10 @@ EXAMPLES = [
     "no commitment 'engagement-99' to amend",
     "there is no amendment 'abc'",
     "no person 'nobody' in the plan",
+    # review/web/params.py
+    "rev must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')",
+    "page must be a whole number from 1 to 1000000",
+    "as_of must be a date written YYYY-MM-DD (for example 2016-07-16)",
 ]
 
 

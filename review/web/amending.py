@@ -12,6 +12,7 @@ from .. import commitment as core
 from .. import drafting, model, render, signoff
 from ..errors import Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
+from . import params
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
@@ -153,21 +154,30 @@ def list_page():
 
 
 def _diff_rows(changes, side: bool):
-    """Each changed file's changed blocks with one block of context; None marks a gap."""
+    """(rows, coarse): each changed file's changed blocks with one block of context (None marks a
+    gap); coarse when some change is shown as whole paragraphs (render.word_diff caps its work)."""
     import html as _html
-    rows = []
+    rows, coarse = [], False
     for ch in changes:
         pairs = drafting.around_changes(drafting.aligned_blocks(ch.old, ch.new))
-        if side:
-            cells = [None if p is None else
-                     (Markup(_html.escape(p[0])), Markup(_html.escape(p[1]))) if p[0] == p[1] else
-                     tuple(Markup(x) for x in drafting.side_cells(p[0], p[1])) for p in pairs]
-            rows.append((ch, cells))
-        else:
-            parts = ["…" if p is None else _html.escape(p[0]) if p[0] == p[1] else
-                     render.diff_html(render.word_diff(p[0] or "", p[1] or "")) for p in pairs]
-            rows.append((ch, Markup("\n\n".join(parts))))
-    return rows
+        cells, parts = [], []
+        for p in pairs:
+            if p is None:
+                cells.append(None)
+                parts.append("…")
+            elif p[0] == p[1]:
+                cells.append((Markup(_html.escape(p[0])), Markup(_html.escape(p[1]))))
+                parts.append(_html.escape(p[0]))
+            elif p[0] is None or p[1] is None:
+                cells.append(tuple(Markup(x) for x in drafting.side_cells(p[0], p[1])))
+                parts.append(render.diff_html(render.word_diff(p[0] or "", p[1] or "")))
+            else:
+                d = render.word_diff(p[0], p[1])
+                coarse = coarse or d.coarse
+                cells.append(tuple(Markup(x) for x in render.side_html(d)))
+                parts.append(render.diff_html(d))
+        rows.append((ch, cells if side else Markup("\n\n".join(parts))))
+    return rows, coarse
 
 
 def page(n: str):
@@ -185,13 +195,14 @@ def page(n: str):
         to = request.args.get("to") if request.args.get("to") in ids else a.head
     side = request.args.get("view") == "side"
     changes = am.compare(r, frm, to)
+    rows, coarse = _diff_rows(changes, side)
     ev = signoff.evaluate(r, a)
     plan = core.read_plan(r, main)
     me = g.person
     can_verdict = signoff.can_give_verdict(r, me, a, ev)  # the template explains the author's-organisation rule
     own_organisation = can_verdict and signoff.own_organisation_excluded(plan, me, a.author, [s.scope for s in ev.scopes])
     return render_template(
-        "amendments/page.html", **_discussion(r, a), a=a, changes=_diff_rows(changes, side), side=side, against=against,
+        "amendments/page.html", **_discussion(r, a), a=a, changes=rows, coarse=coarse, side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
         can_verdict=can_verdict, own_organisation=own_organisation, titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
         commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))
@@ -212,17 +223,14 @@ def _discussion(r, a: am.Amendment) -> dict:
         text = c.body_in(lang)
         comments.place(roots, text, r.blob_id(a.head, model.commitment_path(a.commitment, lang)))
         paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = params.page()
     return {"c": c or SimpleNamespace(id=a.commitment), "threads": roots[(page - 1) * THREADS_PER_PAGE: page * THREADS_PER_PAGE],
             "total": len(roots), "page": page, "pages": max(1, -(-len(roots) // THREADS_PER_PAGE)),
             "paragraphs": paragraphs, "version": {"commit": a.head}, "draft": request.args.get("draft", ""),
             "draft_anchor": request.args.get("anchor", ""), "counts": {},
             "comment_base": url_for("amendment", n=a.number) + "/comments",
             "comment_page_url": lambda p: url_for("amendment", n=a.number, page=p),
-            "render_comment": lambda t: Markup(render.render_comment(t))}
+            "render_comment": lambda t, prefix="": Markup(render.render_comment(t, prefix))}
 
 
 def _titles(r, main) -> dict[str, str]:
@@ -247,16 +255,7 @@ def _commitment_or_none(r, commit, cid):
 
 # -- the editor --------------------------------------------------------------------------------
 
-def _split(text: str) -> tuple[str, str, str]:
-    """(front matter YAML, separator, body) so that an unchanged part is kept byte for byte."""
-    end = text.index("\n---\n", 3)
-    fm, rest = text[4:end + 1], text[end + 5:]
-    body = rest.lstrip("\n")
-    return fm, rest[:len(rest) - len(body)], body
-
-
-def _join(fm: str, sep: str, body: str) -> str:
-    return f"---\n{fm}---\n{sep or chr(10)}{body.strip()}\n"
+_split, _join = model.split_source, model.join_source
 
 
 def _dump(data: dict) -> str:
@@ -264,13 +263,13 @@ def _dump(data: dict) -> str:
 
 
 def _editor_state(r, commit: str, cid: str) -> dict:
-    files = core.read_files(r, commit, cid)
+    files = {lang: model.normalise_newlines(t) for lang, t in core.read_files(r, commit, cid).items()}
     fr_fm, _, fr_body = _split(files["fr"])
-    meta = yaml.safe_load(fr_fm)
+    meta = model.load_yaml(fr_fm, model.commitment_path(cid), 2)
     en_title, en_body = "", ""
     if "en" in files:
         en_fm, _, en_body = _split(files["en"])
-        en_title = (yaml.safe_load(en_fm) or {}).get("title", "")
+        en_title = (model.load_yaml(en_fm, model.commitment_path(cid, "en"), 2) or {}).get("title", "")
     return {"files": files, "meta": meta, "title_fr": meta.get("title", ""), "title_en": en_title,
             "body_fr": fr_body, "body_en": en_body, "leads": list(meta.get("leads", [])),
             "milestones": [dict(m) for m in meta.get("milestones", [])]}
@@ -326,7 +325,7 @@ def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
     if files.get("en") or state["body_en"].strip() or state["title_en"].strip():
         if files.get("en"):
             en_fm, en_sep, _ = _split(files["en"])
-            old_title = (yaml.safe_load(en_fm) or {}).get("title", "")
+            old_title = (model.load_yaml(en_fm, model.commitment_path(cid, "en"), 2) or {}).get("title", "")
             en_fm = en_fm if state["title_en"].strip() == old_title else _dump({"title": state["title_en"].strip()})
         else:
             en_fm, en_sep = _dump({"title": state["title_en"].strip()}), "\n"

@@ -10,12 +10,13 @@ from flask import g, jsonify, request, url_for
 
 from .. import commitment as core
 from .. import model
+from . import params
 from .errors import ApiError
 from .reading import repo
 
 
 def _commit():
-    return core.resolve(repo(), request.args.get("rev") or None)
+    return core.resolve(repo(), params.rev())
 
 
 def _summary_json(s, commit: str) -> dict:

@@ -11,6 +11,7 @@ from .. import audit
 from .. import commitment as core
 from .. import eventschema, render
 from ..errors import ReviewError
+from . import params
 from .errors import ApiError
 from .i18n import current_lang
 from .reading import _rev, _version, repo
@@ -54,7 +55,7 @@ def history_page():
 def api_history():
     f = _filters()
     r = repo()
-    commit = core.resolve(r, request.args.get("rev") or None)
+    commit = core.resolve(r, params.rev())
     page = _page(audit.history(r, f, commit))
     return jsonify({"revision": commit, "filters": f.as_args(), "page": page.page, "per_page": page.per_page,
                     "total": page.total, "pages": page.pages, "changes": [c.as_json() for c in page.items]})

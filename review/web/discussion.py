@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from .. import comments
 from ..errors import ReviewError
+from . import params
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
@@ -20,14 +21,7 @@ PER_PAGE = 50
 
 
 def _page_args():
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", PER_PAGE))
-    except ValueError:
-        raise ApiError(400, "page and per_page must be whole numbers") from None
-    if page < 1 or not 1 <= per_page <= 500:
-        raise ApiError(400, "page starts at 1; per_page goes from 1 to 500")
-    return page, per_page
+    return params.page(), params.per_page(PER_PAGE, 500)
 
 
 def _amendment_target(n: str):

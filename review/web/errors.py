@@ -56,7 +56,9 @@ def _answer(status: int, message: str):
 def init_app(app) -> None:
     @app.errorhandler(NotFound)
     def _not_found(exc):
-        return _answer(404, _("Not found: %(what)s", what=str(exc) if wants_json() else localise(str(exc))))
+        if wants_json():  # the API answers in English whatever the reader's language
+            return _answer(404, f"Not found: {exc}")
+        return _answer(404, _("Not found: %(what)s", what=localise(str(exc))))
 
     @app.errorhandler(ApiError)
     def _api_error(exc):
@@ -82,6 +84,12 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc):
+        if wants_json():  # English, as every JSON answer
+            english = {404: "This page does not exist. Check the address, or start again from the plan.",
+                       405: "This address does not accept this method.",
+                       413: "The request is too large.",
+                       400: "The request is malformed."}
+            return _answer(exc.code or 500, english.get(exc.code, exc.name))
         messages = {
             404: _("This page does not exist. Check the address, or start again from the plan."),
             405: _("This address does not accept this method."),

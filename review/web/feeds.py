@@ -22,6 +22,7 @@ from .. import commitment as core
 from .. import render, reviewlog, signoff
 from ..errors import ReviewError
 from .i18n import STATE_NAMES, current_lang
+from . import xmlsafe
 from .reading import repo
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -99,7 +100,7 @@ class _Feed:
         for i in order[:MAX_ENTRIES]:
             e = self.entries[i][1]
             self.root.append(e)
-        body = ET.tostring(self.root, encoding="utf-8", xml_declaration=True)
+        body = xmlsafe.tostring(self.root)
         return Response(body, mimetype="application/atom+xml")
 
 

@@ -380,6 +380,14 @@ MESSAGES = [
        _l("there is no amendment %(n)s")),
     _m(r"no person (?P<handle>'.*') in the plan",
        _l("no person %(handle)s in the plan")),
+
+    # -- review/web/params.py (query parameters, read alike on pages, feeds and the API) -------
+    _m(r"(?P<name>\w+) must name a branch, a tag or a commit id \(letters, digits, '-', '_', '\.', '/'\)",
+       _l("%(name)s must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')")),
+    _m(r"(?P<name>\w+) must be a whole number from 1 to (?P<n>\d+)",
+       _l("%(name)s must be a whole number from 1 to %(n)s")),
+    _m(r"(?P<name>\w+) must be a date written YYYY-MM-DD \(for example 2016-07-16\)",
+       _l("%(name)s must be a date written YYYY-MM-DD (for example 2016-07-16)")),
 ]
 
 

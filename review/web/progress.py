@@ -19,9 +19,11 @@ from .. import commitment as core
 from .. import comments, progress, render
 from ..errors import Invalid, ReviewError
 from ..permissions import Subject, can
+from . import params
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
+from . import xmlsafe
 from .reading import repo
 
 LEVEL_NAMES = {"not-started": _l("not started"), "limited": _l("limited"),
@@ -101,7 +103,9 @@ def _iso(day_or_time: str) -> str:
 
 
 def feed():
-    """Atom 1.0: the latest visible progress reports of the whole plan."""
+    """Atom 1.0: the latest visible progress reports of the whole plan (it takes no as_of: a
+    malformed one is refused like everywhere else)."""
+    params.day("as_of")
     r = repo()
     main = core.resolve(r, "main")
     plan = core.read_plan(r, main)
@@ -150,7 +154,7 @@ def feed():
             links = "".join(f'<li><a href="{Markup.escape(u)}">{Markup.escape(u)}</a></li>' for u in rep.evidence)
             html += f"<p>{Markup.escape(_('Evidence'))}</p><ul>{links}</ul>"
         sub(entry, "content", html or str(LEVEL_NAMES.get(rep.level, rep.level)), type="html")
-    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body = xmlsafe.tostring(root)
     return Response(body, mimetype="application/atom+xml")
 
 
@@ -174,7 +178,7 @@ def section(c) -> dict:
         "can_hide": can(g.person, "hide"), "levels": progress.LEVELS, "level_names": LEVEL_NAMES,
         "answer_stances": ANSWER_STANCES, "today": progress.today().isoformat(),
         "adopted": (core.read_plan(r, main).adopted or dt.date(1970, 1, 1)).isoformat(),
-        "max_note": progress.MAX_NOTE, "render_note": lambda t: Markup(render.render_comment(t)),
+        "max_note": progress.MAX_NOTE, "render_note": lambda t, prefix="": Markup(render.render_comment(t, prefix)),
         "form": {k[3:]: v for k, v in request.args.items() if k.startswith("pr_")},
     }
 

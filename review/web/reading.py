@@ -13,6 +13,7 @@ from .. import amendments, audit, comments, pages, render
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
+from . import params
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
 PAGE_CACHE_BYTES = 64 * 1024 * 1024  # and at most this much HTML: a 5,000-commitment plan page is 2.4 MB
@@ -102,7 +103,7 @@ def cached_page(view):
 
 def _rev():
     """(name the reader gave or None, commit id)."""
-    name = request.args.get("rev") or None
+    name = params.rev()
     return name, core.resolve(repo(), name)
 
 
@@ -178,7 +179,7 @@ def commitment_page(cid: str):
                            translated=lang in c.bodies, version=_version(name, commit),
                            rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
                            draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
-                           render_comment=lambda t: Markup(render.render_comment(t)), **discussion)
+                           render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix)), **discussion)
 
 
 @cached_page
@@ -222,10 +223,7 @@ def _discussion(r, cid, text, commit, lang):
     for t in roots:
         if t.placed_at:
             counts[t.placed_at] = counts.get(t.placed_at, 0) + 1 + len(t.replies)
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = params.page()
     pages = max(1, -(-len(roots) // THREADS_PER_PAGE))
     shown = roots[(page - 1) * THREADS_PER_PAGE: page * THREADS_PER_PAGE]
     return {"threads": shown, "counts": counts, "page": page, "pages": pages, "total": len(roots)}
@@ -245,9 +243,9 @@ def commitment_history(cid: str):
 @cached_page
 def commitment_diff(cid: str):
     r = repo()
-    to_name = request.args.get("to") or "main"
+    to_name = params.rev("to") or "main"
     to = core.resolve(r, to_name)
-    from_name = request.args.get("from")
+    from_name = params.rev("from")
     if from_name:
         frm = core.resolve(r, from_name)
     else:
@@ -263,7 +261,7 @@ def commitment_diff(cid: str):
                                 new_files.get(lang, new_files.get("fr", "")))
     inserted, deleted = render.diff_stats(segments)
     return render_template("plan/diff.html", c=c, diff=Markup(render.diff_html(segments)),
-                           inserted=inserted, deleted=deleted,
+                           inserted=inserted, deleted=deleted, coarse=segments.coarse,
                            old=_version(from_name, frm), new=_version(to_name, to))
 
 

@@ -1,0 +1,59 @@
+"""Query parameters read the same way on pages, feeds and the API: a malformed value is a 400
+that says what was expected (never a silent default, never a server error).
+
+The messages are English, as the JSON API answers them; pages show them through `localise`
+(review/web/messages.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import request
+
+from .. import model
+from .errors import ApiError
+
+_REV_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+MAX_PAGE = 1_000_000
+
+
+def rev(name: str = "rev") -> str | None:
+    """A revision as a reader names it (a branch, a tag, a commit id), or None when not given."""
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    if not _REV_RE.match(value) or ".." in value or "//" in value or value.endswith((".lock", "/", ".")):
+        raise ApiError(400, f"{name} must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')")
+    return value
+
+
+def page(name: str = "page") -> int:
+    """A page number from 1 (default 1)."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return 1
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        raise ApiError(400, f"{name} must be a whole number from 1 to {MAX_PAGE}")
+    return int(value)
+
+
+def per_page(default: int, maximum: int, name: str = "per_page") -> int:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise ApiError(400, f"{name} must be a whole number from 1 to {maximum}")
+    return int(value)
+
+
+def day(name: str = "as_of") -> dt.date | None:
+    """A date written YYYY-MM-DD, or None when not given."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    parsed = model.as_date(value) if len(value) <= 10 else None
+    if parsed is None:
+        raise ApiError(400, f"{name} must be a date written YYYY-MM-DD (for example 2016-07-16)")
+    return parsed
