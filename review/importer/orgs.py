@@ -74,11 +74,11 @@ class OrgMap:
     def load(cls, path: str) -> "OrgMap":
         try:
             with open(path, encoding="utf-8") as f:
-                data = yaml.safe_load(f) or {}
+                data = model.load_yaml(f.read(), path) or {}
         except OSError as exc:
             raise MapError(f"{path}: cannot be read ({exc.strerror})") from None
-        except yaml.YAMLError as exc:
-            raise MapError(f"{path}: invalid YAML: {exc}") from None
+        except model.SchemaError as exc:
+            raise MapError(str(exc)) from None
         if not isinstance(data, dict) or not isinstance(data.get("organisations"), list):
             raise MapError(f"{path}: expected a mapping with an 'organisations' list (see review import --dry-run)")
         m = cls(proposed=False)

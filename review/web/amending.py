@@ -424,8 +424,9 @@ def _page_state(r, commit: str, slug: str) -> dict:
     en_title, en_body = "", ""
     if "en" in files:
         en_fm, _, en_body = _split(files["en"])
-        en_title = (yaml.safe_load(en_fm) or {}).get("title", "")
-    return {"files": files, "meta": yaml.safe_load(fr_fm) or {}, "title_fr": (yaml.safe_load(fr_fm) or {}).get("title", ""),
+        en_title = (model.load_yaml(en_fm, model.page_path(slug, "en"), 2) or {}).get("title", "")
+    meta = model.load_yaml(fr_fm, model.page_path(slug), 2) or {}
+    return {"files": files, "meta": meta, "title_fr": meta.get("title", ""),
             "title_en": en_title, "body_fr": fr_body, "body_en": en_body}
 
 
