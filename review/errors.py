@@ -25,3 +25,9 @@ class Missing(ReviewError):
 class Conflict(ReviewError):
     """The thing changed since it was read, or its state forbids the act."""
     status = 409
+
+
+class Damaged(ReviewError):
+    """The repository itself is damaged (a missing or truncated object, a ref at a blob):
+    not the reader's fault, and not fixed by retrying; an administrator repairs it."""
+    status = 503

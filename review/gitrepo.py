@@ -14,6 +14,7 @@ import random
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -21,6 +22,7 @@ import pygit2
 from pygit2.enums import ObjectType
 
 from .commitgraph import CommitGraph
+from .errors import Damaged
 
 # A 5,000-entry folder is re-parsed on every read with libgit2's default 4 KB tree cache.
 pygit2.settings.cache_object_limit(ObjectType.TREE, 1 << 20)
@@ -52,6 +54,120 @@ class RefMoved(GitLayerError):
 
 class TooManyRetries(GitLayerError):
     pass
+
+
+class DamagedObject(GitLayerError, Damaged):
+    """An object the repository needs is missing, truncated or corrupt: named, raised at once."""
+
+    def __init__(self, oid: str, problem: str):
+        message = f"the repository is damaged: object {oid} is {problem}; an administrator must restore it"
+        GitLayerError.__init__(self, message)
+        Damaged.__init__(self, message)
+        self.oid, self.problem = oid, problem
+
+
+_KINDS = {b"commit": int(ObjectType.COMMIT), b"tree": int(ObjectType.TREE),
+          b"blob": int(ObjectType.BLOB), b"tag": int(ObjectType.TAG)}
+MAX_LOOSE_OBJECT = 512 * 1024 * 1024
+
+
+class _LooseGuard(pygit2.OdbBackend):
+    """Reads loose objects in Python, ahead of libgit2's own loose backend.
+
+    libgit2 1.9 spins forever on a truncated loose object (the inflate loop never ends):
+    one damaged file would hang every worker that reads it. Here the file is inflated
+    with a bounded decompressor and its header length checked, so a damaged object fails
+    at once with DamagedObject naming it. Objects not stored loose (packed) are left to
+    libgit2 (KeyError passes the read on to the next backend).
+    """
+
+    def __init__(self, objects_dir: str):
+        super().__init__()
+        self.dir = objects_dir
+
+    def _file(self, hexid: str) -> str:
+        return os.path.join(self.dir, hexid[:2], hexid[2:])
+
+    def _load(self, hexid: str):
+        try:
+            with open(self._file(hexid), "rb") as f:
+                raw = f.read()
+        except (FileNotFoundError, NotADirectoryError):
+            raise KeyError(hexid) from None
+        except OSError as exc:
+            raise DamagedObject(hexid, "unreadable") from None
+        d = zlib.decompressobj()
+        try:
+            head = d.decompress(raw, 64)
+            nul = head.find(b"\0")
+            if nul < 0:
+                raise DamagedObject(hexid, "corrupt")
+            kind, _, size = head[:nul].partition(b" ")
+            if kind not in _KINDS or not size.isdigit() or int(size) > MAX_LOOSE_OBJECT:
+                raise DamagedObject(hexid, "corrupt")
+            size = int(size)
+            body = head[nul + 1:] + d.decompress(d.unconsumed_tail, size + 1 - (len(head) - nul - 1))
+        except zlib.error:
+            raise DamagedObject(hexid, "corrupt") from None
+        if not d.eof or len(body) != size:
+            raise DamagedObject(hexid, "truncated")
+        return _KINDS[kind], body
+
+    def read_cb(self, oid):
+        return self._load(str(oid))
+
+    def read_prefix_cb(self, oid):
+        hexid = str(oid)
+        if len(hexid) < 40:
+            folder = os.path.join(self.dir, hexid[:2])
+            try:
+                names = [n for n in os.listdir(folder) if n.startswith(hexid[2:])]
+            except FileNotFoundError:
+                names = []
+            if len(names) != 1:
+                raise KeyError(hexid)
+            hexid = hexid[:2] + names[0]
+        kind, body = self._load(hexid)
+        return kind, body, pygit2.Oid(hex=hexid)
+
+    def read_header_cb(self, oid):
+        kind, body = self._load(str(oid))
+        return kind, len(body)
+
+    def exists_cb(self, oid):
+        return os.path.exists(self._file(str(oid)))
+
+    def exists_prefix_cb(self, oid):
+        return self.read_prefix_cb(oid)[2]
+
+    def refresh_cb(self):
+        pass
+
+    def write_cb(self, oid, data, kind):
+        """git's loose format: a temporary file in the object's folder, renamed into place."""
+        hexid = str(oid)
+        path = self._file(hexid)
+        if os.path.exists(path):
+            return
+        name = {v: k for k, v in _KINDS.items()}[int(kind)]
+        payload = zlib.compress(name + b" " + str(len(data)).encode() + b"\0" + bytes(data), 1)
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f"tmp_obj_{os.getpid()}_{threading.get_ident()}_{random.getrandbits(32):08x}")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(payload)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    def __iter__(self):
+        return iter(())
 
 
 @dataclass(frozen=True)
@@ -142,6 +258,7 @@ class GitRepo:
             self._repo = pygit2.Repository(self.path)
         except (pygit2.GitError, KeyError) as exc:
             raise GitLayerError(f"{self.path} is not a git repository: {exc}") from None
+        self._repo.odb.add_backend(_LooseGuard(os.path.join(self._repo.path, "objects")), 1000)
 
     # -- creation -------------------------------------------------------------
 
@@ -225,9 +342,12 @@ class GitRepo:
         try:
             obj = self._repo[commit_id]
         except (KeyError, ValueError):
+            if isinstance(commit_id, str) and len(commit_id) == 40 and HEX_RE.match(commit_id):
+                # a full id comes from a ref or another object, never from a reader (see resolve)
+                raise DamagedObject(commit_id, "missing") from None
             raise UnknownRevision(commit_id) from None
         if not isinstance(obj, pygit2.Commit):
-            raise UnknownRevision(commit_id)
+            raise DamagedObject(commit_id, f"a {obj.type_str} where a commit was expected")
         return obj
 
     def _entry(self, commit_id: str, path: str) -> pygit2.Object | None:
@@ -460,7 +580,12 @@ class GitRepo:
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         if ancestor == descendant:
             return True
-        return self._repo.descendant_of(descendant, ancestor)
+        try:
+            return self._repo.descendant_of(descendant, ancestor)
+        except (KeyError, pygit2.GitError):
+            for oid in (descendant, ancestor):
+                self._commit(oid)  # names the missing or wrong object
+            raise
 
     # -- reading for audits (review.verify): never writes, tolerates missing objects ------
 
@@ -482,6 +607,33 @@ class GitRepo:
             return self._repo.get(oid) is not None
         except (ValueError, pygit2.GitError):
             return False
+        except DamagedObject:
+            return True  # present, though damaged: `damaged_loose_objects` names it
+
+    def damaged_loose_objects(self) -> list[tuple[str, str]]:
+        """(object id, problem) of every loose object that cannot be read back whole.
+
+        Packed objects are checked by libgit2 (a pack carries checksums); loose ones are
+        inflated here, each with a bounded decompressor (see _LooseGuard)."""
+        guard = _LooseGuard(os.path.join(self._repo.path, "objects"))
+        out = []
+        for folder in sorted(os.listdir(guard.dir)):
+            if len(folder) != 2 or not HEX_RE.match(folder + "00"):
+                continue
+            for name in sorted(os.listdir(os.path.join(guard.dir, folder))):
+                hexid = folder + name
+                if len(hexid) != 40 or not HEX_RE.match(hexid):
+                    continue
+                try:
+                    kind, body = guard._load(hexid)
+                except DamagedObject as exc:
+                    out.append((hexid, exc.problem))
+                    continue
+                header = [k for k, v in _KINDS.items() if v == kind][0]
+                actual = hashlib.sha1(header + b" " + str(len(body)).encode() + b"\0" + body).hexdigest()
+                if actual != hexid:
+                    out.append((hexid, "corrupt"))
+        return out
 
     def object_kind(self, oid: str) -> str | None:
         """'commit', 'tree', 'blob', 'tag' or None when absent."""

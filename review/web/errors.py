@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from ..commitment import NotFound
+from ..errors import Damaged
 from .messages import localise  # pages show the core's messages in the reader's language; JSON keeps English
 
 
@@ -55,6 +56,10 @@ def init_app(app) -> None:
     @app.errorhandler(NotFound)
     def _not_found(exc):
         return _answer(404, _("Not found: %(what)s", what=str(exc) if wants_json() else localise(str(exc))))
+
+    @app.errorhandler(Damaged)
+    def _damaged(exc):  # a missing or truncated object: named, on the page that needs it only
+        return _answer(exc.status, exc.message if wants_json() else localise(exc.message))
 
     @app.errorhandler(ApiError)
     def _api_error(exc):

@@ -10,9 +10,11 @@ from markupsafe import Markup
 
 from .. import commitment as core
 from .. import amendments, comments, render
+from ..errors import Damaged
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
+from .messages import localise
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
 PAGE_CACHE_BYTES = 64 * 1024 * 1024  # and at most this much HTML: a 5,000-commitment plan page is 2.4 MB
@@ -118,13 +120,22 @@ def _axes_with(plan, summaries):
     return [(a, by_axis.get(a.id, [])) for a in plan.axes]
 
 
+def _comment_count(r, cid: str) -> int:
+    """0 when the commitment's log is damaged: its own page says what is wrong."""
+    try:
+        return comments.count(r, cid)
+    except Damaged:
+        return 0
+
+
 @cached_page
 def index():
     name, commit = _rev()
     r = repo()
     plan = core.read_plan(r, commit)
-    summaries = core.list_commitments(r, commit)
-    counts = {s.id: comments.count(r, s.id) for s in summaries}
+    listed = core.list_commitments(r, commit)
+    summaries = core.readable(listed)
+    counts = {s.id: _comment_count(r, s.id) for s in summaries}
     open_by_commitment: dict[str, int] = {}
     by_state: dict[str, int] = {}
     for a in amendments.list_all(r):
@@ -133,6 +144,7 @@ def index():
             open_by_commitment[a.commitment] = open_by_commitment.get(a.commitment, 0) + 1
     return render_template("plan/index.html", plan=plan, axes=_axes_with(plan, summaries),
                            count=len(summaries), version=_version(name, commit), rev=name,
+                           unreadable=[(s.id, localise(s.unreadable)) for s in listed if s.unreadable],
                            comment_counts=counts, open_amendments=open_by_commitment, amendment_states=by_state)
 
 
@@ -143,7 +155,7 @@ def whole_plan():
     plan = core.read_plan(r, commit)
     lang = current_lang()
     items = []
-    for s in core.list_commitments(r, commit):
+    for s in core.readable(core.list_commitments(r, commit)):
         c = core.read_commitment(r, commit, s.id)
         items.append((c, Markup(render.render_markdown(c.body_in(lang), anchors=False))))
     by_axis = {a.id: [] for a in plan.axes}

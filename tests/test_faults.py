@@ -1,0 +1,212 @@
+"""Faults a server meets: damaged objects, bad refs, a full disk, stale locks, killed writers.
+
+Each damage is made on a copy of a fresh demo deployment, and the pages are read by a separate
+Python process with a time limit: a read that hangs (libgit2 spins on a truncated loose object)
+fails the test instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LIST_PAGES = ["/", "/plan", "/amendments", "/audit", "/progress", "/people", "/api/v1/amendments",
+              "/api/v1/audit", "/api/v1/progress", "/api/v1/commitments", "/audit.json"]
+
+_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from review.web import create_app
+app = create_app(sys.argv[2], {"TESTING": True})
+c = app.test_client()
+out = {}
+for page in json.loads(sys.argv[3]):
+    t = time.monotonic()
+    r = c.get(page + ("&" if "?" in page else "?") + "lang=en")
+    out[page] = [r.status_code, round(time.monotonic() - t, 3), r.get_data(as_text=True)]
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def _demo(tmp_path_factory):
+    """One `review init --demo` (amendments, logs, comments), made by the command itself."""
+    root = tmp_path_factory.mktemp("demo") / "dep"
+    subprocess.run([sys.executable, "-m", "review", "init", "--demo", str(root)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=120)
+    return root
+
+
+@pytest.fixture
+def deployment_dir(_demo, tmp_path) -> Path:
+    target = tmp_path / "dep"
+    shutil.copytree(_demo, target, symlinks=True)
+    return target
+
+
+def probe(deployment_dir, pages) -> dict:
+    """{page: (status, seconds, body)}, read by another process that must finish in 60 s."""
+    proc = subprocess.run([sys.executable, "-c", _PROBE, str(ROOT), str(deployment_dir), json.dumps(pages)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def git(deployment_dir, *args, input=None) -> str:
+    return subprocess.run(["git", "-C", str(Path(deployment_dir) / "plan.git"), *args], input=input,
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def object_file(deployment_dir, oid: str) -> Path:
+    return Path(deployment_dir) / "plan.git" / "objects" / oid[:2] / oid[2:]
+
+
+def truncate(path: Path, size: int) -> bytes:
+    data = path.read_bytes()
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.truncate(size)
+    return data
+
+
+def point_ref(deployment_dir, ref: str, oid: str):
+    """Write `ref` as a loose ref file at `oid` (a loose ref wins over packed-refs), as
+    damage or a hand edit would; returns a function that puts the ref back."""
+    path = Path(deployment_dir) / "plan.git" / ref
+    saved = path.read_text() if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(oid + "\n")
+
+    def put_back():
+        if saved is None:
+            path.unlink()
+        else:
+            path.write_text(saved)
+    return put_back
+
+
+def restore(path: Path, data: bytes) -> None:
+    os.chmod(path, 0o644)
+    path.write_bytes(data)
+
+
+def verify(deployment_dir) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "review", "verify", str(Path(deployment_dir) / "plan.git")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def fsck(deployment_dir) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(Path(deployment_dir) / "plan.git"), "fsck", "--no-dangling"],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _only_fails(result: dict, expected: set[str]) -> None:
+    bad = {p: (s, b[-300:]) for p, (s, _t, b) in result.items() if s >= 400}
+    assert set(bad) == expected, bad
+    assert all(s != 500 for s, _t, _b in result.values())
+    assert max(t for _s, t, _b in result.values()) < 10
+
+
+@pytest.mark.parametrize("size", [20, 200])
+def test_truncated_commitment_blob_fails_fast_on_its_page_only(deployment_dir, size):
+    line = git(deployment_dir, "ls-tree", "-r", "main", "commitments/engagement-01").splitlines()[0]
+    blob = line.split()[2]
+    path = object_file(deployment_dir, blob)
+    data = truncate(path, min(size, path.stat().st_size - 1))
+    result = probe(deployment_dir, LIST_PAGES + ["/commitments/engagement-01", "/commitments/engagement-02"])
+    _only_fails(result, {"/commitments/engagement-01"})
+    status, _t, body = result["/commitments/engagement-01"]
+    assert status == 503 and blob in body and "damaged" in body
+    assert "engagement-01" in result["/"][2] and blob in result["/"][2]  # listed as unreadable on the plan
+    assert verify(deployment_dir).returncode != 0
+    restore(path, data)
+    assert fsck(deployment_dir).returncode == 0
+    assert probe(deployment_dir, ["/commitments/engagement-01"])["/commitments/engagement-01"][0] == 200
+
+
+def test_amendment_branch_at_a_missing_object(deployment_dir):
+    missing = "1234567890123456789012345678901234567890"
+    put_back = point_ref(deployment_dir, "refs/heads/amendments/2", missing)
+    result = probe(deployment_dir, LIST_PAGES + ["/amendments/1", "/amendments/2"])
+    _only_fails(result, {"/amendments/2"})
+    assert missing in result["/amendments/2"][2] and "missing" in result["/amendments/2"][2]
+    assert missing in result["/amendments"][2]  # the list names it as unreadable
+    assert "/amendments/1" in result["/amendments"][2]
+    put_back()
+    assert probe(deployment_dir, ["/amendments/2"])["/amendments/2"][0] == 200
+
+
+def test_review_log_at_a_blob(deployment_dir):
+    blob = git(deployment_dir, "hash-object", "-w", "--stdin", input="not a log")
+    put_back = point_ref(deployment_dir, "refs/reviews/commitments/engagement-02", blob)
+    result = probe(deployment_dir, LIST_PAGES + ["/commitments/engagement-02", "/commitments/engagement-04"])
+    pages = {"/commitments/engagement-02"}
+    bad = {p for p, (s, _t, _b) in result.items() if s >= 400}
+    assert bad == pages, {p: result[p][2][-300:] for p in bad}
+    assert "a blob where a commit was expected" in result["/commitments/engagement-02"][2]
+    assert blob in result["/audit"][2]  # one row says the log is unreadable
+    put_back()
+    assert probe(deployment_dir, ["/commitments/engagement-02"])["/commitments/engagement-02"][0] == 200
+
+
+def test_truncated_log_tip(deployment_dir):
+    tip = git(deployment_dir, "rev-parse", "refs/reviews/amendments/1")
+    path = object_file(deployment_dir, tip)
+    data = truncate(path, 30)
+    result = probe(deployment_dir, LIST_PAGES + ["/amendments/1", "/amendments/2"])
+    bad = {p for p, (s, _t, _b) in result.items() if s >= 400}
+    assert bad == {"/amendments/1"}, {p: result[p][2][-300:] for p in bad}
+    assert tip in result["/amendments/1"][2] and result["/amendments/1"][0] == 503
+    restore(path, data)
+    assert fsck(deployment_dir).returncode == 0
+
+
+# -- review verify names the damage (rule 0), never "Clean", never "forced-update" ---------
+
+def _codes(deployment_dir) -> tuple[int, str]:
+    proc = verify(deployment_dir)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_verify_names_a_truncated_blob(deployment_dir):
+    blob = git(deployment_dir, "rev-parse", "main:commitments/engagement-01/fr.md")
+    path = object_file(deployment_dir, blob)
+    data = truncate(path, 40)
+    rc, out = _codes(deployment_dir)
+    assert rc == 1 and "damaged-object" in out and blob in out, out
+    assert "Clean" not in out and "forced-update" not in out
+    restore(path, data)
+    rc, out = _codes(deployment_dir)
+    assert rc == 0 and "Clean" in out, out
+
+
+def test_verify_names_a_ref_at_a_missing_object_and_at_a_blob(deployment_dir):
+    missing = "1234567890123456789012345678901234567890"
+    point_ref(deployment_dir, "refs/heads/amendments/2", missing)
+    blob = git(deployment_dir, "hash-object", "-w", "--stdin", input="not a log")
+    point_ref(deployment_dir, "refs/reviews/commitments/engagement-02", blob)
+    rc, out = _codes(deployment_dir)
+    assert rc == 1, out
+    assert "missing-object" in out and missing in out, out
+    assert "ref-not-a-commit" in out and "refs/reviews/commitments/engagement-02 points at a blob" in out, out
+    assert "forced-update" not in out and "Clean" not in out
+
+
+def test_verify_names_a_missing_object_inside_history(deployment_dir):
+    tree = git(deployment_dir, "rev-parse", "main:commitments/engagement-01")
+    path = object_file(deployment_dir, tree)
+    data = path.read_bytes()
+    path.unlink()
+    rc, out = _codes(deployment_dir)
+    assert rc in (1, 2) and "Clean" not in out and "forced-update" not in out, out
+    assert tree in out, out
+    path.write_bytes(data)
+    assert _codes(deployment_dir)[0] == 0
