@@ -8,6 +8,7 @@ compare-and-swap against the tip the writer read, retried a bounded number of ti
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import random
@@ -22,14 +23,15 @@ import pygit2
 from pygit2.enums import ObjectType
 
 from .commitgraph import CommitGraph
-from .errors import Damaged
+from .errors import Busy, Damaged, DiskFull
 
 # A 5,000-entry folder is re-parsed on every read with libgit2's default 4 KB tree cache.
 pygit2.settings.cache_object_limit(ObjectType.TREE, 1 << 20)
 
 HEX_RE = re.compile(r"^[0-9a-f]{4,40}$")
 MAX_RETRIES = 50
-STALE_LOCK_SECONDS = 60.0
+STALE_LOCK_SECONDS = 60.0  # no write holds a ref lock for more than milliseconds: an older lock was left behind
+LOCK_WAIT_SECONDS = 5.0    # how long a writer waits for a held lock before answering "busy"
 SERVICE_NAME = "review"
 SERVICE_EMAIL = "review@localhost"
 REGULAR = 0o100644   # the only file mode the plan's tree may hold (see `irregular_entries`)
@@ -54,6 +56,28 @@ class RefMoved(GitLayerError):
 
 class TooManyRetries(GitLayerError):
     pass
+
+
+class RefLocked(TooManyRetries, Busy):
+    """Another write holds the ref's lock file (or left it behind: broken once STALE_LOCK_SECONDS old)."""
+
+    def __init__(self, ref: str, retry_after: int):
+        message = f"{ref} is locked by another write: try again in {retry_after} seconds"
+        TooManyRetries.__init__(self, message)
+        Busy.__init__(self, message, retry_after)
+        self.ref = ref
+
+
+class NoSpace(GitLayerError, DiskFull):
+    def __init__(self):
+        message = "the server's disk is full: nothing was written; try again later"
+        GitLayerError.__init__(self, message)
+        DiskFull.__init__(self, message)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or \
+        "no space left" in str(exc).lower() or "quota exceeded" in str(exc).lower()
 
 
 class DamagedObject(GitLayerError, Damaged):
@@ -818,16 +842,21 @@ class GitRepo:
         `expected=None` means the ref must not exist yet. Raises RefMoved when it lost the
         race; the caller re-reads and decides. A held lock is waited for, a stale one broken.
         """
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
         for attempt in range(MAX_RETRIES):
             try:
                 self._cas(ref, new, expected, reason)
                 return
             except (OSError, pygit2.GitError) as exc:
+                if _disk_full(exc):
+                    raise NoSpace() from None
                 if "lock" not in str(exc).lower():
                     raise
                 self._break_stale_lock(ref)
+                if time.monotonic() > deadline:
+                    break
                 _sleep(attempt)
-        raise TooManyRetries(f"{ref} stayed locked after {MAX_RETRIES} attempts")
+        raise RefLocked(ref, self._lock_retry_after(ref))
 
     def _cas(self, ref: str, new: str, expected: str | None, reason: str) -> None:
         """Lock the ref, re-read it under the lock, compare, then write (git's own protocol).
@@ -843,6 +872,14 @@ class GitRepo:
             if current != expected:
                 raise RefMoved(ref, expected, current)
             txn.set_target(ref, oid, message=message)
+
+    def _lock_retry_after(self, ref: str) -> int:
+        """Seconds until the ref's lock file, if it stays, is old enough to be broken."""
+        try:
+            age = time.time() - os.stat(os.path.join(self.path, ref + ".lock")).st_mtime
+        except FileNotFoundError:
+            return 1
+        return max(1, int(STALE_LOCK_SECONDS - age) + 1)
 
     def _break_stale_lock(self, ref: str) -> None:
         lock = os.path.join(self.path, ref + ".lock")
@@ -874,9 +911,14 @@ class GitRepo:
             if built is None:
                 return tip, tip
             changes, message = built
-            tree = self.write_tree(tip, changes)
-            parents = ([tip] if tip else []) + (extra_parents(tip) if extra_parents else [])
-            new = self.create_commit(tree, parents, author, message, when)
+            try:
+                tree = self.write_tree(tip, changes)
+                parents = ([tip] if tip else []) + (extra_parents(tip) if extra_parents else [])
+                new = self.create_commit(tree, parents, author, message, when)
+            except (OSError, pygit2.GitError) as exc:
+                if _disk_full(exc):
+                    raise NoSpace() from None
+                raise
             try:
                 self.update_ref(ref, new, tip, f"review: {message.splitlines()[0][:80]}")
                 return new, tip
@@ -889,7 +931,12 @@ class GitRepo:
     def commit_tree_on(self, ref: str, tree_id: str, parents: list[str], author: Identity,
                        message: str, expected: str | None) -> str:
         """Point `ref` at a new commit of a ready tree, only if it is still at `expected`."""
-        new = self.create_commit(tree_id, parents, author, message)
+        try:
+            new = self.create_commit(tree_id, parents, author, message)
+        except (OSError, pygit2.GitError) as exc:
+            if _disk_full(exc):
+                raise NoSpace() from None
+            raise
         self.update_ref(ref, new, expected, f"review: {message.splitlines()[0][:80]}")
         return new
 

@@ -210,3 +210,126 @@ def test_verify_names_a_missing_object_inside_history(deployment_dir):
     assert tree in out, out
     path.write_bytes(data)
     assert _codes(deployment_dir)[0] == 0
+
+
+# -- stale locks: 503 with Retry-After, the typed text kept; a lock left behind is broken --------
+
+from .test_people import _csrf, sign_in  # noqa: E402
+
+CID = "engagement-02"
+LOG = f"refs/reviews/commitments/{CID}"
+
+
+def _lock(deployment_dir, ref: str, age: float = 0.0) -> Path:
+    lock = Path(deployment_dir) / "plan.git" / (ref + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    if age:
+        t = lock.stat().st_mtime - age
+        os.utime(lock, (t, t))
+    return lock
+
+
+def _api_comment(client, token, body: str):
+    return client.post(f"/api/v1/commitments/{CID}/comments", json={"body": body},
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_held_log_lock_answers_503_with_retry_after(deployment_dir, client, tokens, repo):
+    lock = _lock(deployment_dir, LOG)
+    before = repo.ref_target(LOG)
+    r = _api_comment(client, tokens["karim"], "Un avis")
+    assert r.status_code == 503, r.get_data(as_text=True)
+    assert 1 <= int(r.headers["Retry-After"]) <= 61
+    assert "is locked by another write" in r.get_json()["error"]
+    assert repo.ref_target(LOG) == before
+    # the page form keeps the typed text
+    sign_in(client, "karim")
+    html = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    r = client.post(f"/commitments/{CID}/comments", data={"csrf_token": _csrf(html), "body": "Mon texte gardé",
+                                                        "rev": repo.resolve("main")}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "verrouillé par une autre écriture" in page and ">Mon texte gardé</textarea>" in page
+    lock.unlink()
+    assert _api_comment(client, tokens["karim"], "Un avis").status_code == 201
+
+
+def test_a_lock_left_behind_is_broken_and_the_write_goes_through(deployment_dir, client, tokens, repo):
+    lock = _lock(deployment_dir, "refs/heads/main", age=3600)
+    log_lock = _lock(deployment_dir, LOG, age=3600)
+    r = _api_comment(client, tokens["karim"], "Un avis")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert not log_lock.exists()
+    assert lock.exists()  # only the ref written is looked at
+    lock.unlink()
+    assert fsck(deployment_dir).returncode == 0 and verify(deployment_dir).returncode == 0
+
+
+# -- a full disk: 507, reads keep working, token use needs no write, nothing corrupted ----------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (the disk-full test fills one)")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()}): the disk-full test needs one")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(folder: Path) -> Path:
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * (1 << 20))
+                f.flush()
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"\0" * 512)
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_disk_answers_507_and_recovers(_demo, small_disk):
+    from review import accounts
+    from review.deployment import Deployment
+    from review.web import create_app
+    dep_dir = small_disk / "dep"
+    shutil.copytree(_demo, dep_dir, symlinks=True)
+    dep = Deployment.open(dep_dir)
+    token = accounts.Accounts(dep).create_token("karim", "test")[1]
+    app = create_app(dep_dir, {"TESTING": True, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    sign_in(client, "karim")
+    html = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    csrf = _csrf(html)
+    repo = dep.open_repo()
+    before = repo.refs()
+    filler = _fill(small_disk)
+
+    r = _api_comment(client, token, "Un avis")
+    assert r.status_code == 507, r.get_data(as_text=True)
+    assert "the server's disk is full" in r.get_json()["error"]
+    r = client.post(f"/commitments/{CID}/comments", data={"csrf_token": csrf, "body": "Texte tapé, gardé",
+                                                        "rev": repo.resolve("main")}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "disque du serveur est plein" in page and ">Texte tapé, gardé</textarea>" in page
+    for url in ("/", "/plan", "/amendments", "/audit", "/progress", f"/commitments/{CID}"):
+        assert client.get(url).status_code == 200, url
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.get_data(as_text=True)
+    assert repo.refs() == before
+
+    filler.unlink()
+    r = _api_comment(client, token, "Un avis")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert fsck(dep_dir).returncode == 0
+    assert verify(dep_dir).returncode == 0, verify(dep_dir).stdout

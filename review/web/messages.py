@@ -187,6 +187,10 @@ MESSAGES = [
     _m(r"the repository is damaged: object (?P<oid>[0-9a-f]{40}) is (?P<problem>missing|truncated|corrupt|unreadable|"
        r"a (?:blob|tree|tag|commit) where a commit was expected); an administrator must restore it",
        _l("the repository is damaged: object %(oid)s is %(problem)s; an administrator must restore it")),
+    _m(r"(?P<ref>refs/[\w./-]+) is locked by another write: try again in (?P<n>\d+) seconds",
+       _l("%(ref)s is locked by another write: try again in %(n)s seconds")),
+    _m(r"the server's disk is full: nothing was written; try again later",
+       _l("the server's disk is full: nothing was written; try again later")),
 
     # -- review/hooks.py (git pushes) ---------------------------------------------------------
     _m(r"more than (?P<n>\d+) new commits in one push: squash them \(git rebase -i\) into fewer revisions",
