@@ -258,7 +258,7 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
                else f"Comment on {cid}" + (f" {anchor}" if anchor else ""))
     ev = reviewlog.append(repo, _log(cid, log), reviewlog.identity(person.handle, person.name),
                           person.handle, ADD, data, summary, check, {"Revision": commit})
-    return get(repo, cid, ev.id, log)
+    return fold([ev])[ev.id]  # the new comment alone: folding the whole log again costs O(log length)
 
 
 def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_check, log=None):
