@@ -383,3 +383,14 @@ def test_kill_9_during_writes_loses_no_acknowledged_write(deployment_dir):
     from review import commitment as core
     karim = core.read_plan(repo, repo.resolve("main")).people["karim"]
     assert comments.add(repo, karim, CID, "après la panne").id in {e.id for e in reviewlog.read_events(repo, LOG)}
+
+
+def test_a_page_listing_damage_is_not_kept_in_the_page_cache(deployment_dir, client):
+    blob = git(deployment_dir, "rev-parse", "main:commitments/engagement-01/en.md")
+    path = object_file(deployment_dir, blob)
+    data = truncate(path, 25)
+    r = client.get("/?lang=en")
+    assert r.status_code == 200 and blob in r.get_data(as_text=True)
+    restore(path, data)
+    r = client.get("/?lang=en")
+    assert r.status_code == 200 and blob not in r.get_data(as_text=True)

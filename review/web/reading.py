@@ -93,7 +93,8 @@ def cached_page(view):
             resp.headers[CACHE_HEADER] = "hit"
             return resp
         result = view(*args, **kwargs)
-        if isinstance(result, str):
+        if isinstance(result, str) and not g.get("review_damaged"):  # a page listing damage is not kept:
+            # restoring the object changes no ref, so the key would not change
             result = result.encode("utf-8")  # kept encoded: a hit sends the bytes as they are
             cache.put(key, result)
         resp = make_response(result)
@@ -125,6 +126,7 @@ def _comment_count(r, cid: str) -> int:
     try:
         return comments.count(r, cid)
     except Damaged:
+        g.review_damaged = True
         return 0
 
 
@@ -135,6 +137,8 @@ def index():
     plan = core.read_plan(r, commit)
     listed = core.list_commitments(r, commit)
     summaries = core.readable(listed)
+    if len(summaries) != len(listed):
+        g.review_damaged = True
     counts = {s.id: _comment_count(r, s.id) for s in summaries}
     open_by_commitment: dict[str, int] = {}
     by_state: dict[str, int] = {}
@@ -155,7 +159,10 @@ def whole_plan():
     plan = core.read_plan(r, commit)
     lang = current_lang()
     items = []
-    for s in core.readable(core.list_commitments(r, commit)):
+    listed = core.list_commitments(r, commit)
+    if len(core.readable(listed)) != len(listed):
+        g.review_damaged = True
+    for s in core.readable(listed):
         c = core.read_commitment(r, commit, s.id)
         items.append((c, Markup(render.render_markdown(c.body_in(lang), anchors=False))))
     by_axis = {a.id: [] for a in plan.axes}
