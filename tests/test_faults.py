@@ -345,29 +345,45 @@ from review import commitment as core
 d = deployment.Deployment.open(sys.argv[2])
 repo = d.open_repo()
 karim = core.read_plan(repo, repo.resolve("main")).people["karim"]
-for i in range(10000):
-    c = comments.add(repo, karim, sys.argv[3], f"écrivain {sys.argv[4]} avis {i}")
-    print(c.id, flush=True)  # acknowledged
+with open(sys.argv[5], "a", buffering=1) as acks:
+    for i in range(10000):
+        c = comments.add(repo, karim, sys.argv[3], f"écrivain {sys.argv[4]} avis {i}")
+        acks.write(c.id + "\n")  # acknowledged: the write returned
 """
+
+
+def _acks(files) -> set[str]:
+    out = set()
+    for f in files:
+        text = f.read_text() if f.exists() else ""
+        out |= {line for line in text.split("\n")[:-1] if line}  # a line cut by the kill has no newline
+    return out
+
+
+def _wait_for_acks(files, n: int, timeout: float = 120) -> None:
+    import time
+    deadline = time.monotonic() + timeout
+    while len(_acks(files)) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def test_kill_9_during_writes_loses_no_acknowledged_write(deployment_dir):
     import signal
     import time
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(ROOT), str(deployment_dir), CID, str(i)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(8)]
-    time.sleep(6)
+    files = [Path(deployment_dir).parent / f"acks-{i}" for i in range(8)]
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(ROOT), str(deployment_dir), CID, str(i), str(files[i])],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(8)]
+    _wait_for_acks(files, 16)
     for p in procs[:4]:
         p.send_signal(signal.SIGKILL)
-    time.sleep(2)
+    _wait_for_acks(files, len(_acks(files)) + 8, timeout=30)
     for p in procs[4:]:
         p.send_signal(signal.SIGKILL)
-    acknowledged = set()
     for p in procs:
-        out, err = p.communicate(timeout=30)
+        _out, err = p.communicate(timeout=30)
         assert "Traceback" not in err, err[-2000:]
-        acknowledged |= {line.strip() for line in out.splitlines() if line.strip()}
-    assert len(acknowledged) > 8, "the writers did not get going"
+    acknowledged = _acks(files)
+    assert len(acknowledged) >= 16, "the writers did not get going"
     for lock in (Path(deployment_dir) / "plan.git").rglob("*.lock"):  # a ref lock left by a killed writer
         t = time.time() - 3600  # ... is broken once old enough (STALE_LOCK_SECONDS): make it so
         os.utime(lock, (t, t))
@@ -385,7 +401,11 @@ def test_kill_9_during_writes_loses_no_acknowledged_write(deployment_dir):
     assert comments.add(repo, karim, CID, "après la panne").id in {e.id for e in reviewlog.read_events(repo, LOG)}
 
 
-def test_a_page_listing_damage_is_not_kept_in_the_page_cache(deployment_dir, client):
+def test_a_page_listing_damage_is_not_kept_in_the_page_cache(deployment_dir, client, monkeypatch):
+    from review import commitment
+    from review.lru import LRU
+    for name in ("_plans", "_commitments", "_indexes"):  # a fresh worker: earlier tests read the same blobs
+        monkeypatch.setattr(commitment, name, LRU(64))
     blob = git(deployment_dir, "rev-parse", "main:commitments/engagement-01/en.md")
     path = object_file(deployment_dir, blob)
     data = truncate(path, 25)
