@@ -391,10 +391,16 @@ class Accounts:
             return None
         tid, secret = parsed
         with self._db() as db:
-            row = db.execute("SELECT handle, digest, revoked FROM tokens WHERE id = ?", (tid,)).fetchone()
+            row = db.execute("SELECT handle, digest, revoked, last_used FROM tokens WHERE id = ?", (tid,)).fetchone()
             if row is None or row[2] is not None or not hmac.compare_digest(row[1], _digest(secret)):
                 return None
-            db.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (_now(), tid))
+            now = _now()
+            stale = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=SESSION_TOUCH)).replace(microsecond=0)
+            if row[3] is None or row[3] < stale.isoformat().replace("+00:00", "Z"):
+                try:  # the last use is noted at most once a minute, and never fails the request (disk full)
+                    db.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, tid))
+                except sqlite3.Error:
+                    pass
         return row[0]
 
 

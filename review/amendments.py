@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import commitment as core
 from . import model, pages, reviewlog
-from .errors import Conflict, Forbidden, Invalid, Missing
+from .errors import Conflict, Damaged, Forbidden, Invalid, Missing
 from .gitrepo import REGULAR, GitRepo, RefMoved
 from .model import Person, SchemaError
 from .permissions import Subject, why_not
@@ -166,7 +166,14 @@ def repair_merge(repo: GitRepo, number: int) -> reviewlog.Event | None:
 
 def repair_merges(repo: GitRepo) -> list[int]:
     """`repair_merge` for every amendment (at start); returns the numbers repaired."""
-    return [n for n in numbers(repo) if repair_merge(repo, n) is not None]
+    out = []
+    for n in numbers(repo):
+        try:
+            if repair_merge(repo, n) is not None:
+                out.append(n)
+        except Damaged:  # a damaged amendment is shown as such; the others are still repaired
+            continue
+    return out
 
 
 def for_write(repo: GitRepo, number: int) -> "Amendment":
@@ -190,12 +197,19 @@ def _revisions(repo: GitRepo, a: Amendment) -> list[Revision]:
 
 
 def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = None,
-             author: str | None = None) -> list[Amendment]:
+             author: str | None = None, unreadable: list | None = None) -> list[Amendment]:
+    """The amendments, oldest first. One that cannot be read (a damaged object: its branch or
+    log points at a missing object or a blob) is left out, and noted as (number, why) in
+    `unreadable` when a list is given: one damaged amendment never takes a list page down."""
     out = []
     for n in numbers(repo):
         try:
             a = get(repo, n)
         except Missing:
+            continue
+        except Damaged as exc:
+            if unreadable is not None:
+                unreadable.append((n, exc.message))
             continue
         if (state and a.state != state) or (commitment and a.commitment != commitment) or (author and a.author != author):
             continue

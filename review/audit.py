@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from . import amendments as am
 from . import commitment as core
 from . import model, render, reviewlog
-from .errors import Invalid
+from .errors import Damaged, Invalid
 from .lru import LRU
 from .gitrepo import CommitInfo, GitRepo
 
@@ -418,6 +418,8 @@ def _detail(e) -> str:
 
 
 _rows = LRU(4096)
+UNREADABLE = "unreadable"  # the type of the row that stands for a damaged log
+SERVICE = "review"
 
 
 def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> list[Row]:
@@ -426,10 +428,14 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
     hit = _rows.get(key)
     if hit is not None:
         return hit
-    events = reviewlog.read_events(repo, ref) if tip else []
     kind, _, name = ref[len("refs/reviews/"):].partition("/")
     number = int(name) if kind == "amendments" and name.isdigit() else None
     commitment = name if kind == "commitments" else None
+    try:
+        events = reviewlog.read_events(repo, ref) if tip else []
+    except Damaged as exc:  # one damaged log is shown as one unreadable row, never cached
+        now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return [Row(now, ref, 0, "", UNREADABLE, SERVICE, None, commitment, number, None, None, exc.message, None)]
     if number is not None and events and events[0].type == am.OPEN:
         commitment = events[0].data.get("commitment")
     out = []

@@ -254,8 +254,9 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
     summary = (f"Answer on progress report {on_report} of {cid}" if on_report else f"Reply on {cid}" if reply_to
                else f"Comment on {cid}" + (f" {anchor}" if anchor else ""))
     ev = reviewlog.append(repo, _log(cid, log), reviewlog.identity(person.handle, person.name),
-                          person.handle, ADD, data, summary, check, {"Revision": commit})
-    return get(repo, cid, ev.id, log)
+                          person.handle, ADD, data, summary, check if (on_report or reply_to) else None,
+                          {"Revision": commit})
+    return fold([ev])[ev.id]  # the new comment alone: folding the whole log again costs O(log length)
 
 
 def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_check, log=None):

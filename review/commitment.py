@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import model
+from .errors import Damaged
 from .lru import LRU
 from .gitrepo import CommitInfo, GitRepo, UnknownRevision
 from .model import Commitment, Plan, SchemaError
@@ -41,6 +42,7 @@ class Summary:
     axis: str
     theme: str | None
     leads: tuple[str, ...]
+    unreadable: str = ""  # why it cannot be read (a damaged object): listed apart, never shown as usual
 
     def title_in(self, lang: str) -> str:
         return self.titles.get(lang) or self.title
@@ -105,13 +107,26 @@ def list_commitments(repo: GitRepo, commit: str) -> list[Summary]:
     key = (tree, plan_blob_id(repo, commit))
     index = _indexes.get(key)
     if index is None:
-        items = []
+        items, damaged = [], False
         for cid in commitment_ids(repo, commit):
-            c = read_commitment(repo, commit, cid)
+            try:
+                c = read_commitment(repo, commit, cid)
+            except Damaged as exc:  # one damaged commitment must not take the whole list down
+                damaged = True
+                digits = "".join(ch for ch in cid if ch.isdigit())
+                items.append(Summary(cid, int(digits or 0), cid, {}, "", None, (), unreadable=exc.message))
+                continue
             items.append(Summary(c.id, c.number, c.title, c.titles, c.axis, c.theme, c.leads))
         items.sort(key=lambda s: (s.number, s.id))
+        if damaged:  # not cached: once the object is restored, the list is whole again
+            return items
         index = _indexes.put(key, items)
     return index
+
+
+def readable(summaries: list[Summary]) -> list[Summary]:
+    """The commitments of a list that can be read (see Summary.unreadable)."""
+    return [s for s in summaries if not s.unreadable]
 
 
 def history(repo: GitRepo, cid: str, start: str | None = None, limit: int | None = None) -> list[CommitInfo]:

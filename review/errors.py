@@ -25,3 +25,23 @@ class Missing(ReviewError):
 class Conflict(ReviewError):
     """The thing changed since it was read, or its state forbids the act."""
     status = 409
+
+
+class Damaged(ReviewError):
+    """The repository itself is damaged (a missing or truncated object, a ref at a blob):
+    not the reader's fault, and not fixed by retrying; an administrator repairs it."""
+    status = 503
+
+
+class Busy(ReviewError):
+    """A write cannot be made now (a ref locked by another write): try again after `retry_after` s."""
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 30):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DiskFull(ReviewError):
+    """The server's disk is full: nothing was written; reads keep working."""
+    status = 507

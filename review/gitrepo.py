@@ -7,13 +7,17 @@ compare-and-swap against the tip the writer read, retried a bounded number of ti
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
+import errno
 import hashlib
 import os
 import random
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -21,13 +25,15 @@ import pygit2
 from pygit2.enums import ObjectType
 
 from .commitgraph import CommitGraph
+from .errors import Busy, Damaged, DiskFull
 
 # A 5,000-entry folder is re-parsed on every read with libgit2's default 4 KB tree cache.
 pygit2.settings.cache_object_limit(ObjectType.TREE, 1 << 20)
 
 HEX_RE = re.compile(r"^[0-9a-f]{4,40}$")
 MAX_RETRIES = 50
-STALE_LOCK_SECONDS = 60.0
+STALE_LOCK_SECONDS = 60.0  # no write holds a ref lock for more than milliseconds: an older lock was left behind
+LOCK_WAIT_SECONDS = 5.0    # how long a writer waits for a held lock before answering "busy"
 SERVICE_NAME = "review"
 SERVICE_EMAIL = "review@localhost"
 REGULAR = 0o100644   # the only file mode the plan's tree may hold (see `irregular_entries`)
@@ -52,6 +58,142 @@ class RefMoved(GitLayerError):
 
 class TooManyRetries(GitLayerError):
     pass
+
+
+class RefLocked(TooManyRetries, Busy):
+    """Another write holds the ref's lock file (or left it behind: broken once STALE_LOCK_SECONDS old)."""
+
+    def __init__(self, ref: str, retry_after: int):
+        message = f"{ref} is locked by another write: try again in {retry_after} seconds"
+        TooManyRetries.__init__(self, message)
+        Busy.__init__(self, message, retry_after)
+        self.ref = ref
+
+
+class NoSpace(GitLayerError, DiskFull):
+    def __init__(self):
+        message = "the server's disk is full: nothing was written; try again later"
+        GitLayerError.__init__(self, message)
+        DiskFull.__init__(self, message)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or \
+        "no space left" in str(exc).lower() or "quota exceeded" in str(exc).lower()
+
+
+class DamagedObject(GitLayerError, Damaged):
+    """An object the repository needs is missing, truncated or corrupt: named, raised at once."""
+
+    def __init__(self, oid: str, problem: str):
+        message = f"the repository is damaged: object {oid} is {problem}; an administrator must restore it"
+        GitLayerError.__init__(self, message)
+        Damaged.__init__(self, message)
+        self.oid, self.problem = oid, problem
+
+
+_KINDS = {b"commit": int(ObjectType.COMMIT), b"tree": int(ObjectType.TREE),
+          b"blob": int(ObjectType.BLOB), b"tag": int(ObjectType.TAG)}
+MAX_LOOSE_OBJECT = 512 * 1024 * 1024
+
+
+class _LooseGuard(pygit2.OdbBackend):
+    """Reads loose objects in Python, ahead of libgit2's own loose backend.
+
+    libgit2 1.9 spins forever on a truncated loose object (the inflate loop never ends):
+    one damaged file would hang every worker that reads it. Here the file is inflated
+    with a bounded decompressor and its header length checked, so a damaged object fails
+    at once with DamagedObject naming it. Objects not stored loose (packed) are left to
+    libgit2 (KeyError passes the read on to the next backend).
+    """
+
+    def __init__(self, objects_dir: str):
+        super().__init__()
+        self.dir = objects_dir
+
+    def _file(self, hexid: str) -> str:
+        return os.path.join(self.dir, hexid[:2], hexid[2:])
+
+    def _load(self, hexid: str):
+        try:
+            with open(self._file(hexid), "rb") as f:
+                raw = f.read()
+        except (FileNotFoundError, NotADirectoryError):
+            raise KeyError(hexid) from None
+        except OSError as exc:
+            raise DamagedObject(hexid, "unreadable") from None
+        d = zlib.decompressobj()
+        try:
+            head = d.decompress(raw, 64)
+            nul = head.find(b"\0")
+            if nul < 0:
+                raise DamagedObject(hexid, "corrupt")
+            kind, _, size = head[:nul].partition(b" ")
+            if kind not in _KINDS or not size.isdigit() or int(size) > MAX_LOOSE_OBJECT:
+                raise DamagedObject(hexid, "corrupt")
+            size = int(size)
+            body = head[nul + 1:] + d.decompress(d.unconsumed_tail, size + 1 - (len(head) - nul - 1))
+        except zlib.error:
+            raise DamagedObject(hexid, "corrupt") from None
+        if not d.eof or len(body) != size:
+            raise DamagedObject(hexid, "truncated")
+        return _KINDS[kind], body
+
+    def read_cb(self, oid):
+        return self._load(str(oid))
+
+    def read_prefix_cb(self, oid):
+        hexid = str(oid)
+        if len(hexid) < 40:
+            folder = os.path.join(self.dir, hexid[:2])
+            try:
+                names = [n for n in os.listdir(folder) if n.startswith(hexid[2:])]
+            except FileNotFoundError:
+                names = []
+            if len(names) != 1:
+                raise KeyError(hexid)
+            hexid = hexid[:2] + names[0]
+        kind, body = self._load(hexid)
+        return kind, body, pygit2.Oid(hex=hexid)
+
+    def read_header_cb(self, oid):
+        kind, body = self._load(str(oid))
+        return kind, len(body)
+
+    def exists_cb(self, oid):
+        return os.path.exists(self._file(str(oid)))
+
+    def exists_prefix_cb(self, oid):
+        return self.read_prefix_cb(oid)[2]
+
+    def refresh_cb(self):
+        pass
+
+    def write_cb(self, oid, data, kind):
+        """git's loose format: a temporary file in the object's folder, renamed into place."""
+        hexid = str(oid)
+        path = self._file(hexid)
+        if os.path.exists(path):
+            return
+        name = {v: k for k, v in _KINDS.items()}[int(kind)]
+        payload = zlib.compress(name + b" " + str(len(data)).encode() + b"\0" + bytes(data), 1)
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f"tmp_obj_{os.getpid()}_{threading.get_ident()}_{random.getrandbits(32):08x}")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(payload)
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    def __iter__(self):
+        return iter(())
 
 
 @dataclass(frozen=True)
@@ -156,6 +298,7 @@ class GitRepo:
             self._repo = pygit2.Repository(self.path)
         except (pygit2.GitError, KeyError) as exc:
             raise GitLayerError(f"{self.path} is not a git repository: {exc}") from None
+        self._repo.odb.add_backend(_LooseGuard(os.path.join(self._repo.path, "objects")), 1000)
 
     # -- creation -------------------------------------------------------------
 
@@ -252,9 +395,12 @@ class GitRepo:
         try:
             obj = self._repo[commit_id]
         except (KeyError, ValueError):
+            if isinstance(commit_id, str) and len(commit_id) == 40 and HEX_RE.match(commit_id):
+                # a full id comes from a ref or another object, never from a reader (see resolve)
+                raise DamagedObject(commit_id, "missing") from None
             raise UnknownRevision(commit_id) from None
         if not isinstance(obj, pygit2.Commit):
-            raise UnknownRevision(commit_id)
+            raise DamagedObject(commit_id, f"a {obj.type_str} where a commit was expected")
         return obj
 
     def _entry(self, commit_id: str, path: str) -> pygit2.Object | None:
@@ -487,7 +633,12 @@ class GitRepo:
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         if ancestor == descendant:
             return True
-        return self._repo.descendant_of(descendant, ancestor)
+        try:
+            return self._repo.descendant_of(descendant, ancestor)
+        except (KeyError, pygit2.GitError):
+            for oid in (descendant, ancestor):
+                self._commit(oid)  # names the missing or wrong object
+            raise
 
     # -- reading for audits (review.verify): never writes, tolerates missing objects ------
 
@@ -509,6 +660,33 @@ class GitRepo:
             return self._repo.get(oid) is not None
         except (ValueError, pygit2.GitError):
             return False
+        except DamagedObject:
+            return True  # present, though damaged: `damaged_loose_objects` names it
+
+    def damaged_loose_objects(self) -> list[tuple[str, str]]:
+        """(object id, problem) of every loose object that cannot be read back whole.
+
+        Packed objects are checked by libgit2 (a pack carries checksums); loose ones are
+        inflated here, each with a bounded decompressor (see _LooseGuard)."""
+        guard = _LooseGuard(os.path.join(self._repo.path, "objects"))
+        out = []
+        for folder in sorted(os.listdir(guard.dir)):
+            if len(folder) != 2 or not HEX_RE.match(folder + "00"):
+                continue
+            for name in sorted(os.listdir(os.path.join(guard.dir, folder))):
+                hexid = folder + name
+                if len(hexid) != 40 or not HEX_RE.match(hexid):
+                    continue
+                try:
+                    kind, body = guard._load(hexid)
+                except DamagedObject as exc:
+                    out.append((hexid, exc.problem))
+                    continue
+                header = [k for k, v in _KINDS.items() if v == kind][0]
+                actual = hashlib.sha1(header + b" " + str(len(body)).encode() + b"\0" + body).hexdigest()
+                if actual != hexid:
+                    out.append((hexid, "corrupt"))
+        return out
 
     def object_kind(self, oid: str) -> str | None:
         """'commit', 'tree', 'blob', 'tag' or None when absent."""
@@ -701,16 +879,21 @@ class GitRepo:
         `expected=None` means the ref must not exist yet. Raises RefMoved when it lost the
         race; the caller re-reads and decides. A held lock is waited for, a stale one broken.
         """
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
         for attempt in range(MAX_RETRIES):
             try:
                 self._cas(ref, new, expected, reason)
                 return
             except (OSError, pygit2.GitError) as exc:
+                if _disk_full(exc):
+                    raise NoSpace() from None
                 if "lock" not in str(exc).lower():
                     raise
                 self._break_stale_lock(ref)
+                if time.monotonic() > deadline:
+                    break
                 _sleep(attempt)
-        raise TooManyRetries(f"{ref} stayed locked after {MAX_RETRIES} attempts")
+        raise RefLocked(ref, self._lock_retry_after(ref))
 
     def _cas(self, ref: str, new: str, expected: str | None, reason: str) -> None:
         """Lock the ref, re-read it under the lock, compare, then write (git's own protocol).
@@ -726,6 +909,14 @@ class GitRepo:
             if current != expected:
                 raise RefMoved(ref, expected, current)
             txn.set_target(ref, oid, message=message)
+
+    def _lock_retry_after(self, ref: str) -> int:
+        """Seconds until the ref's lock file, if it stays, is old enough to be broken."""
+        try:
+            age = time.time() - os.stat(os.path.join(self.path, ref + ".lock")).st_mtime
+        except FileNotFoundError:
+            return 1
+        return max(1, int(STALE_LOCK_SECONDS - age) + 1)
 
     def _break_stale_lock(self, ref: str) -> None:
         lock = os.path.join(self.path, ref + ".lock")
@@ -749,6 +940,39 @@ class GitRepo:
         (changes, message), or None to write nothing. When `expected` is given, the
         caller insists on that tip: a moved ref raises RefMoved at once, no retry.
         """
+        with self._writer_lock(ref):
+            return self._commit_on(ref, build, author, expected, extra_parents, when)
+
+    @contextlib.contextmanager
+    def _writer_lock(self, ref: str):
+        """Writers of one ref take turns (an flock on `<git dir>/review-locks/<ref digest>`)
+        instead of retrying compare-and-swap in a storm: 32 clients on one log queue up.
+        The kernel drops an flock when its process dies: a killed writer leaves nothing
+        behind. git itself (pushes) does not take it: the compare-and-swap still guards."""
+        folder = os.path.join(self._repo.path, "review-locks")
+        name = hashlib.blake2b(ref.encode(), digest_size=10).hexdigest()
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(os.path.join(folder, name), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if _disk_full(exc):
+                raise NoSpace() from None
+            raise
+        try:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS * 4
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise RefLocked(ref, 5) from None
+                    time.sleep(0.002)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def _commit_on(self, ref, build, author, expected, extra_parents, when):
         for attempt in range(MAX_RETRIES):
             tip = self.ref_target(ref)
             if expected is not ... and tip != expected:
@@ -757,9 +981,14 @@ class GitRepo:
             if built is None:
                 return tip, tip
             changes, message = built
-            tree = self.write_tree(tip, changes)
-            parents = ([tip] if tip else []) + (extra_parents(tip) if extra_parents else [])
-            new = self.create_commit(tree, parents, author, message, when)
+            try:
+                tree = self.write_tree(tip, changes)
+                parents = ([tip] if tip else []) + (extra_parents(tip) if extra_parents else [])
+                new = self.create_commit(tree, parents, author, message, when)
+            except (OSError, pygit2.GitError) as exc:
+                if _disk_full(exc):
+                    raise NoSpace() from None
+                raise
             try:
                 self.update_ref(ref, new, tip, f"review: {message.splitlines()[0][:80]}")
                 return new, tip
@@ -772,7 +1001,12 @@ class GitRepo:
     def commit_tree_on(self, ref: str, tree_id: str, parents: list[str], author: Identity,
                        message: str, expected: str | None) -> str:
         """Point `ref` at a new commit of a ready tree, only if it is still at `expected`."""
-        new = self.create_commit(tree_id, parents, author, message)
+        try:
+            new = self.create_commit(tree_id, parents, author, message)
+        except (OSError, pygit2.GitError) as exc:
+            if _disk_full(exc):
+                raise NoSpace() from None
+            raise
         self.update_ref(ref, new, expected, f"review: {message.splitlines()[0][:80]}")
         return new
 

@@ -98,6 +98,7 @@ def install(repo_path: str | os.PathLike) -> list[Path]:
     repo.config_set("receive.denyNonFastForwards", "true")
     repo.config_set("receive.denyDeletes", "true")
     repo.config_set("uploadpack.hideRefs", FOR_PREFIX.rstrip("/"))  # transient, never fetched
+    repo.config_set("receive.autogc", "false")  # no gc notices to pushers: run `git gc` from cron (docs/operations.md)
     return written
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from . import comments
 from . import commitment as core
 from . import model, reviewlog
-from .errors import Conflict, Forbidden, Invalid, Missing
+from .errors import Conflict, Damaged, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo
 from .model import Milestone, Person, Plan
 from .permissions import Subject, why_not
@@ -381,9 +381,12 @@ def state_as_of(repo: GitRepo, day=None) -> PlanState:
         raise Invalid(f"the plan did not exist yet on {day.isoformat()}: give a later date") from None
     plan = core.read_plan(repo, commit)
     out: list[CommitmentState] = []
-    for s in core.list_commitments(repo, commit):
+    for s in core.readable(core.list_commitments(repo, commit)):
         c = core.read_commitment(repo, commit, s.id)
-        known = list(fold(log_events_as_of(repo, s.id, day)).values())
+        try:
+            known = list(fold(log_events_as_of(repo, s.id, day)).values())
+        except Damaged:  # a damaged log: this commitment shows no report; its own page says why
+            known = []
         in_force = current(known, day)
         visible = [r for r in known if not r.hidden and r.as_of <= day.isoformat()]
         states = []

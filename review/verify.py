@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from . import amendments as am
 from . import audit, eventschema, model, reviewlog, signoff
 from . import commitment as core
-from .gitrepo import REGULAR, GitLayerError, GitRepo, Identity
+from .gitrepo import REGULAR, DamagedObject, GitLayerError, GitRepo, Identity
 
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 CHECKPOINT_PREFIX = "refs/tags/checkpoints/"
@@ -55,6 +55,7 @@ CHECKPOINT_LINE_RE = re.compile(r"^(refs/\S+) ([0-9a-f]{40})$")
 MANAGED = ("refs/heads/", "refs/reviews/", "refs/tags/")
 
 RULES = {
+    0: "the repository is whole: every object can be read, every ref points at a commit (a tag at a tag object)",
     1: "every commit of main after the initial one is a merge of an amendment with its trailers, "
        "holding only regular files",
     2: "the trailers match the approvals and the merge recorded in the amendment's review log; "
@@ -207,6 +208,42 @@ class _Verifier:
 
     def flag(self, rule: int, code: str, ref: str, commit: str | None, message: str) -> None:
         self.report.violations.append(Violation(rule, code, ref, commit, message))
+
+    # -- rule 0: damaged objects and refs -------------------------------------------------
+
+    def objects(self) -> None:
+        """Damaged loose objects, and refs at a missing object or at a blob or tree. A ref
+        found broken here is left out of the other rules (which would only report it again,
+        under a misleading name such as a forced update)."""
+        self.broken: set[str] = set()
+        self.loose_objects()
+        for ref, oid in sorted(self.refs.items()):
+            try:
+                kind = self.repo.object_kind(oid)
+            except DamagedObject:
+                self.broken.add(ref)  # the object itself is named above
+                continue
+            if kind is None:
+                self.broken.add(ref)
+                self.flag(0, "missing-object", ref, oid,
+                          f"{ref} points at {oid}, which is not in the repository")
+            elif kind in ("blob", "tree") or (kind == "tag" and not ref.startswith("refs/tags/")):
+                self.broken.add(ref)
+                self.flag(0, "ref-not-a-commit", ref, oid, f"{ref} points at a {kind}, not a commit")
+
+    def loose_objects(self) -> None:
+        """Every loose object inflated and hashed (packs carry their own checksums)."""
+        for oid, problem in self.repo.damaged_loose_objects():
+            self.flag(0, "damaged-object", "objects", oid,
+                      f"object {oid} is {problem}: restore it from a copy (a mirror, a backup)")
+
+    def damaged(self, exc: Exception) -> None:
+        """A rule stopped on an object it could not read: named, under rule 0."""
+        oid = getattr(exc, "oid", None)
+        problem = getattr(exc, "problem", "unreadable")
+        if not any(v.rule == 0 and v.commit == oid for v in self.report.violations):
+            self.flag(0, "missing-object" if problem == "missing" else "damaged-object", "objects", oid,
+                      f"object {oid} is {problem}: restore it from a copy (a mirror, a backup)")
 
     # -- rules 5, 6, 7: the review logs ---------------------------------------------------
 
@@ -675,6 +712,8 @@ class _Verifier:
             for ref, oid in listed:
                 if not ref.startswith(MANAGED):
                     continue
+                if ref in self.broken:
+                    continue  # named under rule 0
                 if ref not in self.refs:
                     self.flag(8, "deleted-since-checkpoint", ref, oid,
                               f"{name} recorded {ref} at {oid}; the ref no longer exists")
@@ -716,16 +755,26 @@ def verify(path: str | os.PathLike, witness: str | os.PathLike | None = None, *,
     held = read_witness(witness) if witness is not None else None
     report = Report(os.fspath(path))
     v = (verifier or _Verifier)(repo, report)
+    v.objects()
+    v.refs = {r: oid for r, oid in v.refs.items() if r not in v.broken}
     report.refs = {r: oid for r, oid in v.refs.items() if r.startswith(MANAGED)}
-    try:
-        v.logs()
-        v.main()
-        v.checkpoints()
-        v.reflogs()
-        if held is not None:
+    steps = [v.logs, v.main, v.checkpoints, v.reflogs]
+    if MAIN in v.broken:
+        steps.remove(v.main)
+        report.warnings.append("main cannot be read: rules 1 to 4 are not checked")
+    if held is not None:
+        def witness_positions():
             check_witness(v, held)
-    except GitLayerError as exc:  # an object that history needs is missing: a damaged copy
-        raise Unusable(f"{path} is incomplete or damaged ({exc}): clone it again with `git clone --mirror`") from None
+        steps.append(witness_positions)
+    for step in steps:
+        try:
+            step()
+        except DamagedObject as exc:  # named under rule 0; the step's other checks could not run
+            v.damaged(exc)
+            report.warnings.append(f"{step.__name__}: stopped at a damaged object ({exc.oid}); "
+                                   "the rules of this step are not all checked")
+        except GitLayerError as exc:  # an object that history needs is missing: a damaged copy
+            raise Unusable(f"{path} is incomplete or damaged ({exc}): clone it again with `git clone --mirror`") from None
     report.violations.sort(key=lambda x: (x.rule, x.ref, x.commit or ""))
     report.seconds = time.perf_counter() - started
     return report

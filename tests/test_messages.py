@@ -97,6 +97,11 @@ EXAMPLES = [
     "this thread is open already",
     "give the reason for hiding this comment: it is shown in its place",
     "the reason is too long: at most 500 characters",
+    # review/gitrepo.py
+    "the repository is damaged: object 8134746a0d738f566390e2941996b6b7f5dc70ce is truncated; an administrator must "
+    "restore it",
+    "refs/reviews/commitments/engagement-02 is locked by another write: try again in 42 seconds",
+    "the server's disk is full: nothing was written; try again later",
     # review/hooks.py
     "more than 200 new commits in one push: squash them (git rebase -i) into fewer revisions",
     "commit 0123456789ab (Préciser le calendrier) merges 2 branches: an amendment only merges main in",

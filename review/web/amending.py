@@ -10,10 +10,11 @@ from markupsafe import Markup
 from .. import amendments as am
 from .. import commitment as core
 from .. import drafting, model, render, signoff
-from ..errors import Invalid, ReviewError
+from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
 from . import params
 from .errors import ApiError, api_write, json_object
+from .messages import localise
 from .i18n import current_lang
 from .messages import localise
 from .reading import repo
@@ -32,6 +33,8 @@ def _number(n: str) -> int:
 def _get(n: str) -> am.Amendment:
     try:
         return am.get(repo(), _number(n))
+    except Damaged:
+        raise  # the page says what is damaged (503), not "no such amendment"
     except ReviewError as exc:
         raise core.NotFound(exc.message) from None
 
@@ -142,12 +145,14 @@ def list_page():
     if state not in (None, *STATES):
         state = None
     r = repo()
+    unreadable: list = []
     items = am.list_all(r, state=state, commitment=request.args.get("commitment") or None,
-                        author=request.args.get("author") or None)
+                        author=request.args.get("author") or None, unreadable=unreadable)
     everything = am.list_all(r)
     counts = {s: sum(1 for a in everything if a.state == s) for s in STATES}
     main = core.resolve(r, "main")
     return render_template("amendments/list.html", items=items, counts=counts, state=state,
+                           unreadable=[(n, localise(why)) for n, why in unreadable],
                            commitments=core.list_commitments(r, main), plan=core.read_plan(r, main),
                            filters={"commitment": request.args.get("commitment", ""),
                                     "author": request.args.get("author", "")})

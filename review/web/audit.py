@@ -132,6 +132,7 @@ def api_audit():
 
 def _event_names() -> dict[str, str]:
     return {
+        "unreadable": _("unreadable log (damaged repository)"),
         "comment": _("comment"), "comment-edit": _("comment edited"), "comment-resolve": _("thread resolved"),
         "comment-reopen": _("thread reopened"), "comment-hide": _("comment hidden"),
         "progress-report": _("progress report"), "progress-hide": _("report hidden"),

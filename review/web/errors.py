@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import secrets
 
 from flask import current_app, jsonify, render_template, request
@@ -9,15 +10,19 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..commitment import NotFound
+from ..errors import Busy, Damaged, DiskFull
 from .messages import localise  # pages show the core's messages in the reader's language; JSON keeps English
+
+
+DISK_FULL = "the server's disk is full: nothing was written; try again later"
 
 
 class ApiError(Exception):
     """Raised by views to answer with a status and a message that says how to fix it."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry_after = status, message, retry_after
 
 
 def json_object() -> dict:
@@ -40,17 +45,18 @@ def api_write(fn, *args, **kwargs):
     try:
         return fn(repo(), g.person, *args, **kwargs)
     except ReviewError as exc:
-        raise ApiError(exc.status, exc.message) from None
+        raise ApiError(exc.status, exc.message, getattr(exc, "retry_after", None)) from None
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _answer(status: int, message: str):
+def _answer(status: int, message: str, retry_after: int | None = None):
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if wants_json():
-        return jsonify({"error": message}), status
-    return render_template("errors/error.html", status=status, message=message), status
+        return jsonify({"error": message}), status, headers
+    return render_template("errors/error.html", status=status, message=message), status, headers
 
 
 def init_app(app) -> None:
@@ -60,9 +66,25 @@ def init_app(app) -> None:
             return _answer(404, f"Not found: {exc}")
         return _answer(404, _("Not found: %(what)s", what=localise(str(exc))))
 
+    @app.errorhandler(Damaged)
+    def _damaged(exc):  # a missing or truncated object: named, on the page that needs it only
+        return _answer(exc.status, exc.message if wants_json() else localise(exc.message))
+
     @app.errorhandler(ApiError)
     def _api_error(exc):
-        return _answer(exc.status, exc.message if wants_json() else localise(exc.message))
+        return _answer(exc.status, exc.message if wants_json() else localise(exc.message), exc.retry_after)
+
+    @app.errorhandler(Busy)
+    @app.errorhandler(DiskFull)
+    def _unavailable(exc):  # a write refused for a fault of the server: 503 (locked) or 507 (disk full)
+        return _answer(exc.status, exc.message if wants_json() else localise(exc.message),
+                       getattr(exc, "retry_after", None))
+
+    @app.errorhandler(OSError)
+    def _os_error(exc):  # the disk filled up under a write the core did not see coming (a session, a cache)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return _answer(507, DISK_FULL if wants_json() else localise(DISK_FULL))
+        raise exc
 
     @app.errorhandler(InternalServerError)
     def _server_error(exc):

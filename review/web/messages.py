@@ -185,6 +185,15 @@ MESSAGES = [
     _m(r"the reason is too long: at most (?P<n>\d+) characters",  # also review/progress.py
        _l("the reason is too long: at most %(n)s characters")),
 
+    # -- review/gitrepo.py (a damaged repository) ---------------------------------------------
+    _m(r"the repository is damaged: object (?P<oid>[0-9a-f]{40}) is (?P<problem>missing|truncated|corrupt|unreadable|"
+       r"a (?:blob|tree|tag|commit) where a commit was expected); an administrator must restore it",
+       _l("the repository is damaged: object %(oid)s is %(problem)s; an administrator must restore it")),
+    _m(r"(?P<ref>refs/[\w./-]+) is locked by another write: try again in (?P<n>\d+) seconds",
+       _l("%(ref)s is locked by another write: try again in %(n)s seconds")),
+    _m(r"the server's disk is full: nothing was written; try again later",
+       _l("the server's disk is full: nothing was written; try again later")),
+
     # -- review/hooks.py (git pushes) ---------------------------------------------------------
     _m(r"more than (?P<n>\d+) new commits in one push: squash them \(git rebase -i\) into fewer revisions",
        _l("more than %(n)s new commits in one push: squash them (git rebase -i) into fewer revisions")),
@@ -408,6 +417,12 @@ _MODE_KINDS = {"a symbolic link": _l("a symbolic link"), "a submodule (gitlink)"
                "an executable file": _l("an executable file"), "a folder": _l("a folder"),
                "not a regular file": _l("not a regular file")}  # review.amendments.MODE_KINDS
 
+_PROBLEMS = {"missing": _l("missing"), "truncated": _l("truncated"), "corrupt": _l("corrupt"),
+             "unreadable": _l("unreadable"),
+             "a blob where a commit was expected": _l("a blob where a commit was expected"),
+             "a tree where a commit was expected": _l("a tree where a commit was expected"),
+             "a tag where a commit was expected": _l("a tag where a commit was expected")}  # review.gitrepo
+
 _VALUES = {
     "state": lambda v: str(STATE_NAMES.get(v, v)),
     "role": lambda v: str(ROLE_NAMES.get(v, v)),
@@ -415,6 +430,7 @@ _VALUES = {
     "requirements": lambda v: _requirements(v, r"(\d+) (\S+)"),
     "missing": lambda v: _requirements(v, r"(\d+) more (\S+)"),
     "kind": lambda v: str(_MODE_KINDS.get(v, v)),
+    "problem": lambda v: str(_PROBLEMS.get(v, v)),
 }
 
 

@@ -10,10 +10,12 @@ from markupsafe import Markup
 
 from .. import commitment as core
 from .. import amendments, audit, comments, pages, render
+from ..errors import Damaged
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
 from . import params
+from .messages import localise
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
 PAGE_CACHE_BYTES = 64 * 1024 * 1024  # and at most this much HTML: a 5,000-commitment plan page is 2.4 MB
@@ -92,7 +94,8 @@ def cached_page(view):
             resp.headers[CACHE_HEADER] = "hit"
             return resp
         result = view(*args, **kwargs)
-        if isinstance(result, str):
+        if isinstance(result, str) and not g.get("review_damaged"):  # a page listing damage is not kept:
+            # restoring the object changes no ref, so the key would not change
             result = result.encode("utf-8")  # kept encoded: a hit sends the bytes as they are
             cache.put(key, result)
         resp = make_response(result)
@@ -119,13 +122,25 @@ def _axes_with(plan, summaries):
     return [(a, by_axis.get(a.id, [])) for a in plan.axes]
 
 
+def _comment_count(r, cid: str) -> int:
+    """0 when the commitment's log is damaged: its own page says what is wrong."""
+    try:
+        return comments.count(r, cid)
+    except Damaged:
+        g.review_damaged = True
+        return 0
+
+
 @cached_page
 def index():
     name, commit = _rev()
     r = repo()
     plan = core.read_plan(r, commit)
-    summaries = core.list_commitments(r, commit)
-    counts = {s.id: comments.count(r, s.id) for s in summaries}
+    listed = core.list_commitments(r, commit)
+    summaries = core.readable(listed)
+    if len(summaries) != len(listed):
+        g.review_damaged = True
+    counts = {s.id: _comment_count(r, s.id) for s in summaries}
     open_by_commitment: dict[str, int] = {}
     by_state: dict[str, int] = {}
     for a in amendments.list_all(r):
@@ -137,6 +152,7 @@ def index():
                            pages=plan_pages, intros={(p.axis, p.theme): p for p in plan_pages if p.axis},
                            glossary=pages.glossary(plan_pages),
                            count=len(summaries), version=_version(name, commit), rev=name,
+                           unreadable=[(s.id, localise(s.unreadable)) for s in listed if s.unreadable],
                            comment_counts=counts, open_amendments=open_by_commitment, amendment_states=by_state)
 
 
@@ -147,7 +163,10 @@ def whole_plan():
     plan = core.read_plan(r, commit)
     lang = current_lang()
     items = []
-    for s in core.list_commitments(r, commit):
+    listed = core.list_commitments(r, commit)
+    if len(core.readable(listed)) != len(listed):
+        g.review_damaged = True
+    for s in core.readable(listed):
         c = core.read_commitment(r, commit, s.id)
         items.append((c, Markup(render.render_markdown(c.body_in(lang), anchors=False))))
     by_axis = {a.id: [] for a in plan.axes}
