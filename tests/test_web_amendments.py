@@ -308,7 +308,8 @@ def test_a_closed_amendment_cannot_be_merged_by_api_or_page(client, tokens, repo
     sign_in(client, "claire")
     page = client.get("/amendments/1").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = client.post("/amendments/1/merge", data={"csrf_token": csrf, "revision": a["revision"]}, follow_redirects=True)
+    r = client.post("/amendments/1/merge", data={"csrf_token": csrf, "revision": a["revision"], "confirm": "yes"},
+                    follow_redirects=True)
     assert "seul un amendement ouvert peut être intégré" in r.get_data(as_text=True)
     assert repo.resolve("main") == main
 
@@ -335,3 +336,36 @@ def test_a_merge_without_its_event_shows_merged_as_and_is_repaired_at_start(clie
     assert events[-1].type == am.MERGE_REPAIR and events[-1].data["merge"] == merge
     assert verify.verify(repo.path).clean
     assert client.get("/api/v1/amendments/1").get_json()["merged_as"] == merge
+
+
+def test_irreversible_page_actions_ask_first_then_say_what_happened(client, tokens, repo):
+    """Merge and reject (withdraw too) take a second step without JavaScript: the first post only
+    shows what will happen; the confirmed one acts and says precisely what it did."""
+    a = _propose(client, tokens, repo)
+    for who in ("antoine", "sophie"):
+        client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens[who]), json={"revision": a["revision"], "verdict": "approve"})
+    sign_in(client, "claire")
+    page = client.get("/amendments/1").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    main = repo.resolve("main")
+    r = client.post("/amendments/1/merge", data={"csrf_token": csrf, "revision": a["revision"]})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Intégrer l'amendement 1 au plan ?" in page
+    assert f'name="revision" value="{a["revision"]}"' in page and 'name="confirm" value="yes"' in page
+    assert repo.resolve("main") == main  # nothing done yet
+    r = client.post("/amendments/1/merge", data={"csrf_token": csrf, "revision": a["revision"], "confirm": "yes"},
+                    follow_redirects=True)
+    merged = repo.resolve("main")
+    assert merged != main
+    assert f"Amendement 1 intégré au plan : révision {merged[:7]}" in r.get_data(as_text=True)
+
+    b = _propose(client, tokens, repo, old="## Les enjeux", new="## Enjeux")
+    r = client.post("/amendments/2/reject", data={"csrf_token": csrf, "reason": "Hors sujet"})
+    page = r.get_data(as_text=True)
+    assert "Rejeter l'amendement 2 ?" in page and 'name="reason" value="Hors sujet"' in page
+    assert client.get("/api/v1/amendments/2").get_json()["state"] == "open"
+    r = client.post("/amendments/2/reject", data={"csrf_token": csrf, "reason": "Hors sujet", "confirm": "yes"},
+                    follow_redirects=True)
+    assert "Amendement 2 rejeté : Hors sujet" in r.get_data(as_text=True)
+    assert client.get("/api/v1/amendments/2").get_json()["state"] == "rejected"
+    assert b["number"] == 2

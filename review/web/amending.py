@@ -487,6 +487,9 @@ _ACT_RIGHTS = {"withdraw": "withdraw_amendment", "reopen": "reopen_amendment", "
                "withdraw-verdict": "approve_amendment", "merge": "merge_amendment"}
 
 
+_CONFIRMED = ("withdraw", "reject", "merge")  # cannot be undone: a second step asks first
+
+
 def act(n: str, action: str):
     """Withdraw, reopen, reject, update with main, approve or object, merge: one form each."""
     if action not in _ACT_RIGHTS:
@@ -497,13 +500,20 @@ def act(n: str, action: str):
         return redirect(url_for("amendment", n=number))
     r = repo()
     f = request.form
+    if action in _CONFIRMED and f.get("confirm") != "yes":
+        # the second step, without JavaScript: the same form again, with what will happen
+        kept = [(k, v) for k, v in f.items() if k not in ("csrf_token", "confirm")]
+        return render_template("amendments/confirm.html", a=a, action=action, kept=kept)
+    done = _("Done.")
     try:
         if action == "withdraw":
             am.withdraw(r, g.person, number, f.get("reason"))
+            done = _("Amendment %(n)d withdrawn.", n=number)
         elif action == "reopen":
             am.reopen(r, g.person, number)
         elif action == "reject":
             am.reject(r, g.person, number, f.get("reason", ""))
+            done = _("Amendment %(n)d rejected: %(reason)s", n=number, reason=f.get("reason", ""))
         elif action == "update":
             resolutions = {k[len("resolve:"):]: v.replace("\r\n", "\n") for k, v in f.items() if k.startswith("resolve:")}
             a, conflicts = am.update_from_main(r, g.person, number, resolutions or None, f.get("expected_revision"))
@@ -514,10 +524,11 @@ def act(n: str, action: str):
             verdict = "withdraw" if action == "withdraw-verdict" else action
             signoff.give_verdict(r, g.person, number, f.get("revision", ""), verdict, f.get("comment") or None)
         elif action == "merge":
-            signoff.merge(r, g.person, number, f.get("revision", ""))
+            commit = signoff.merge(r, g.person, number, f.get("revision", ""))
+            done = _("Amendment %(n)d merged into the plan: revision %(rev)s", n=number, rev=commit[:7])
         else:
             abort(404)
-        flash(_("Done."), "info")
+        flash(done, "info")
     except ReviewError as exc:
         flash(localise(exc.message), "error")
     return redirect(url_for("amendment", n=number))

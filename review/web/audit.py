@@ -3,7 +3,7 @@ exports, and the same data in the API. Views are thin: review.audit reads everyt
 
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -105,6 +105,11 @@ def audit_page():
     page = _page(audit.audit_log(r, f))
     return render_template("audit/log.html", page=page, filters=f, args=f.as_args(),
                            types=sorted(eventschema.SCHEMAS), event_names=_event_names(), **_choices(r, core.resolve(r, "main")))
+
+
+def verify_page():
+    """How an auditor clones the plan, runs `review verify` and keeps a witness copy."""
+    return render_template("audit/verify.html", clone_url=url_for("git_about", _external=True))
 
 
 def export_csv():

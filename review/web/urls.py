@@ -87,6 +87,7 @@ ROUTES = [
     # Audit: the plan's history with approvals, the audit log and its exports (review/web/audit.py)
     ("/history", "plan_history", audit.history_page, ["GET"]),
     ("/audit", "audit_log", audit.audit_page, ["GET"]),
+    ("/verify-history", "verify_history", audit.verify_page, ["GET"]),
     ("/audit.csv", "audit_csv", audit.export_csv, ["GET"]),
     ("/audit.json", "audit_json", audit.export_json, ["GET"]),
     ("/api/v1/history", "api_history", audit.api_history, ["GET"]),

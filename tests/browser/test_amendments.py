@@ -116,8 +116,15 @@ def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_ser
     expect(page.get_by_role("link", name="en ligne")).to_be_visible()
     axe(page)
 
-    # Withdraw, then reopen.
+    # Withdraw (a second step asks first: cancelled once, then confirmed), then reopen.
     page.get_by_role("button", name="Retirer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Retirer l'amendement \d+ \?$"))
+    axe(page)
+    page.get_by_role("button", name="Annuler").click()  # a link, styled as a button
+    expect(state(page)).to_have_text("ouvert")
+    page.get_by_role("button", name="Retirer").click()
+    page.get_by_role("button", name="Oui, retirer").click()
+    expect(page.get_by_role("status").first).to_have_text(re.compile(r"^Amendement \d+ retiré\.$"))
     expect(state(page)).to_have_text("retiré")
     expect(page.get_by_role("button", name="Réviser")).to_have_count(0)
     axe(page)

@@ -34,6 +34,7 @@ PAGES = {
     "amend_page": ["/pages/preface/amend"],
     "progress_dashboard": ["/progress", "/progress?as_of=2016-01-01"],
     "plan_history": ["/history"],
+    "verify_history": ["/verify-history"],
     "audit_log": ["/audit"],
     "integrity_page": ["/integrity"],
     "git_about": ["/plan.git"],

@@ -97,6 +97,7 @@ def test_whole_signoff_story(person, live_server, axe):
         "les approbations venant de l'organisation de l'auteur·rice ne comptent pas")
     axe(sophie)
     karim.get_by_role("button", name="Retirer").click()  # he leaves it to Lucie's amendment
+    karim.get_by_role("button", name="Oui, retirer").click()  # a second step: it cannot be undone
     expect(karim.locator("hgroup strong.state")).to_have_text("retiré")
 
     # Lucie (communs-numeriques) proposes; nobody has approved yet.
@@ -181,7 +182,12 @@ def test_whole_signoff_story(person, live_server, axe):
     merge = signoff(claire).get_by_role("button", name="Intégrer au plan")
     expect(merge).to_be_enabled()
     merge.click()
-    expect(claire.get_by_role("status").first).to_have_text("C'est fait.")
+    # a second step first, without JavaScript: what will happen, then a precise message
+    expect(claire.get_by_role("heading", level=1)).to_have_text(f"Intégrer l'amendement {n} au plan ?")
+    axe(claire)
+    claire.get_by_role("button", name="Oui, intégrer au plan").click()
+    expect(claire.get_by_role("status").first).to_have_text(
+        re.compile(rf"^Amendement {n} intégré au plan : révision [0-9a-f]{{7}}$"))
     expect(claire.locator("hgroup strong.state")).to_have_text("intégré")
     expect(signoff(claire).get_by_role("button", name="Intégrer au plan")).to_have_count(0)
     axe(claire)
