@@ -18,7 +18,7 @@ import re
 
 
 from .model import SchemaError, load_yaml
-from .render import Segment, opcodes, plain_text, source_blocks, tokens, word_diff
+from .render import Segment, opcodes, plain_text, side_html, source_blocks, tokens, word_diff
 
 NBSP = "\u00a0"
 
@@ -250,17 +250,7 @@ def changed_blocks(base: str, new: str) -> set[int]:
 # -- side_by_side --------------------------------------------------------------
 
 def _diff_sides(old: str, new: str) -> tuple[str, str]:
-    left, right = [], []
-    for s in word_diff(old, new):
-        t = html.escape(s.text)
-        if s.op == "equal":
-            left.append(t)
-            right.append(t)
-        elif s.op == "delete":
-            left.append(f"<del>{t}</del>")
-        else:
-            right.append(f"<ins>{t}</ins>")
-    return "".join(left), "".join(right)
+    return side_html(word_diff(old, new))
 
 
 def side_by_side(old: str, new: str) -> list[tuple[str, str]]:

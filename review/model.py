@@ -564,6 +564,21 @@ def join_source(fm: str, sep: str, body: str) -> str:
     return f"---\n{fm}---\n{sep or chr(10)}{normalise_newlines(body).strip()}\n"
 
 
+def _translated(title: str, body: str, translations: dict | None, path_of) -> tuple[dict, dict]:
+    """Titles and bodies by language: the authoritative ones, then each translation's, read
+    from its file (`path_of(lang)`); every translation's problems at once."""
+    titles, bodies = {AUTHORITATIVE: title}, {AUTHORITATIVE: body}
+    problems = []
+    for lang, tdata in (translations or {}).items():
+        try:
+            titles[lang], bodies[lang] = parse_translation(tdata, path_of(lang))
+        except SchemaError as exc:
+            problems += exc.problems
+    if problems:
+        raise SchemaError(problems)
+    return titles, bodies
+
+
 def parse_translation(data: bytes | str, path: str) -> tuple[str, str]:
     """A non-authoritative language file -> (title, body)."""
     text = _decode(data, path) if isinstance(data, bytes) else data
@@ -645,15 +660,7 @@ def parse_commitment(cid: str, data: bytes | str, plan: Plan, path: str | None =
             doc.error(key + ("lead",), f"milestone lead {lead!r} must be one of the commitment's leads")
         milestones.append(Milestone(mid, _i18n(doc, ms.get("title"), key + ("title",)), due, lead))
     doc.check()
-    titles, bodies = {AUTHORITATIVE: title}, {AUTHORITATIVE: body}
-    problems = []
-    for lang, tdata in (translations or {}).items():
-        try:
-            titles[lang], bodies[lang] = parse_translation(tdata, commitment_path(cid, lang))
-        except SchemaError as exc:
-            problems += exc.problems
-    if problems:
-        raise SchemaError(problems)
+    titles, bodies = _translated(title, body, translations, lambda lang: commitment_path(cid, lang))
     return Commitment(id=cid, number=number, title=title, axis=axis.id, theme=theme,
                       leads=tuple(leads), milestones=tuple(milestones), body=body,
                       titles=titles, bodies=bodies, parts=tuple(parts))
@@ -703,15 +710,7 @@ def parse_page(slug: str, data: bytes | str, plan: Plan, path: str | None = None
     if not isinstance(glossary, bool):
         doc.error(("glossary",), "glossary must be true or false")
     doc.check()
-    titles, bodies = {AUTHORITATIVE: title}, {AUTHORITATIVE: body}
-    problems = []
-    for lang, tdata in (translations or {}).items():
-        try:
-            titles[lang], bodies[lang] = parse_translation(tdata, page_path(slug, lang))
-        except SchemaError as exc:
-            problems += exc.problems
-    if problems:
-        raise SchemaError(problems)
+    titles, bodies = _translated(title, body, translations, lambda lang: page_path(slug, lang))
     return Page(slug=slug, title=title, section=section, position=position if isinstance(position, int) else 0,
                 axis=axis.id if axis else None, theme=theme, glossary=bool(glossary), body=body,
                 titles=titles, bodies=bodies)
