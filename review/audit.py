@@ -17,7 +17,7 @@ from . import amendments as am
 from . import commitment as core
 from . import model, render, reviewlog
 from .errors import Damaged, Invalid
-from .lru import LRU
+from .lru import LRU, MB, sized
 from .gitrepo import CommitInfo, GitRepo
 
 APPROVED_BY_RE = re.compile(
@@ -144,8 +144,8 @@ class Change:
                 "imported": self.imported}
 
 
-_changes = LRU(20000)
-_histories = LRU(16)
+_changes = LRU(20000, 6 * MB, sized)
+_histories = LRU(16, 4 * MB, sized)
 
 
 def _iso(t: dt.datetime) -> str:
@@ -298,8 +298,8 @@ def history(repo: GitRepo, f: Filters | None = None, start: str | None = None) -
 
 # -- blame per paragraph ----------------------------------------------------------------
 
-_blocks = LRU(8192)
-_blames = LRU(512)
+_blocks = LRU(8192, 2 * MB)  # lists of str: weighed by their length
+_blames = LRU(512, 2 * MB, sized)
 
 
 def _body_blocks(repo: GitRepo, blob: str | None) -> list[str]:
@@ -417,7 +417,7 @@ def _detail(e) -> str:
     return ""
 
 
-_rows = LRU(4096)
+_rows = LRU(4096, 2 * MB, sized)
 UNREADABLE = "unreadable"  # the type of the row that stands for a damaged log
 SERVICE = "review"
 

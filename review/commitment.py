@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import model
 from .errors import Damaged
-from .lru import LRU
+from .lru import LRU, MB, sized
 from .gitrepo import CommitInfo, GitRepo, UnknownRevision
 from .model import Commitment, Plan, SchemaError
 
@@ -26,9 +26,9 @@ class NotFound(LookupError):
 
 
 
-_plans = LRU(64)
-_commitments = LRU(20000)
-_indexes = LRU(32)
+_plans = LRU(64, 4 * MB, sized)
+_commitments = LRU(20000, 12 * MB, sized)
+_indexes = LRU(32, 4 * MB, sized)
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class _Known:
 
 HISTORY_PATHS = 512   # paths remembered per process
 HISTORY_TIPS = 8      # tips remembered per path
-_histories = LRU(HISTORY_PATHS)
+_histories = LRU(HISTORY_PATHS, 4 * MB, sized)
 _history_lock = threading.Lock()
 
 

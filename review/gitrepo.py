@@ -29,6 +29,10 @@ from .errors import Busy, Damaged, DiskFull
 
 # A 5,000-entry folder is re-parsed on every read with libgit2's default 4 KB tree cache.
 pygit2.settings.cache_object_limit(ObjectType.TREE, 1 << 20)
+# libgit2's object cache, per process, in bytes (its default cap is 256 MB): part of the
+# memory budget of a worker (docs/operations.md).
+OBJECT_CACHE_BYTES = 32 << 20
+pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
 
 HEX_RE = re.compile(r"^[0-9a-f]{4,40}$")
 MAX_RETRIES = 50

@@ -6,8 +6,11 @@ so an entry never goes stale: the bound only limits memory.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
+
+MB = 1 << 20
 
 
 class LRU:
@@ -50,3 +53,35 @@ def _weight(value) -> int:
     if isinstance(value, (tuple, list)):
         return sum(len(v) for v in value if isinstance(v, (bytes, str)))
     return 0
+
+
+def approx_size(value, budget: int = 200_000) -> int:
+    """Bytes held by `value` and what it refers to (containers, dataclasses, slotted
+    objects), each object counted once; at most `budget` objects are visited, so that
+    weighing stays cheap (a larger value is counted as that much)."""
+    seen, stack, total = set(), [value], 0
+    while stack and len(seen) < budget:
+        obj = stack.pop()
+        if id(obj) in seen or obj is None or isinstance(obj, (bool, int, float, type)):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        if isinstance(obj, (str, bytes)):
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        else:
+            held = getattr(obj, "__dict__", None)
+            if held is not None:
+                stack.append(held)
+            for name in getattr(type(obj), "__slots__", ()):
+                stack.append(getattr(obj, name, None))
+    return total
+
+
+def sized(key, value) -> int:
+    """A weigh function for caches of parsed objects: the key and value's approximate size."""
+    return approx_size((key, value))

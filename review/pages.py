@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from . import commitment as core
 from . import model
 from .gitrepo import GitRepo
-from .lru import LRU
+from .lru import LRU, MB, sized
 from .model import Page, Plan, SchemaError
 
-_pages = LRU(4096)
+_pages = LRU(4096, 4 * MB, sized)
 
 _MAGIC = {"png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
           "gif": (b"GIF87a", b"GIF89a"), "webp": (b"RIFF",)}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .lru import LRU
+from .lru import LRU, MB
 
 _BLOCK_OPENERS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "heading_open",
                   "blockquote_open", "table_open", "code_block", "fence", "hr"}
@@ -73,10 +73,10 @@ def _add_anchors(tokens, blocks: list[SourceBlock]) -> None:
 
 # Every cache here is bounded in entries and in bytes (keys and values weighed); the total is
 # documented in docs/ (CACHE_BYTES below).
-_markdown_cache = LRU(4096, max_bytes=16 << 20, weigh=lambda k, v: len(k[0]) + len(v))
-_comment_cache = LRU(8192, max_bytes=16 << 20, weigh=lambda k, v: len(k[0]) + len(k[1]) + len(v))
-_blocks_cache = LRU(2048, max_bytes=16 << 20, weigh=lambda k, v: len(k) + sum(len(b.html) for b in v))
-_plain_cache = LRU(8192, max_bytes=8 << 20, weigh=lambda k, v: len(k) + len(v))
+_markdown_cache = LRU(4096, max_bytes=8 * MB, weigh=lambda k, v: len(k[0]) + len(v))
+_comment_cache = LRU(8192, max_bytes=8 * MB, weigh=lambda k, v: len(k[0]) + len(k[1]) + len(v))
+_blocks_cache = LRU(2048, max_bytes=8 * MB, weigh=lambda k, v: len(k) + sum(len(b.html) for b in v))
+_plain_cache = LRU(8192, max_bytes=4 * MB, weigh=lambda k, v: len(k) + len(v))
 CACHE_BYTES = 56 << 20
 
 

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
-from .lru import LRU
+from .lru import LRU, MB
 from .gitrepo import GitRepo, Identity
 
 EVENT_FORMAT = 1
@@ -72,7 +72,10 @@ def parse_event(raw: bytes, commit: str | None = None) -> Event:
 
 
 
-_events_cache = LRU(256)
+EVENT_BYTES = 600  # what one event holds, about: its fields, data and commit id
+# A list per log tip; the lists of one log share their Event objects, so each entry is
+# weighed as if it held its events alone (an upper bound), without walking them.
+_events_cache = LRU(256, 16 * MB, lambda key, events: 64 + EVENT_BYTES * len(events))
 
 
 def read_events(repo: GitRepo, ref: str) -> list[Event]:

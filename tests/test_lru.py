@@ -49,3 +49,45 @@ def test_every_render_cache_is_bounded_in_bytes():
     for i in range(300):
         render.render_comment(f"commentaire {i} " + "x" * 60_000)
     assert render._comment_cache.bytes <= render._comment_cache.max_bytes
+
+
+def test_every_cache_of_parsed_objects_is_bounded_in_bytes():
+    from review import audit, commitment, pages, reviewlog
+    caches = [commitment._plans, commitment._commitments, commitment._indexes, commitment._histories,
+              pages._pages, audit._changes, audit._histories, audit._blocks, audit._blames, audit._rows,
+              reviewlog._events_cache]
+    assert all(cache.max_bytes is not None for cache in caches)
+
+
+def test_approx_size_counts_what_a_value_holds_once():
+    from dataclasses import dataclass
+
+    from review.lru import approx_size
+
+    @dataclass(frozen=True)
+    class Doc:
+        title: str
+        body: str
+
+    body = "x" * 100_000
+    one = approx_size(Doc("t", body))
+    assert 100_000 < one < 101_000
+    shared = approx_size([Doc("a", body), Doc("b", body)])  # the same body, counted once
+    assert shared < one + 1_000
+    words = [str(i) * 10 for i in range(10)]
+    assert approx_size(words, budget=3) < approx_size(words)
+
+
+def test_the_commitments_cache_drops_old_entries_past_its_bytes(repo):
+    from review import commitment
+    from review.lru import LRU, sized
+    saved = commitment._commitments
+    commitment._commitments = LRU(20000, 64 * 1024, sized)
+    try:
+        main = commitment.resolve(repo, "main")
+        for s in commitment.list_commitments(repo, main):
+            commitment.read_commitment(repo, main, s.id)
+        assert 0 < commitment._commitments.bytes <= 64 * 1024 or len(commitment._commitments) == 1
+        assert len(commitment._commitments) < 26
+    finally:
+        commitment._commitments = saved

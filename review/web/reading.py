@@ -18,7 +18,7 @@ from . import params
 from .messages import localise
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
-PAGE_CACHE_BYTES = 64 * 1024 * 1024  # and at most this much HTML: a 5,000-commitment plan page is 2.4 MB
+PAGE_CACHE_BYTES = 40 * 1024 * 1024  # and at most this much HTML: a 5,000-commitment plan page is 2.4 MB
 CACHE_HEADER = "X-Review-Cache"
 
 
