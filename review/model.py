@@ -590,15 +590,20 @@ def parse_translation(data: bytes | str, path: str) -> tuple[str, str]:
     return title, body
 
 
-def parse_commitment(cid: str, data: bytes | str, plan: Plan, path: str | None = None,
-                     translations: dict[str, bytes | str] | None = None) -> Commitment:
-    """The authoritative file (and optionally its translations) -> Commitment."""
-    path = path or commitment_path(cid)
+def _front_matter_doc(data: bytes | str, path: str) -> tuple["_Doc", str]:
+    """A plan file within the size limit, decoded, split: its front matter as a _Doc, and its body."""
     if len(data) > MAX_FILE_BYTES:
         raise SchemaError([f"{path}:1: the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes"])
     text = _decode(data, path) if isinstance(data, bytes) else data
     fm, body, first = split_front_matter(text, path)
-    doc = _Doc(path, fm, first)
+    return _Doc(path, fm, first), body
+
+
+def parse_commitment(cid: str, data: bytes | str, plan: Plan, path: str | None = None,
+                     translations: dict[str, bytes | str] | None = None) -> Commitment:
+    """The authoritative file (and optionally its translations) -> Commitment."""
+    path = path or commitment_path(cid)
+    doc, body = _front_matter_doc(data, path)
     m = _mapping(doc, doc.data, (), {"number": "integer", "title": "text", "axis": "axis id",
                                      "leads": "organisation ids"},
                  {"theme": "theme id", "milestones": "list", "parts": "list"})
@@ -680,11 +685,7 @@ def parse_page(slug: str, data: bytes | str, plan: Plan, path: str | None = None
                translations: dict[str, bytes | str] | None = None) -> Page:
     """`pages/<slug>/fr.md` (and optionally its translations) -> Page."""
     path = path or page_path(slug)
-    if len(data) > MAX_FILE_BYTES:
-        raise SchemaError([f"{path}:1: the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes"])
-    text = _decode(data, path) if isinstance(data, bytes) else data
-    fm, body, first = split_front_matter(text, path)
-    doc = _Doc(path, fm, first)
+    doc, body = _front_matter_doc(data, path)
     m = _mapping(doc, doc.data, (), {"title": "text"},
                  {"section": "|".join(SECTIONS), "position": "integer", "axis": "axis id",
                   "theme": "theme id", "glossary": "true|false"})
