@@ -197,6 +197,13 @@ EXAMPLES = [
     "rev must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')",
     "page must be a whole number from 1 to 1000000",
     "as_of must be a date written YYYY-MM-DD (for example 2016-07-16)",
+    "from must name a branch, a tag, a commit id or a day written @YYYY-MM-DD (for example @2016-07-01)",
+    "to is a day to come: the plan can only be compared as it stood on a past day",
+    # review/web/compare.py
+    "commitment must be a commitment's id, for example engagement-04",
+    "view must be rendered or source",
+    "from and to are both needed: a branch, a tag, a commit id or a day written @YYYY-MM-DD",
+    "text must be 0 or 1",
 ]
 
 

@@ -397,6 +397,17 @@ MESSAGES = [
        _l("%(name)s must be a whole number from 1 to %(n)s")),
     _m(r"(?P<name>\w+) must be a date written YYYY-MM-DD \(for example 2016-07-16\)",
        _l("%(name)s must be a date written YYYY-MM-DD (for example 2016-07-16)")),
+    _m(r"(?P<name>\w+) must name a branch, a tag, a commit id or a day written @YYYY-MM-DD \(for example @2016-07-01\)",
+       _l("%(name)s must name a branch, a tag, a commit id or a day written @YYYY-MM-DD (for example @2016-07-01)")),
+    _m(r"(?P<name>\w+) is a day to come: the plan can only be compared as it stood on a past day",
+       _l("%(name)s is a day to come: the plan can only be compared as it stood on a past day")),
+    # -- review/web/compare.py --------------------------------------------------------------------
+    _m(r"commitment must be a commitment's id, for example engagement-04",
+       _l("commitment must be a commitment's id, for example engagement-04")),
+    _m(r"view must be rendered or source", _l("view must be rendered or source")),
+    _m(r"from and to are both needed: a branch, a tag, a commit id or a day written @YYYY-MM-DD",
+       _l("from and to are both needed: a branch, a tag, a commit id or a day written @YYYY-MM-DD")),
+    _m(r"text must be 0 or 1", _l("text must be 0 or 1")),
 ]
 
 

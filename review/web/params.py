@@ -57,3 +57,18 @@ def day(name: str = "as_of") -> dt.date | None:
     if parsed is None:
         raise ApiError(400, f"{name} must be a date written YYYY-MM-DD (for example 2016-07-16)")
     return parsed
+
+
+def version(name: str) -> str | dt.date | None:
+    """A version of the plan as a reader names it: a branch, a tag, a commit id, or `@YYYY-MM-DD`
+    for the plan as it stood that day; None when not given."""
+    value = request.args.get(name, "").strip()
+    if not value.startswith("@"):
+        return rev(name)
+    parsed = model.as_date(value[1:]) if len(value) == 11 else None
+    if parsed is None:
+        raise ApiError(400, f"{name} must name a branch, a tag, a commit id or a day written @YYYY-MM-DD "
+                            f"(for example @2016-07-01)")
+    if parsed > dt.datetime.now(dt.timezone.utc).date():
+        raise ApiError(400, f"{name} is a day to come: the plan can only be compared as it stood on a past day")
+    return parsed

@@ -259,37 +259,5 @@ def commitment_history(cid: str):
                            imported=imported)
 
 
-@cached_page
-def commitment_diff(cid: str):
-    r = repo()
-    to_name = params.rev("to") or "main"
-    to = core.resolve(r, to_name)
-    from_name = params.rev("from")
-    if from_name:
-        frm = core.resolve(r, from_name)
-    else:
-        parents = r.commit_info(to).parents
-        frm = parents[0] if parents else to
-    lang = current_lang()
-    old_files = _files_or_empty(r, frm, cid)
-    new_files = _files_or_empty(r, to, cid)
-    if not old_files and not new_files:
-        raise core.NotFound(f"no commitment {cid!r} at either revision")
-    c = core.read_commitment(r, to, cid) if new_files else core.read_commitment(r, frm, cid)
-    segments = render.word_diff(old_files.get(lang, old_files.get("fr", "")),
-                                new_files.get(lang, new_files.get("fr", "")))
-    inserted, deleted = render.diff_stats(segments)
-    return render_template("plan/diff.html", c=c, diff=Markup(render.diff_html(segments)),
-                           inserted=inserted, deleted=deleted, coarse=segments.coarse,
-                           old=_version(from_name, frm), new=_version(to_name, to))
-
-
-def _files_or_empty(r, commit, cid):
-    try:
-        return core.read_files(r, commit, cid)
-    except core.NotFound:
-        return {}
-
-
 def set_language(lang: str):
     return switch_language(lang)

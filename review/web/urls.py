@@ -8,6 +8,7 @@ from . import feeds
 from . import githttp
 from . import audit
 from . import integrity
+from . import compare
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -17,7 +18,9 @@ ROUTES = [
     ("/pages/<slug>", "plan_page", reading.page_view, ["GET"]),
     ("/assets/<name>", "plan_asset", reading.asset, ["GET"]),
     ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
-    ("/commitments/<cid>/diff", "commitment_diff", reading.commitment_diff, ["GET"]),
+    ("/commitments/<cid>/diff", "commitment_diff", compare.commitment_diff, ["GET"]),
+    ("/compare", "compare", compare.compare_page, ["GET"]),
+    ("/api/v1/compare", "api_compare", compare.api_compare, ["GET"]),
     ("/commitments/<cid>/blame", "commitment_blame", audit.blame_page, ["GET"]),
     ("/lang/<lang>", "set_language", reading.set_language, ["GET"]),
     ("/commitments/<cid>/comments", "post_comment", discussion.post_comment, ["POST"]),
