@@ -256,7 +256,7 @@ def commitment_history(cid: str):
     changes = core.history(r, cid, commit)
     imported = {h.id for h in changes if audit.imported_source(h)}
     return render_template("plan/history.html", c=c, changes=changes, version=_version(name, commit), rev=name,
-                           imported=imported)
+                           imported=imported, tags=r.tags()[:50])
 
 
 def set_language(lang: str):
