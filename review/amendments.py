@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from . import commitment as core
 from . import model, pages, reviewlog
-from .errors import Conflict, Damaged, Forbidden, Invalid, Missing
+from .errors import Conflict, Damaged, Invalid, Missing
 from .gitrepo import REGULAR, GitRepo, RefMoved
 from .model import Person, SchemaError
-from .permissions import Subject, why_not
+from .permissions import Subject, require
 
 BRANCH_PREFIX = "refs/heads/amendments/"
 PLAN_TARGET = "plan"  # an amendment of plan.yaml itself (people, roles, policy)
@@ -279,12 +279,6 @@ def check_modes(changes) -> None:
 
 # -- checks ---------------------------------------------------------------------------
 
-def _allow(person: Person | None, action: str, subject: Subject | None = None) -> None:
-    reason = why_not(person, action, subject)
-    if reason:
-        raise Forbidden(reason)
-
-
 def in_plan(path: str) -> bool:
     """One of the paths an amendment may write: plan.yaml, a commitment's or a page's
     language file, an image (docs/format.md)."""
@@ -376,7 +370,7 @@ def _unchanged(repo: GitRepo, commit: str, files: dict[str, bytes]) -> bool:
 def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, rationale: str,
             files) -> Amendment:
     """Open amendment n: a branch from current main with one commit, and its log."""
-    _allow(person, "propose_amendment")
+    require(person, "propose_amendment")
     _check_words(title, rationale)
     files = _normalise_files(files)
     main = core.resolve(repo, "main")
@@ -433,7 +427,7 @@ def check_open_at(repo: GitRepo, person: Person | None, commitment: str,
     """Every check of opening an amendment whose text is an existing commit, writing
     nothing: returns (title, rationale, base, changed paths). The same rules as `propose`;
     review/hooks.py runs it in pre-receive, `open_at` again when it writes."""
-    _allow(person, "propose_amendment")
+    require(person, "propose_amendment")
     if commitment != PLAN_TARGET and not model.valid_id(commitment):
         raise Invalid(f"{commitment!r} is not a commitment id: push to refs/for/<commitment-id> "
                       f"(for instance refs/for/engagement-04), or refs/for/{PLAN_TARGET} to amend plan.yaml")
@@ -481,7 +475,7 @@ def revise(repo: GitRepo, person: Person | None, number: int, files, expected_re
            message: str | None = None) -> Amendment:
     """A new revision: one commit on the branch, only if it is still where the author saw it."""
     a = for_write(repo, number)
-    _allow(person, "revise_amendment", a.subject())
+    require(person, "revise_amendment", a.subject())
     files = _normalise_files(files)
     if not expected_revision:
         raise Invalid("say which revision you edited (expected_revision): it guards against "
@@ -512,7 +506,7 @@ def record_revision(repo: GitRepo, person: Person, number: int, commit: str, pre
 
 def _state_event(repo, person, number, action, etype, data, summary, check_state=None):
     a = for_write(repo, number)
-    _allow(person, action, a.subject())
+    require(person, action, a.subject())
 
     def check(events):
         now = _fold(number, events)
@@ -547,7 +541,7 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
     with conflicts nothing is written and the author resolves them by sending
     `resolutions` ({path: resolved full text}) for every conflicting path."""
     a = for_write(repo, number)
-    _allow(person, "update_amendment", a.subject())
+    require(person, "update_amendment", a.subject())
     if expected_revision and expected_revision != a.head:
         raise Conflict("this amendment changed since you opened it: reload it")
     main = core.resolve(repo, "main")
