@@ -70,13 +70,19 @@ class Amendment:
 
 # -- reading ------------------------------------------------------------------------------
 
+MAX_NUMBER_DIGITS = 9
+
+
+def parse_number(text: str) -> int | None:
+    """The amendment number a reader wrote (a URL, a filter, a ref name), or None when it is not one."""
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_NUMBER_DIGITS:
+        return None
+    return int(text)
+
+
 def numbers(repo: GitRepo) -> list[int]:
-    out = []
-    for ref in repo.refs("refs/reviews/amendments/"):
-        tail = ref.rsplit("/", 1)[1]
-        if tail.isdigit():
-            out.append(int(tail))
-    return sorted(out)
+    found = (reviewlog.log_name(ref)[2] for ref in repo.refs("refs/reviews/amendments/"))
+    return sorted(n for n in found if n is not None)
 
 
 def _fold(number: int, events) -> Amendment | None:

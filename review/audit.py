@@ -264,9 +264,9 @@ def parse_filters(args) -> Filters:
                               f"not {value[:40]!r}") from None
     value = (args.get("amendment") or "").strip()
     if value:
-        if not value.isdigit() or len(value) > 9:
+        f.amendment = am.parse_number(value)
+        if f.amendment is None:
             raise Invalid(f"amendment must be an amendment number, not {value[:40]!r}")
-        f.amendment = int(value)
     if f.since and f.until and f.since > f.until:
         raise Invalid("since is after until: give since on or before until")
     return f
@@ -428,8 +428,7 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
     hit = _rows.get(key)
     if hit is not None:
         return hit
-    kind, _, name = ref[len("refs/reviews/"):].partition("/")
-    number = int(name) if kind == "amendments" and name.isdigit() else None
+    kind, name, number = reviewlog.log_name(ref)
     commitment = name if kind == "commitments" else None
     try:
         events = reviewlog.read_events(repo, ref) if tip else []

@@ -133,8 +133,7 @@ class _Log:
 
 
 def _log_number(ref: str) -> int | None:
-    kind, _, name = ref[len("refs/reviews/"):].partition("/")
-    return int(name) if kind == "amendments" and name.isdigit() else None
+    return reviewlog.log_name(ref)[2]
 
 
 class _Repo:

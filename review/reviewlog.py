@@ -31,6 +31,17 @@ def amendment_log(number: int) -> str:
     return f"refs/reviews/amendments/{number}"
 
 
+LOGS_PREFIX = "refs/reviews/"
+
+
+def log_name(ref: str) -> tuple[str, str, int | None]:
+    """(kind, name, amendment number) of a log's ref: ("amendments", "3", 3) or
+    ("commitments", "engagement-04", None); the number is None unless the name is one."""
+    kind, _, name = ref.removeprefix(LOGS_PREFIX).partition("/")
+    number = int(name) if kind == "amendments" and name.isascii() and name.isdigit() else None
+    return kind, name, number
+
+
 def event_path(seq: int, event_id: str) -> str:
     return f"{EVENTS_DIR}/{seq // SHARD_SIZE:05d}/{seq:07d}-{event_id}.json"
 

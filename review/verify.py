@@ -272,8 +272,7 @@ class _Verifier:
             c = info.parents[0] if info.parents else None
         chain.reverse()
         self.chains[ref] = {i.id for i in chain}
-        kind, _, name = ref[len("refs/reviews/"):].partition("/")
-        number = int(name) if kind == "amendments" and name.isdigit() else None
+        kind, name, number = reviewlog.log_name(ref)
         if not ((kind == "amendments" and number is not None) or (kind == "commitments" and model.valid_id(name))):
             self.report.warnings.append(f"{ref}: not a review log name this verifier knows "
                                         "(refs/reviews/commitments/<id>, refs/reviews/amendments/<n>)")

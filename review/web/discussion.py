@@ -28,10 +28,9 @@ def _amendment_target(n: str):
     """(commitment id, log, main text's revision) of an amendment's discussion."""
     from .. import amendments as am
     from .. import reviewlog
-    if not n.isdigit() or len(n) > 9:
-        raise ApiError(404, f"there is no amendment {n!r}")
+    number = params.amendment_number(n)
     try:
-        a = (am.for_write if request.method == "POST" else am.get)(repo(), int(n))
+        a = (am.for_write if request.method == "POST" else am.get)(repo(), number)
     except ReviewError as exc:
         raise ApiError(exc.status, exc.message) from None
     return a, reviewlog.amendment_log(a.number)

@@ -22,7 +22,7 @@ from .. import commitment as core
 from .. import render, reviewlog, signoff
 from ..errors import ReviewError
 from .i18n import STATE_NAMES, current_lang
-from . import xmlsafe
+from . import params, xmlsafe
 from .reading import repo
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -199,10 +199,8 @@ def _amendment_event(a: am.Amendment, e, plan, r) -> tuple[str, str] | None:
 
 def amendment_feed(n: str):
     r = repo()
-    if not n.isdigit() or len(n) > 9:
-        raise core.NotFound(f"there is no amendment {n!r}")
     try:
-        a = am.get(r, int(n))
+        a = am.get(r, params.amendment_number(n))
     except ReviewError as exc:
         raise core.NotFound(exc.message) from None
     main = core.resolve(r, "main")
