@@ -569,10 +569,17 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
                                      f"Bring the plan's changes into amendment {number}\n", a.head)
     except RefMoved:
         raise Conflict("this amendment changed meanwhile: reload it") from None
-    reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, UPDATE,
-                     {"revision": commit, "previous": a.head, "main": main},
-                     f"Update amendment {number} with the plan", trailers={"Amendment": str(number), "Revision": commit})
+    record_update(repo, person, number, commit, a.head, main, "web")
     return get(repo, number), {}
+
+
+def record_update(repo: GitRepo, person: Person, number: int, commit: str, previous: str, main: str,
+                  via: str) -> None:
+    """The event of main brought into an amendment (`commit`, a merge whose second parent is
+    `main`): written the same way for the web's "update with the plan" and a pushed merge."""
+    reviewlog.append(repo, reviewlog.amendment_log(number), reviewlog.identity(person.handle, person.name),
+                     person.handle, UPDATE, {"revision": commit, "previous": previous, "main": main, "via": via},
+                     f"Update amendment {number} with the plan", trailers={"Amendment": str(number), "Revision": commit})
 
 
 # -- comparing --------------------------------------------------------------------------
