@@ -17,6 +17,7 @@ from .errors import Conflict, Damaged, Invalid, Missing
 from .gitrepo import REGULAR, GitRepo, RefMoved
 from .model import Person, SchemaError
 from .permissions import Subject, require
+from .trailers import parse_merge
 
 BRANCH_PREFIX = "refs/heads/amendments/"
 PLAN_TARGET = "plan"  # an amendment of plan.yaml itself (people, roles, policy)
@@ -137,7 +138,6 @@ def repair_merge(repo: GitRepo, number: int) -> reviewlog.Event | None:
     but its log has no merge event (the process stopped between the two writes). The
     `amendment-merge-repair` event is written in the merger's name, from the merge commit's
     trailers. Returns the event, or None when nothing needed repairing."""
-    from . import audit
     events = reviewlog.read_events(repo, reviewlog.amendment_log(number))
     head = repo.ref_target(branch(number))
     a = _fold(number, events)
@@ -147,7 +147,7 @@ def repair_merge(repo: GitRepo, number: int) -> reviewlog.Event | None:
     if merge is None:
         return None
     info = repo.commit_info(merge)
-    t = audit.parse_merge(info.message)
+    t = parse_merge(info.message)
     if t is None or t.amendment != number:
         return None
     actor = reviewlog.handle_of(info.author_email)

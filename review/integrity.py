@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import audit, reviewlog, verify
+from . import reviewlog, trailers, verify
 from . import amendments as am
 from .gitrepo import GitRepo
 
@@ -295,7 +295,7 @@ def incremental_verifier(memo: _Memo):
         def merge(self, info) -> int:
             n = memo.parsed.get(info.id, False)
             if n is False:
-                t = audit.parse_merge(info.message)
+                t = trailers.parse_merge(info.message)
                 n = memo.parsed[info.id] = t.amendment if t is not None else None
             key = (info.id, n, self.refs.get(reviewlog.amendment_log(n)) if n is not None else None,
                    self.refs.get(am.branch(n)) if n is not None else None, self.merges.get(n))

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import amendments as am
-from . import audit, eventschema, model, reviewlog, signoff
+from . import eventschema, model, reviewlog, signoff, trailers
 from . import commitment as core
 from .gitrepo import REGULAR, DamagedObject, GitLayerError, GitRepo, Identity
 
@@ -176,21 +176,20 @@ def imported_segment(main_line: list, report: Report, flag) -> int:
     "imported, not reviewed here": rule 1 starts after them, and each must carry its
     `Source-Commit:` (else `imported-without-source`). Returns how many leading commits of
     `main_line` (oldest first) are the initial segment: 1 when nothing was imported."""
-    from .importer.replay import IMPORTED_FROM, SOURCE_COMMIT, trailers
     for k, info in enumerate(main_line):
         if len(info.parents) > 1:
             return 1                      # a merge before any adoption commit: nothing was imported
-        if IMPORTED_FROM in trailers(info.message):
+        if trailers.IMPORTED_FROM in trailers.values(info.message):
             break
     else:
         return 1
     for info in main_line[:k]:
-        if SOURCE_COMMIT not in trailers(info.message):
+        if trailers.SOURCE_COMMIT not in trailers.values(info.message):
             flag(1, "imported-without-source", MAIN, info.id,
                  "an imported commit (before the Imported-From commit) carries no Source-Commit trailer: "
                  "nothing ties it to the history it was imported from")
     report.counts["imported"] = k
-    report.counts["imported_from"] = trailers(main_line[k].message).get(IMPORTED_FROM)
+    report.counts["imported_from"] = trailers.values(main_line[k].message).get(trailers.IMPORTED_FROM)
     return k + 1
 
 
@@ -335,13 +334,14 @@ class _Verifier:
                 self.flag(5, "actor-not-author", ref, info.id,
                           f"the event's actor is {actor!r} but the commit's author is "
                           f"{info.author_name} <{info.author_email}>")
-            trailers = dict(audit.trailers(info.message))
-            expected = {"Event": data.get("type"), "Actor": actor, "Seq": str(seq), "Event-Id": eid}
-            wrong = [k for k, v in expected.items() if trailers.get(k) != v]
+            said = trailers.values(info.message)
+            expected = {trailers.EVENT: data.get("type"), trailers.ACTOR: actor, trailers.SEQ: str(seq),
+                        trailers.EVENT_ID: eid}
+            wrong = [k for k, v in expected.items() if said.get(k) != v]
             if wrong:
                 self.flag(5, "trailers", ref, info.id,
                           f"the commit message's {', '.join(wrong)} trailer(s) do not match the event")
-            self.event_in_log(ref, number, info, eid, data, trailers)
+            self.event_in_log(ref, number, info, eid, data, said)
             when = _time(data.get("time"))
             if when is not None:
                 if latest is not None and when < latest - CLOCK_TOLERANCE:
@@ -357,7 +357,7 @@ class _Verifier:
                                               {k: v for k, v in data.items() if k not in eventschema.COMMON}, info.id))
         return prev_seq, latest
 
-    def event_in_log(self, ref: str, number: int | None, info, eid: str, data: dict, trailers: dict) -> None:
+    def event_in_log(self, ref: str, number: int | None, info, eid: str, data: dict, said_trailers: dict) -> None:
         """Rule 5: an event id is unique across all logs, and the event's trailers and keys
         name the log it is in (an approval copied into another amendment's log shows here)."""
         seen = self.event_ids.get(eid)
@@ -366,7 +366,7 @@ class _Verifier:
                       f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id")
         else:
             self.event_ids[eid] = (ref, info.id)
-        said = trailers.get("Amendment")
+        said = said_trailers.get(trailers.AMENDMENT)
         if number is not None and said is not None and said != str(number):
             self.flag(5, "wrong-log", ref, info.id,
                       f"the commit's trailer says Amendment: {said}, but it is in the log of amendment {number}")
@@ -423,7 +423,7 @@ class _Verifier:
                       "by merging an approved amendment")
             return 0
         first, revision = info.parents
-        t = audit.parse_merge(info.message)
+        t = trailers.parse_merge(info.message)
         if t is None or t.amendment is None:
             self.flag(1, "no-trailers", MAIN, c, "the merge carries no Amendment trailer")
             return 0
@@ -461,7 +461,7 @@ class _Verifier:
         self.approvals(info, t, n, first, revision)
         return 1
 
-    def approvals(self, info, t: audit.MergeTrailers, n: int, first: str, revision: str) -> None:
+    def approvals(self, info, t: trailers.MergeTrailers, n: int, first: str, revision: str) -> None:
         repo, c = self.repo, info.id
         log = reviewlog.amendment_log(n)
         events = self.amendment_events.get(n)

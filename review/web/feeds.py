@@ -19,7 +19,7 @@ from markupsafe import escape
 from .. import amendments as am
 from .. import comments as cm
 from .. import commitment as core
-from .. import render, reviewlog, signoff
+from .. import render, reviewlog, signoff, trailers
 from ..errors import ReviewError
 from .i18n import STATE_NAMES, current_lang
 from . import params, xmlsafe
@@ -29,7 +29,6 @@ ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 TAG_DATE = "2015"  # part of every id: must never change once feeds are published
 MAX_ENTRIES = 200
-AMENDMENT_TRAILER = re.compile(r"^Amendment: (\d+)\s*$", re.M)
 
 
 # -- building blocks ----------------------------------------------------------------------------
@@ -248,16 +247,17 @@ def commitment_feed(cid: str):
 
     # Changes on main, with the amendment that brought each (the merge's "Amendment:" trailer).
     for h in core.history(r, cid, main, limit=MAX_ENTRIES):
-        m = AMENDMENT_TRAILER.search(h.message)
-        if m:
-            title = _("%(what)s: changed by amendment %(a)s (%(summary)s)", what=what, a=m.group(1), summary=h.summary)
+        merge = trailers.parse_merge(h.message)
+        number = merge.amendment if merge else None
+        if number is not None:
+            title = _("%(what)s: changed by amendment %(a)s (%(summary)s)", what=what, a=number, summary=h.summary)
         else:
             title = _("%(what)s: changed (%(summary)s)", what=what, summary=h.summary)
         link = (url_for("commitment_diff", cid=cid, _external=True, **{"from": h.parents[0], "to": h.id})
                 if h.parents else url_for("commitment", cid=cid, rev=h.id, _external=True))
         html = _summary_html(r, h.parents[0], h.id, f"commitments/{cid}/") if h.parents else ""
-        if m:
-            html += f'<p><a href="{escape(url_for("amendment", n=int(m.group(1)), _external=True))}">{escape(_("Amendment %(n)d", n=int(m.group(1))))}</a></p>'
+        if number is not None:
+            html += f'<p><a href="{escape(url_for("amendment", n=number, _external=True))}">{escape(_("Amendment %(n)d", n=number))}</a></p>'
         feed.entry(_tag(f"commitment/{cid}/change/{h.id}"), title, _utc(h.time), link, h.author_name, html or None)
 
     # Open and merged amendments touching it: one entry each, updated with its last event.
