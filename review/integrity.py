@@ -362,15 +362,9 @@ def incremental_verifier(memo: _Memo):
             if hit is None:
                 entries = self.repo.reflog(ref)
                 start = since[2] if since is not None and not since[1] and since[2] <= len(entries) else 0
-                flagged = []
-                for old, new, message in entries[start:]:
-                    bad = [oid for oid in (old, new) if oid != verify.ZERO and not self.on_line(ref, oid)]
-                    if bad:
-                        flagged.append(verify.Violation(
-                            8, "forced-update", ref, new,
-                            f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
-                            f"{bad[0]} is not on its history now: the ref was rewritten"))
-                        break
+                flagged: list = []
+                verify.rule8_reflog(ref, entries[start:], self.on_line,
+                                    lambda *found: flagged.append(verify.Violation(*found)))
                 hit = (bool(entries), flagged, len(entries))
                 memo.put("reflogs", key, hit)
             return hit
