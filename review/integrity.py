@@ -279,13 +279,8 @@ def incremental_verifier(memo: _Memo):
                 known, flags = {}, []
                 for ref in refs:
                     for eid, (where, commit) in hits[ref].ids.items():
-                        seen = known.get(eid)
-                        if seen is not None:
-                            flags.append(verify.Violation(
-                                5, "duplicate-event-id", where, commit,
-                                f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id"))
-                        else:
-                            known[eid] = (where, commit)
+                        verify.rule5_unique_id(eid, where, commit, known,
+                                               lambda *found: flags.append(verify.Violation(*found)))
             for hit in hits.values():
                 hit.extends = None
             memo.ids, memo.id_flags, memo.id_logs = known, flags, dict(hits)

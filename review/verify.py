@@ -590,9 +590,19 @@ def rule5_event_commit(ref: str, info, path: str, seq: int, eid: str, data: dict
     return said
 
 
+def rule5_unique_id(eid: str, ref: str, commit: str, seen: dict[str, tuple[str, str]], flag: Flag) -> None:
+    """Rule 5: an event id is unique across all logs (`seen`: id -> (log, commit) of its first use)."""
+    first = seen.get(eid)
+    if first is not None:
+        flag(5, "duplicate-event-id", ref, commit,
+             f"event id {eid} is already used in {first[0]} (commit {first[1]}): every event has its own id")
+    else:
+        seen[eid] = (ref, commit)
+
+
 def rule5_in_its_log(ref: str, number: int | None, info, data: dict, said: dict[str, str], flag: Flag) -> None:
     """Rule 5: the event's trailers and keys name the log it is in (an approval copied into
-    another amendment's log shows here). Unique ids across logs: `_Verifier.event_in_log`."""
+    another amendment's log shows here). Unique ids across logs: `rule5_unique_id`."""
     said_number = said.get(trailers.AMENDMENT)
     if number is not None and said_number is not None and said_number != str(number):
         flag(5, "wrong-log", ref, info.id,
@@ -785,12 +795,7 @@ class _Verifier:
         """Rule 5: an event id is unique across all logs, and the event names its own log;
         rule 3: an approval names the person its commit's author is. Remembers the name on
         the event's commit for `names`."""
-        seen = self.event_ids.get(eid)
-        if seen is not None:
-            self.flag(5, "duplicate-event-id", ref, info.id,
-                      f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id")
-        else:
-            self.event_ids[eid] = (ref, info.id)
+        rule5_unique_id(eid, ref, info.id, self.event_ids, self.flag)
         rule5_in_its_log(ref, number, info, data, said_trailers, self.flag)
         self.event_authors.append((ref, info.id, reviewlog.handle_of(info.author_email) or "", info.time,
                                    info.author_name))

@@ -254,7 +254,10 @@ def test_rule5_one_event_per_commit_in_sequence_by_its_actor_in_its_log():
     verify.rule5_event_commit("log", info(message, handle="sophie"), path, 3, "abcdefabcdef", data, flags)
     verify.rule5_event_commit("log", info("Comment\n", handle="karim"), path, 3, "abcdefabcdef", data, flags)
     verify.rule5_in_its_log("log", 5, info(message), data, said, flags)
-    assert flags == [(5, "actor-not-author"), (5, "trailers"), (5, "wrong-log")]
+    seen = {}
+    verify.rule5_unique_id("abcdefabcdef", "log", "1" * 40, seen, flags)
+    verify.rule5_unique_id("abcdefabcdef", "other", "2" * 40, seen, flags)
+    assert flags == [(5, "actor-not-author"), (5, "trailers"), (5, "wrong-log"), (5, "duplicate-event-id")]
 
 
 def test_rule6_every_event_matches_its_schema():
