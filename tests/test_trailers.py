@@ -111,3 +111,28 @@ def test_parse_merge():
     # trailers above a closing paragraph are not trailers (git would not show them either)
     assert trailers.parse_merge("Merge amendment 3: t\n\nAmendment: 3\n\nThanks everyone.\n") is None
     assert trailers.parse_merge(f"Merge\n\nAmendment: ²\nPolicy: {OID}\n").unreadable == ("Amendment: ²",)
+
+
+def test_the_core_writes_the_stored_format_of_existing_repositories(repo):
+    """Byte for byte what earlier versions wrote, so that existing repositories read and verify the same."""
+    from review import amendments as am
+    from review import commitment as core
+    from review import model, reviewlog, signoff
+    people = core.read_plan(repo, repo.resolve("main")).people
+    path = model.commitment_path("engagement-25")
+    text = repo.read_file(repo.resolve("main"), path).decode()
+    a = am.propose(repo, people["lucie"], "engagement-25", "Reformuler", "",
+                   {path: text.replace("## Enjeux", "## Les enjeux", 1)})
+    opened = reviewlog.read_events(repo, reviewlog.amendment_log(a.number))[0]
+    assert repo.commit_info(opened.commit).message == (
+        f"Open amendment {a.number}: Reformuler\n\nEvent: amendment-open\nActor: lucie\nEvent-Id: {opened.id}\n"
+        f"Seq: 1\nAmendment: {a.number}\nRevision: {a.head}\n")
+    policy = repo.blob_id(repo.resolve("main"), model.PLAN_PATH)
+    signoff.give_verdict(repo, people["antoine"], a.number, a.head, "approve")
+    signoff.give_verdict(repo, people["sophie"], a.number, a.head, "approve")
+    merge = signoff.merge(repo, people["claire"], a.number, a.head)
+    assert repo.commit_info(merge).message == (
+        f"Merge amendment {a.number}: Reformuler\n\nAmendment: {a.number}\n"
+        f"Approved-by: Antoine Girard antoine (se-reforme-etat, {a.head})\n"
+        f"Approved-by: Sophie Bernard sophie (observatoire-citoyen, {a.head})\n"
+        f"Touches: engagement-25\nPolicy: {policy}\n")
