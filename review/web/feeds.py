@@ -53,7 +53,6 @@ def _utc(t) -> str:
 class Feed:
     """An Atom 1.0 feed: every feed of the site (amendments, commitments, progress) is built with it."""
 
-
     def __init__(self, feed_id: str, title: str, self_url: str, page_url: str):
         ET.register_namespace("", ATOM)
         self.root = ET.Element(self._q("feed"), {XML_LANG: current_lang()})
@@ -209,7 +208,7 @@ def amendment_feed(n: str):
     plan = core.read_plan(r, main)
     page = url_for("amendment", n=a.number, _external=True)
     feed = Feed(_tag(f"amendment/{a.number}"), _("Amendment %(n)d: %(title)s", n=a.number, title=a.title),
-                 url_for("amendment_feed", n=a.number, _external=True), page)
+                url_for("amendment_feed", n=a.number, _external=True), page)
     feed.author(_name(plan, a.author))
     for e in a.events:
         shown = _amendment_event(a, e, plan, r)
@@ -241,7 +240,7 @@ def commitment_feed(cid: str):
     page = url_for("commitment", cid=cid, _external=True)
     what = _("Commitment %(n)d", n=c.number)
     feed = Feed(_tag(f"commitment/{cid}"), _("%(what)s: %(title)s", what=what, title=c.title_in(lang)),
-                 url_for("commitment_feed", cid=cid, _external=True), page)
+                url_for("commitment_feed", cid=cid, _external=True), page)
     for o in c.leads:
         feed.author(plan.organisations[o].label(lang) if o in plan.organisations else o)
 
