@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from . import commitment as core
 from . import model, pages, reviewlog
-from .errors import Conflict, Damaged, Forbidden, Invalid, Missing
+from .errors import Conflict, Damaged, Invalid, Missing
 from .gitrepo import REGULAR, GitRepo, RefMoved
 from .model import Person, SchemaError
-from .permissions import Subject, why_not
+from .permissions import Subject, require
+from .trailers import parse_merge
 
 BRANCH_PREFIX = "refs/heads/amendments/"
 PLAN_TARGET = "plan"  # an amendment of plan.yaml itself (people, roles, policy)
@@ -70,13 +71,19 @@ class Amendment:
 
 # -- reading ------------------------------------------------------------------------------
 
+MAX_NUMBER_DIGITS = 9
+
+
+def parse_number(text: str) -> int | None:
+    """The amendment number a reader wrote (a URL, a filter, a ref name), or None when it is not one."""
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_NUMBER_DIGITS:
+        return None
+    return int(text)
+
+
 def numbers(repo: GitRepo) -> list[int]:
-    out = []
-    for ref in repo.refs("refs/reviews/amendments/"):
-        tail = ref.rsplit("/", 1)[1]
-        if tail.isdigit():
-            out.append(int(tail))
-    return sorted(out)
+    found = (reviewlog.log_name(ref)[2] for ref in repo.refs("refs/reviews/amendments/"))
+    return sorted(n for n in found if n is not None)
 
 
 def _fold(number: int, events) -> Amendment | None:
@@ -131,7 +138,6 @@ def repair_merge(repo: GitRepo, number: int) -> reviewlog.Event | None:
     but its log has no merge event (the process stopped between the two writes). The
     `amendment-merge-repair` event is written in the merger's name, from the merge commit's
     trailers. Returns the event, or None when nothing needed repairing."""
-    from . import audit
     events = reviewlog.read_events(repo, reviewlog.amendment_log(number))
     head = repo.ref_target(branch(number))
     a = _fold(number, events)
@@ -141,7 +147,7 @@ def repair_merge(repo: GitRepo, number: int) -> reviewlog.Event | None:
     if merge is None:
         return None
     info = repo.commit_info(merge)
-    t = audit.parse_merge(info.message)
+    t = parse_merge(info.message)
     if t is None or t.amendment != number:
         return None
     actor = reviewlog.handle_of(info.author_email)
@@ -279,12 +285,6 @@ def check_modes(changes) -> None:
 
 # -- checks ---------------------------------------------------------------------------
 
-def _allow(person: Person | None, action: str, subject: Subject | None = None) -> None:
-    reason = why_not(person, action, subject)
-    if reason:
-        raise Forbidden(reason)
-
-
 def in_plan(path: str) -> bool:
     """One of the paths an amendment may write: plan.yaml, a commitment's or a page's
     language file, an image (docs/format.md)."""
@@ -376,7 +376,7 @@ def _unchanged(repo: GitRepo, commit: str, files: dict[str, bytes]) -> bool:
 def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, rationale: str,
             files) -> Amendment:
     """Open amendment n: a branch from current main with one commit, and its log."""
-    _allow(person, "propose_amendment")
+    require(person, "propose_amendment")
     _check_words(title, rationale)
     files = _normalise_files(files)
     main = core.resolve(repo, "main")
@@ -433,7 +433,7 @@ def check_open_at(repo: GitRepo, person: Person | None, commitment: str,
     """Every check of opening an amendment whose text is an existing commit, writing
     nothing: returns (title, rationale, base, changed paths). The same rules as `propose`;
     review/hooks.py runs it in pre-receive, `open_at` again when it writes."""
-    _allow(person, "propose_amendment")
+    require(person, "propose_amendment")
     if commitment != PLAN_TARGET and not model.valid_id(commitment):
         raise Invalid(f"{commitment!r} is not a commitment id: push to refs/for/<commitment-id> "
                       f"(for instance refs/for/engagement-04), or refs/for/{PLAN_TARGET} to amend plan.yaml")
@@ -481,7 +481,7 @@ def revise(repo: GitRepo, person: Person | None, number: int, files, expected_re
            message: str | None = None) -> Amendment:
     """A new revision: one commit on the branch, only if it is still where the author saw it."""
     a = for_write(repo, number)
-    _allow(person, "revise_amendment", a.subject())
+    require(person, "revise_amendment", a.subject())
     files = _normalise_files(files)
     if not expected_revision:
         raise Invalid("say which revision you edited (expected_revision): it guards against "
@@ -512,7 +512,7 @@ def record_revision(repo: GitRepo, person: Person, number: int, commit: str, pre
 
 def _state_event(repo, person, number, action, etype, data, summary, check_state=None):
     a = for_write(repo, number)
-    _allow(person, action, a.subject())
+    require(person, action, a.subject())
 
     def check(events):
         now = _fold(number, events)
@@ -547,7 +547,7 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
     with conflicts nothing is written and the author resolves them by sending
     `resolutions` ({path: resolved full text}) for every conflicting path."""
     a = for_write(repo, number)
-    _allow(person, "update_amendment", a.subject())
+    require(person, "update_amendment", a.subject())
     if expected_revision and expected_revision != a.head:
         raise Conflict("this amendment changed since you opened it: reload it")
     main = core.resolve(repo, "main")
@@ -569,10 +569,17 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
                                      f"Bring the plan's changes into amendment {number}\n", a.head)
     except RefMoved:
         raise Conflict("this amendment changed meanwhile: reload it") from None
-    reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, UPDATE,
-                     {"revision": commit, "previous": a.head, "main": main},
-                     f"Update amendment {number} with the plan", trailers={"Amendment": str(number), "Revision": commit})
+    record_update(repo, person, number, commit, a.head, main, "web")
     return get(repo, number), {}
+
+
+def record_update(repo: GitRepo, person: Person, number: int, commit: str, previous: str, main: str,
+                  via: str) -> None:
+    """The event of main brought into an amendment (`commit`, a merge whose second parent is
+    `main`): written the same way for the web's "update with the plan" and a pushed merge."""
+    reviewlog.append(repo, reviewlog.amendment_log(number), reviewlog.identity(person.handle, person.name),
+                     person.handle, UPDATE, {"revision": commit, "previous": previous, "main": main, "via": via},
+                     f"Update amendment {number} with the plan", trailers={"Amendment": str(number), "Revision": commit})
 
 
 # -- comparing --------------------------------------------------------------------------

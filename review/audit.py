@@ -15,87 +15,14 @@ from dataclasses import dataclass
 
 from . import amendments as am
 from . import commitment as core
-from . import model, render, reviewlog
+from . import model, render, reviewlog, trailers
 from .errors import Damaged, Invalid
 from .lru import LRU, MB, sized
+from .trailers import Approval, parse_merge
 from .gitrepo import CommitInfo, GitRepo
 
-APPROVED_BY_RE = re.compile(
-    r"^(?P<name>.+) (?P<handle>[a-z][a-z0-9_-]{1,31}) \((?P<org>[^,()\s]+), (?P<revision>[0-9a-f]{40})\)$")
 MERGE_SUMMARY_RE = re.compile(r"^Merge amendment (\d+): (.*)$")
 COMMITMENT_PATH_RE = re.compile(r"^commitments/([a-z0-9]+(?:-[a-z0-9]+)*)/")
-AUTO_MERGE = "policy (auto_merge)"
-
-
-# -- merge trailers (written by review.signoff.merge_message) ----------------------------
-
-@dataclass(frozen=True)
-class Approval:
-    name: str
-    handle: str
-    organisation: str | None
-    revision: str
-
-    def as_json(self) -> dict:
-        return {"name": self.name, "handle": self.handle, "organisation": self.organisation,
-                "revision": self.revision}
-
-
-@dataclass(frozen=True)
-class MergeTrailers:
-    amendment: int | None
-    approvals: tuple[Approval, ...]
-    policy: str | None
-    auto: bool
-    unreadable: tuple[str, ...]        # trailer lines that do not have the documented form
-    touches: tuple[str, ...] = ()      # `Touches:` the commitments (and `plan`) whose sign-off applied
-
-
-def trailers(message: str) -> list[tuple[str, str]]:
-    """(key, value) of each `Key: value` line of the message's last paragraph, in order."""
-    paragraphs = message.strip().split("\n\n")
-    if len(paragraphs) < 2:
-        return []
-    out = []
-    for line in paragraphs[-1].split("\n"):
-        key, sep, value = line.partition(": ")
-        if sep and key and " " not in key:
-            out.append((key, value.strip()))
-    return out
-
-
-def parse_merge(message: str) -> MergeTrailers | None:
-    """The trailers of a merge of an amendment; None when the message has none of them."""
-    items = trailers(message)
-    if not items:
-        return None
-    number, policy, auto, approvals, unreadable, touches = None, None, False, [], [], []
-    for key, value in items:
-        if key == "Amendment":
-            if value.isdigit() and number is None:
-                number = int(value)
-            else:
-                unreadable.append(f"{key}: {value}")
-        elif key == "Approved-by":
-            m = APPROVED_BY_RE.match(value)
-            if m is None:
-                unreadable.append(f"{key}: {value}")
-            else:
-                org = m.group("org")
-                approvals.append(Approval(m.group("name"), m.group("handle"), None if org == "-" else org,
-                                          m.group("revision")))
-        elif key == "Policy":
-            if re.fullmatch(r"[0-9a-f]{40}", value) and policy is None:
-                policy = value
-            else:
-                unreadable.append(f"{key}: {value}")
-        elif key == "Merged-by":
-            auto = value == AUTO_MERGE
-        elif key == "Touches":
-            touches += value.split()
-    if number is None and not approvals and policy is None:
-        return None
-    return MergeTrailers(number, tuple(approvals), policy, auto, tuple(unreadable), tuple(touches))
 
 
 # -- the plan's history -------------------------------------------------------------------
@@ -204,10 +131,9 @@ def change(repo: GitRepo, info: CommitInfo) -> Change:
 
 def imported_source(info: CommitInfo) -> str | None:
     """The source commit of a commit of main's imported history (`review import`), else None."""
-    if len(info.parents) > 1 or "Source-Commit:" not in info.message:
+    if len(info.parents) > 1 or f"{trailers.SOURCE_COMMIT}:" not in info.message:
         return None
-    from .importer.replay import SOURCE_COMMIT, trailers
-    return trailers(info.message).get(SOURCE_COMMIT)
+    return trailers.values(info.message).get(trailers.SOURCE_COMMIT)
 
 
 def plan_history(repo: GitRepo, start: str | None = None) -> list[Change]:
@@ -264,9 +190,9 @@ def parse_filters(args) -> Filters:
                               f"not {value[:40]!r}") from None
     value = (args.get("amendment") or "").strip()
     if value:
-        if not value.isdigit() or len(value) > 9:
+        f.amendment = am.parse_number(value)
+        if f.amendment is None:
             raise Invalid(f"amendment must be an amendment number, not {value[:40]!r}")
-        f.amendment = int(value)
     if f.since and f.until and f.since > f.until:
         raise Invalid("since is after until: give since on or before until")
     return f
@@ -428,8 +354,7 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
     hit = _rows.get(key)
     if hit is not None:
         return hit
-    kind, _, name = ref[len("refs/reviews/"):].partition("/")
-    number = int(name) if kind == "amendments" and name.isdigit() else None
+    kind, name, number = reviewlog.log_name(ref)
     commitment = name if kind == "commitments" else None
     try:
         events = reviewlog.read_events(repo, ref) if tip else []

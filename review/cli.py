@@ -188,14 +188,15 @@ def _verify(args) -> int:
 
 
 def _raised_reading_git(exc: BaseException) -> bool:
-    """Was this raised inside the git layer (review/gitrepo.py, pygit2) rather than by the
-    verifier's own code? The innermost frame of the project decides."""
+    """Was this raised inside the git layer (the review/gitrepo package, pygit2) rather than by
+    the verifier's own code? The innermost frame of the project decides."""
     import os
     import traceback
     ours = os.path.dirname(os.path.abspath(__file__))
     frames = [f.filename for f in traceback.extract_tb(exc.__traceback__)]
     mine = [f for f in frames if os.path.abspath(f).startswith(ours + os.sep)]
-    return bool(mine) and os.path.basename(mine[-1]) == "gitrepo.py"
+    layer = os.path.join(ours, "gitrepo") + os.sep
+    return bool(mine) and os.path.abspath(mine[-1]).startswith(layer)
 
 
 def _checkpoint(args) -> int:

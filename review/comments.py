@@ -15,7 +15,7 @@ from . import model, render, reviewlog
 from .errors import Conflict, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo
 from .model import Person
-from .permissions import Subject, why_not
+from .permissions import Subject, require
 
 MAX_BODY = 10_000
 MAX_QUOTE = 2_000
@@ -175,12 +175,6 @@ def _check_body(body) -> str:
     return body.replace("\r\n", "\n")
 
 
-def _allow(person: Person | None, action: str, subject: Subject | None = None) -> None:
-    reason = why_not(person, action, subject)
-    if reason:
-        raise Forbidden(reason)
-
-
 def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | None = None,
         anchor: str | None = None, quote: str | None = None, reply_to: str | None = None,
         stance: str | None = None, lang: str = model.AUTHORITATIVE, on_report: str | None = None,
@@ -193,7 +187,7 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
     can still be answered."""
     if on_report and answerable is None:
         raise TypeError("answer progress reports through review.progress.answer")
-    _allow(person, "answer_report" if on_report else "reply" if reply_to else "comment")
+    require(person, "answer_report" if on_report else "reply" if reply_to else "comment")
     body = _check_body(body)
     stances = REPORT_STANCES if on_report else STANCES
     if stance not in (None, "", *stances):
@@ -265,7 +259,7 @@ def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_che
         target = comments.get(comment_id)
         if target is None:
             raise Missing(f"no comment {comment_id!r} on {cid}")
-        _allow(person, action, Subject(author=target.author, leads=core.leads_on_main(repo, cid), hidden=bool(target.hidden)))
+        require(person, action, Subject(author=target.author, leads=core.leads_on_main(repo, cid), hidden=bool(target.hidden)))
         state_check(target)
 
     if person is None:

@@ -7,7 +7,7 @@ one path only opens the trees of the few commits whose filter says "maybe": the 
 certainly did not touch the path. This is how `git log -- path` is fast; libgit2 does not
 read the filters, so this module does (format: git's Documentation/gitformat-commit-graph).
 
-Pure file parsing, no pygit2: review/gitrepo.py uses it. Only a single-file graph
+Pure file parsing, no pygit2: review/gitrepo/history.py uses it. Only a single-file graph
 (`objects/info/commit-graph`) of SHA-1 commits is read; a split graph chain, a missing or
 unreadable file give None and the caller walks the commits itself. A commit-graph only
 ever describes commits, which never change, so a graph older than the newest commits is

@@ -35,7 +35,7 @@ from typing import TextIO
 
 from . import amendments as am
 from . import commitment as core
-from . import model, pushauth, reviewlog
+from . import model, pushauth
 from .errors import Forbidden, Invalid, Missing, ReviewError
 from .gitrepo import GitRepo
 from .model import Person
@@ -226,13 +226,9 @@ def _check_open(repo, person, cid, u, main) -> None:
 def _record_revisions(repo, person, number, u, out) -> None:
     chain = _own_commits(repo, u.new, lambda c: c == u.old) or []
     previous = u.old
-    who = reviewlog.identity(person.handle, person.name)
     for info in chain:
         if len(info.parents) == 2:  # main brought in: the same event as "update with the plan"
-            reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, am.UPDATE,
-                             {"revision": info.id, "previous": previous, "main": info.parents[1], "via": "git"},
-                             f"Update amendment {number} with the plan",
-                             trailers={"Amendment": str(number), "Revision": info.id})
+            am.record_update(repo, person, number, info.id, previous, info.parents[1], "git")
         else:
             paths = sorted(ch.path for ch in repo.diff(previous, info.id))
             am.record_revision(repo, person, number, info.id, previous, paths, "git")

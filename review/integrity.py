@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import audit, reviewlog, verify
+from . import reviewlog, trailers, verify
 from . import amendments as am
 from .gitrepo import GitRepo
 
@@ -133,8 +133,7 @@ class _Log:
 
 
 def _log_number(ref: str) -> int | None:
-    kind, _, name = ref[len("refs/reviews/"):].partition("/")
-    return int(name) if kind == "amendments" and name.isdigit() else None
+    return reviewlog.log_name(ref)[2]
 
 
 class _Repo:
@@ -280,13 +279,8 @@ def incremental_verifier(memo: _Memo):
                 known, flags = {}, []
                 for ref in refs:
                     for eid, (where, commit) in hits[ref].ids.items():
-                        seen = known.get(eid)
-                        if seen is not None:
-                            flags.append(verify.Violation(
-                                5, "duplicate-event-id", where, commit,
-                                f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id"))
-                        else:
-                            known[eid] = (where, commit)
+                        verify.rule5_unique_id(eid, where, commit, known,
+                                               lambda *found: flags.append(verify.Violation(*found)))
             for hit in hits.values():
                 hit.extends = None
             memo.ids, memo.id_flags, memo.id_logs = known, flags, dict(hits)
@@ -296,7 +290,7 @@ def incremental_verifier(memo: _Memo):
         def merge(self, info) -> int:
             n = memo.parsed.get(info.id, False)
             if n is False:
-                t = audit.parse_merge(info.message)
+                t = trailers.parse_merge(info.message)
                 n = memo.parsed[info.id] = t.amendment if t is not None else None
             key = (info.id, n, self.refs.get(reviewlog.amendment_log(n)) if n is not None else None,
                    self.refs.get(am.branch(n)) if n is not None else None, self.merges.get(n))
@@ -363,15 +357,9 @@ def incremental_verifier(memo: _Memo):
             if hit is None:
                 entries = self.repo.reflog(ref)
                 start = since[2] if since is not None and not since[1] and since[2] <= len(entries) else 0
-                flagged = []
-                for old, new, message in entries[start:]:
-                    bad = [oid for oid in (old, new) if oid != verify.ZERO and not self.on_line(ref, oid)]
-                    if bad:
-                        flagged.append(verify.Violation(
-                            8, "forced-update", ref, new,
-                            f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
-                            f"{bad[0]} is not on its history now: the ref was rewritten"))
-                        break
+                flagged: list = []
+                verify.rule8_reflog(ref, entries[start:], self.on_line,
+                                    lambda *found: flagged.append(verify.Violation(*found)))
                 hit = (bool(entries), flagged, len(entries))
                 memo.put("reflogs", key, hit)
             return hit

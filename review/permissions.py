@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import Forbidden
 from .model import Person
 
 
@@ -154,3 +155,10 @@ def why_not(person: Person | None, action: str, subject: Subject | None = None) 
 
 def can(person: Person | None, action: str, subject: Subject | None = None) -> bool:
     return why_not(person, action, subject) is None
+
+
+def require(person: Person | None, action: str, subject: Subject | None = None) -> None:
+    """Raise Forbidden with `why_not`'s reason unless the person may do it (the core's writes)."""
+    reason = why_not(person, action, subject)
+    if reason:
+        raise Forbidden(reason)

@@ -25,7 +25,7 @@ from . import model, reviewlog
 from .errors import Conflict, Damaged, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo
 from .model import Milestone, Person, Plan
-from .permissions import Subject, why_not
+from .permissions import Subject, require
 
 LEVELS = ("not-started", "limited", "substantial", "complete")
 REPORT, HIDE = "progress-report", "progress-hide"
@@ -184,12 +184,6 @@ def current(items, day: dt.date | None = None) -> dict[str | None, Report]:
 
 # -- writing ----------------------------------------------------------------------------
 
-def _allow(person: Person | None, action: str, subject: Subject | None = None) -> None:
-    reason = why_not(person, action, subject)
-    if reason:
-        raise Forbidden(reason)
-
-
 def _check_evidence(evidence) -> list[str]:
     if evidence is None:
         return []
@@ -234,7 +228,7 @@ def report(repo: GitRepo, person: Person | None, cid: str, level: str, note: str
         c = core.read_commitment(repo, main, cid)
     except core.NotFound:
         raise Missing(f"no commitment {cid!r} in the plan") from None
-    _allow(person, "report_progress", Subject(leads=c.leads))
+    require(person, "report_progress", Subject(leads=c.leads))
     plan = core.read_plan(repo, main)
     if level not in LEVELS:
         raise Invalid(f"level must be one of {', '.join(LEVELS)} (the OGP IRM scale), not {level!r}")
@@ -270,7 +264,7 @@ def hide_report(repo: GitRepo, person: Person | None, cid: str, report_id: str, 
         target = fold(events).get(report_id)
         if target is None:
             raise Missing(f"no progress report {report_id!r} on {cid}")
-        _allow(person, "hide", Subject(author=target.author, leads=core.leads_on_main(repo, cid),
+        require(person, "hide", Subject(author=target.author, leads=core.leads_on_main(repo, cid),
                                        hidden=bool(target.hidden)))
         if target.hidden:
             raise Conflict("this report is hidden already")

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
+from . import trailers as trailer_format  # `append` takes a `trailers` argument
 from .lru import LRU, MB
 from .gitrepo import GitRepo, Identity
 
@@ -29,6 +30,17 @@ def commitment_log(cid: str) -> str:
 
 def amendment_log(number: int) -> str:
     return f"refs/reviews/amendments/{number}"
+
+
+LOGS_PREFIX = "refs/reviews/"
+
+
+def log_name(ref: str) -> tuple[str, str, int | None]:
+    """(kind, name, amendment number) of a log's ref: ("amendments", "3", 3) or
+    ("commitments", "engagement-04", None); the number is None unless the name is one."""
+    kind, _, name = ref.removeprefix(LOGS_PREFIX).partition("/")
+    number = int(name) if kind == "amendments" and name.isascii() and name.isdigit() else None
+    return kind, name, number
 
 
 def event_path(seq: int, event_id: str) -> str:
@@ -97,8 +109,8 @@ def events_at(repo: GitRepo, tip: str) -> list[Event]:
             base = hit
             break
         try:
-            trailers = _trailers(info.message)
-            seq, eid = int(trailers["Seq"]), trailers["Event-Id"]
+            found = trailer_format.values(info.message)
+            seq, eid = int(found[trailer_format.SEQ]), found[trailer_format.EVENT_ID]
             new.append(parse_event(repo.read_file(info.id, event_path(seq, eid)), info.id))
         except (KeyError, ValueError, TypeError, AttributeError):
             # Not an event commit (a tampered log): the pages skip it; `review verify` reports it.
@@ -108,22 +120,11 @@ def events_at(repo: GitRepo, tip: str) -> list[Event]:
     return events
 
 
-def _trailers(message: str) -> dict[str, str]:
-    out = {}
-    for line in message.strip().split("\n")[::-1]:
-        if not line.strip():
-            break
-        key, sep, value = line.partition(": ")
-        if sep:
-            out.setdefault(key.strip(), value.strip())
-    return out
-
-
 def _next_seq(repo: GitRepo, tip: str | None) -> int:
     if tip is None:
         return 1
     try:
-        return int(_trailers(repo.commit_info(tip).message)["Seq"]) + 1
+        return int(trailer_format.values(repo.commit_info(tip).message)[trailer_format.SEQ]) + 1
     except (KeyError, ValueError):  # not an event commit (a tampered log): count what can be read
         events = events_at(repo, tip)
         return (events[-1].seq + 1) if events else 1
@@ -147,11 +148,12 @@ def append(repo: GitRepo, ref: str, who: Identity, actor: str, etype: str, data:
         else:  # O(1): the tip's own Seq trailer, not the whole log (a cold log of 100,000 events)
             seq = _next_seq(repo, tip)
         event = Event(seq, secrets.token_hex(6), etype, actor, now(), data)
-        lines = [summary, "", f"Event: {etype}", f"Actor: {actor}", f"Event-Id: {event.id}", f"Seq: {seq}"]
-        lines += [f"{k}: {v}" for k, v in (trailers or {}).items()]
+        message = trailer_format.message(summary, [
+            (trailer_format.EVENT, etype), (trailer_format.ACTOR, actor), (trailer_format.EVENT_ID, event.id),
+            (trailer_format.SEQ, seq), *(trailers or {}).items()])
         body = json.dumps(event.as_json(), ensure_ascii=False, indent=1, sort_keys=False).encode() + b"\n"
         result["event"] = event
-        return {event_path(seq, event.id): body}, "\n".join(lines) + "\n"
+        return {event_path(seq, event.id): body}, message
 
     commit, _ = repo.commit_on(ref, build, who)
     ev = result["event"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from . import amendments as am
 from . import commitment as core
-from . import model, reviewlog
+from . import model, reviewlog, trailers
 from .errors import Conflict, Forbidden, Invalid
 from .gitrepo import GitRepo, RefMoved
 from .model import Person, Plan, Policy
@@ -330,7 +330,7 @@ def give_verdict(repo: GitRepo, person: Person | None, number: int, revision: st
 def merge_message(a: am.Amendment, ev: Evaluation, plan: Plan, auto: bool = False) -> str:
     """The merge's message: `Amendment:`, one `Approved-by:` per counted approver (named as the
     plan.yaml in force names them), `Touches:` the targets whose sign-off applied, `Policy:`."""
-    lines = [f"Merge amendment {a.number}: {a.title}", "", f"Amendment: {a.number}"]
+    pairs = [(trailers.AMENDMENT, a.number)]
     seen = set()
     for r in ev.requirements:
         for v in r.by:
@@ -338,13 +338,13 @@ def merge_message(a: am.Amendment, ev: Evaluation, plan: Plan, auto: bool = Fals
                 continue
             seen.add(v.handle)
             name = plan.people[v.handle].name if v.handle in plan.people else v.name
-            lines.append(f"Approved-by: {name} {v.handle} ({v.organisation or '-'}, {v.revision})")
+            pairs.append(trailers.Approval(name, v.handle, v.organisation, v.revision).trailer())
     if ev.scopes:
-        lines.append("Touches: " + " ".join(ev.targets))
-    lines.append(f"Policy: {ev.policy_blob}")
+        pairs.append((trailers.TOUCHES, " ".join(ev.targets)))
+    pairs.append((trailers.POLICY, ev.policy_blob))
     if auto:
-        lines.append("Merged-by: policy (auto_merge)")
-    return "\n".join(lines) + "\n"
+        pairs.append((trailers.MERGED_BY, trailers.AUTO_MERGE))
+    return trailers.message(f"Merge amendment {a.number}: {a.title}", pairs)
 
 
 def merge(repo: GitRepo, person: Person | None, number: int, revision: str) -> str:

@@ -39,9 +39,10 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from . import amendments as am
-from . import audit, eventschema, model, reviewlog, signoff
+from . import eventschema, model, reviewlog, signoff, trailers
 from . import commitment as core
 from .gitrepo import REGULAR, DamagedObject, GitLayerError, GitRepo, Identity
 
@@ -176,25 +177,529 @@ def imported_segment(main_line: list, report: Report, flag) -> int:
     "imported, not reviewed here": rule 1 starts after them, and each must carry its
     `Source-Commit:` (else `imported-without-source`). Returns how many leading commits of
     `main_line` (oldest first) are the initial segment: 1 when nothing was imported."""
-    from .importer.replay import IMPORTED_FROM, SOURCE_COMMIT, trailers
     for k, info in enumerate(main_line):
         if len(info.parents) > 1:
             return 1                      # a merge before any adoption commit: nothing was imported
-        if IMPORTED_FROM in trailers(info.message):
+        if trailers.IMPORTED_FROM in trailers.values(info.message):
             break
     else:
         return 1
     for info in main_line[:k]:
-        if SOURCE_COMMIT not in trailers(info.message):
+        if trailers.SOURCE_COMMIT not in trailers.values(info.message):
             flag(1, "imported-without-source", MAIN, info.id,
                  "an imported commit (before the Imported-From commit) carries no Source-Commit trailer: "
                  "nothing ties it to the history it was imported from")
     report.counts["imported"] = k
-    report.counts["imported_from"] = trailers(main_line[k].message).get(IMPORTED_FROM)
+    report.counts["imported_from"] = trailers.values(main_line[k].message).get(trailers.IMPORTED_FROM)
     return k + 1
 
 
+# -- the rules, one function each --------------------------------------------------------------
+#
+# Each function checks one rule (or one part of it) on what `_Verifier` read from the
+# repository, and reports with `flag(rule, code, ref, commit, message)`; it flags only its
+# own rule. `_Verifier` walks the repository and calls them (and review/integrity.py calls
+# the same methods, incrementally).
+
+Flag = Callable[[int, str, str, "str | None", str], None]
+
+
+def rule0_loose_objects(repo: GitRepo, flag: Flag) -> None:
+    """Rule 0: every loose object inflated and hashed (packs carry their own checksums)."""
+    for oid, problem in repo.damaged_loose_objects():
+        flag(0, "damaged-object", "objects", oid,
+             f"object {oid} is {problem}: restore it from a copy (a mirror, a backup)")
+
+
+def rule0_refs(repo: GitRepo, refs: dict[str, str], flag: Flag) -> set[str]:
+    """Rule 0: refs at a missing object, or at a blob or tree (a tag object outside refs/tags/).
+    Returns those refs: the other rules leave them out (they would only report them again,
+    under a misleading name such as a forced update)."""
+    broken: set[str] = set()
+    for ref, oid in sorted(refs.items()):
+        try:
+            kind = repo.object_kind(oid)
+        except DamagedObject:
+            broken.add(ref)  # the object itself is named by rule0_loose_objects
+            continue
+        if kind is None:
+            broken.add(ref)
+            flag(0, "missing-object", ref, oid,
+                 f"{ref} points at {oid}, which is not in the repository")
+        elif kind in ("blob", "tree") or (kind == "tag" and not ref.startswith("refs/tags/")):
+            broken.add(ref)
+            flag(0, "ref-not-a-commit", ref, oid, f"{ref} points at a {kind}, not a commit")
+    return broken
+
+
+def rule1_merge(repo: GitRepo, refs: dict[str, str], info, merges: dict[int, str],
+                flag: Flag) -> "trailers.MergeTrailers | None":
+    """Rule 1 on a commit of main after the initial one: a merge of an amendment (two parents,
+    the second on the amendment's branch), with its trailers, merged once, whose tree is the
+    three-way merge of its parents (modes included). Records the merge in `merges`; returns
+    its trailers when the other rules can go on with it (it names an amendment)."""
+    c = info.id
+    if len(info.parents) != 2:
+        flag(1, "not-a-merge", MAIN, c,
+             f"has {len(info.parents)} parent(s): after the initial commit, main only changes "
+             "by merging an approved amendment")
+        return None
+    first, revision = info.parents
+    t = trailers.parse_merge(info.message)
+    if t is None or t.amendment is None:
+        flag(1, "no-trailers", MAIN, c, "the merge carries no Amendment trailer")
+        return None
+    n = t.amendment
+    for line in t.unreadable:
+        flag(1, "bad-trailer", MAIN, c, f"unreadable trailer {line!r}")
+    if t.policy is None:
+        flag(1, "no-policy", MAIN, c, "the merge carries no Policy trailer")
+    if n in merges:
+        flag(1, "merged-twice", MAIN, c, f"amendment {n} was merged already as {merges[n]}")
+    else:
+        merges[n] = c
+    branch = refs.get(am.branch(n))
+    if branch is None:
+        flag(1, "no-branch", MAIN, c, f"there is no branch {am.branch(n)} holding the merged revision")
+    elif not repo.contains(revision, branch):
+        flag(1, "not-the-amendment", MAIN, c,
+             f"the second parent {revision} is not on {am.branch(n)}")
+    merged = repo.merged_entries(first, revision)
+    actual = repo.tree_entries(c)
+    if merged is None:
+        flag(1, "merge-conflict", MAIN, c, "its parents do not merge cleanly: the tree was made by hand")
+    elif merged != actual:
+        differ = sorted(p for p in set(merged) | set(actual) if merged.get(p) != actual.get(p))
+        modes = [p for p in differ if merged.get(p) and actual.get(p) and merged[p][0] == actual[p][0]]
+        flag(1, "tree-differs", MAIN, c,
+             "the tree is not the merge of its parents (modes included); differs in "
+             + ", ".join(f"{p} (mode {am.mode_name(merged[p][1])} -> {am.mode_name(actual[p][1])})"
+                         if p in modes else p for p in differ[:5]))
+    return t
+
+
+def rule1_modes(repo: GitRepo, main_line: list, flag: Flag) -> None:
+    """Rule 1: only regular files (100644) on main: in the initial tree and in whatever
+    each later commit of main changes."""
+    root = main_line[0]
+    for path, mode in repo.irregular_entries(root.id):
+        flag(1, "not-a-regular-file", MAIN, root.id,
+             f"{path} has mode {mode:06o}: the plan holds only regular files (100644)")
+    for info in main_line[1:]:
+        for ch in repo.diff(info.parents[0], info.id):
+            if ch.new_mode is not None and ch.new_mode != REGULAR:
+                flag(1, "not-a-regular-file", MAIN, info.id,
+                     f"{ch.path} has mode {ch.new_mode:06o}: the plan holds only regular files (100644)")
+
+
+@dataclass
+class AtMerge:
+    """What an amendment's log held when the merge was made (rule 2 decided it)."""
+    log: str
+    opened: reviewlog.Event
+    events: list                # the whole log
+    verdicts: list              # the latest verdict of each person and revision, counted at the merge
+    latest: dict                # (handle, revision) -> Verdict, counted
+    later: dict                 # (handle, revision) -> Verdict, not counted (after the merge)
+
+
+def rule2_log_at_merge(info, t: trailers.MergeTrailers, revision: str, events: list | None,
+                       flag: Flag) -> AtMerge | None:
+    """Rule 2: the amendment has a log that opens it; its merge event (or a later repair)
+    names this merge, revision and policy; the amendment was open at the merge; approvals
+    dated after the merge commit are not counted. Returns what counts, or None without a log."""
+    c, n = info.id, t.amendment
+    log = reviewlog.amendment_log(n)
+    if events is None:
+        flag(2, "no-log", MAIN, c, f"amendment {n} has no review log {log}")
+        return None
+    opened = events[0] if events and events[0].type == am.OPEN else None
+    if opened is None:
+        flag(2, "no-open-event", log, None, f"the log of amendment {n} does not start with its opening")
+        return None
+    before = events
+    merge_events = [e for e in events if e.type in am.MERGED and e.data.get("merge") == c]
+    if merge_events:
+        me = merge_events[0]
+        before = [e for e in events if e.seq < me.seq]
+        if me.type == am.MERGE_REPAIR:  # recorded after the fact: what happened before the merge commit counts
+            before = [e for e in before if (_time(e.time) or info.time) <= info.time + CLOCK_TOLERANCE
+                      or e.type != signoff.APPROVAL]
+        if me.data.get("revision") != revision or (me.data.get("policy") or "") != (t.policy or ""):
+            flag(2, "merge-event-differs", log, me.commit,
+                 f"the log's merge event names revision {me.data.get('revision')} and policy "
+                 f"{me.data.get('policy')}; the merge {c} has {revision} and {t.policy}")
+    elif not any(e.type in am.MERGED for e in events):
+        flag(2, "no-merge-event", MAIN, c,
+             f"amendment {n} is merged as {c} but its log has no merge event, and no later "
+             f"{am.MERGE_REPAIR} event records it")
+    # the state at the merge: only an open amendment is merged
+    state = am._fold(n, [e for e in before if e.type != am.MERGE_REPAIR])
+    if state is not None and state.state != "open":
+        flag(2, "not-open-at-merge", MAIN, c,
+             f"amendment {n} was {state.state} when it was merged: only an open amendment can be merged")
+    # approvals dated after the merge commit are not counted, whatever their place in the log
+    counted_events = []
+    for e in before:
+        when = _time(e.time)
+        if e.type == signoff.APPROVAL and when is not None and when > info.time + CLOCK_TOLERANCE:
+            if e.data.get("verdict") == "approve" and e.data.get("revision") == revision:
+                flag(2, "approval-after-merge", log, e.commit,
+                     f"the approval by {e.actor} is dated {e.time}, after the merge {c} "
+                     f"({_iso(info.time)}): it is not counted")
+            continue
+        counted_events.append(e)
+    verdicts = signoff.latest_verdicts(counted_events)
+    counted_seqs = {e.seq for e in counted_events}
+    later = {(v.handle, v.revision): v for v in signoff.latest_verdicts(
+        [e for e in events if e.type == signoff.APPROVAL and e.seq not in counted_seqs])}
+    return AtMerge(log, opened, events, verdicts, {(v.handle, v.revision): v for v in verdicts}, later)
+
+
+def _approved_by(a: trailers.Approval) -> str:
+    return f"Approved-by {a.handle} ({a.organisation or '-'}, {a.revision[:12]})"
+
+
+def rule2_approvals(c: str, approvals, revision: str, at: AtMerge, flag: Flag) -> list:
+    """Rule 2: each `Approved-by` of the merge is that person's approval, in the log, of the
+    very revision merged, before the merge, with the same organisation. Returns the
+    approvals the log holds (rule 3 then judges who gave them)."""
+    held = []
+    for a in approvals:
+        what = _approved_by(a)
+        if a.revision != revision:
+            flag(2, "other-revision", MAIN, c,
+                 f"{what} names revision {a.revision}, but the merge takes revision {revision}")
+            continue
+        v = at.latest.get((a.handle, revision))
+        if v is None or v.verdict != "approve":
+            if v is None and getattr(at.later.get((a.handle, revision)), "verdict", None) == "approve":
+                flag(2, "approval-after-merge", MAIN, c,
+                     f"{what}: the approval in {at.log} comes after the merge (in the log or by its date): "
+                     "it is not counted")
+                continue
+            state = "no approval" if v is None else f"an {v.verdict}, not an approval,"
+            flag(2, "approval-missing", MAIN, c,
+                 f"{what}: {at.log} holds {state} by {a.handle} of revision {revision} before the merge")
+            continue
+        if v.organisation != a.organisation:
+            flag(2, "organisation-differs", MAIN, c,
+                 f"{what}: the approval event gives organisation {v.organisation or '-'}")
+        held.append(a)
+    return held
+
+
+def rule2_merges_on_main(main_line: list, merges: dict[int, str], amendment_events: dict, flag: Flag) -> None:
+    """Rule 2: every merge event of every log names a merge of that amendment on main."""
+    on_main = {i.id for i in main_line}
+    for number, events in sorted(amendment_events.items()):
+        for e in events:
+            if e.type not in am.MERGED:
+                continue
+            merge = e.data.get("merge")
+            if merge not in on_main or merges.get(number) != merge:
+                flag(2, "merge-not-on-main", reviewlog.amendment_log(number), e.commit,
+                     f"the log records the merge of amendment {number} as {merge}, which is not "
+                     "a merge of that amendment on main's history: main was rewritten")
+
+
+def rule2_branches(repo: GitRepo, refs: dict[str, str], amendment_events: dict, flag: Flag) -> None:
+    """Rule 2 for every amendment, merged or not: each revision its log records is a commit
+    of its branch, and the branch's tip is the last revision recorded."""
+    for number, events in sorted(amendment_events.items()):
+        log, ref = reviewlog.amendment_log(number), am.branch(number)
+        tip = refs.get(ref)
+        revisions = [e for e in events if e.type in (am.OPEN, am.REVISE, am.UPDATE)]
+        if tip is None:
+            if revisions:
+                flag(2, "no-branch", log, None, f"amendment {number} has a log but no branch {ref}")
+            continue
+        if repo.object_kind(tip) != "commit":
+            continue  # a ref at a blob or a tree, or at a missing object: a rule of its own
+        opened = revisions[0].data.get("revision") if revisions and revisions[0].type == am.OPEN else None
+        line = set()
+        for info in repo.first_parent_log(tip):  # the branch's own commits, tip to opening
+            line.add(info.id)
+            if info.id == opened:
+                break
+        for e in revisions:
+            rev = e.data.get("revision")
+            if rev not in line:
+                flag(2, "revision-not-on-branch", log, e.commit,
+                     f"the log records revision {rev} of amendment {number}, which is not on {ref} (tip {tip})")
+        if revisions and revisions[-1].data.get("revision") != tip:
+            flag(2, "tip-not-last-revision", ref, tip,
+                 f"{ref} points at {tip}, but the last revision its log records is "
+                 f"{revisions[-1].data.get('revision')}")
+
+
+def rule3_approvers(c: str, plan: model.Plan, scopes: list, approvals, flag: Flag) -> None:
+    """Rule 3: each counted approver is a person of the plan.yaml in force (the merge's first
+    parent), named and placed as it names and places them, and holds a role for an
+    organisation entitled to approve what the amendment changes."""
+    for a in approvals:
+        what = _approved_by(a)
+        person = plan.people.get(a.handle)
+        if person is None:
+            flag(3, "not-a-person", MAIN, c, f"{what}: {a.handle} is not in the plan.yaml in force")
+            continue
+        if a.name != person.name:
+            flag(3, "name-differs", MAIN, c,
+                 f"{what}: the trailer names {a.name!r}, but the plan.yaml in force names "
+                 f"{a.handle} {person.name!r}")
+        if person.organisation != a.organisation:
+            flag(3, "organisation-differs", MAIN, c,
+                 f"{what}: the plan.yaml in force puts {a.handle} in {person.organisation or '-'}")
+        if not signoff.entitled_in(plan, person, scopes):
+            flag(3, "not-entitled", MAIN, c,
+                 f"{what}: under the plan.yaml in force, {a.handle} (roles {', '.join(person.roles)}, "
+                 f"{person.organisation or 'no organisation'}) may not approve for "
+                 + "; ".join(f"{sc.target}: " + ", ".join(r.kind for r in sc.policy.requirements)
+                             for sc in scopes))
+
+
+def rule3_merger(info, plan: model.Plan, scopes: list, t: trailers.MergeTrailers, flag: Flag) -> None:
+    """Rule 3: the merger (the merge commit's author) is a coordinator in the plan.yaml in
+    force, or the policy of every scope auto-merges and the merger is one of the approvers;
+    and is named as that plan.yaml names them."""
+    c = info.id
+    merger = reviewlog.handle_of(info.author_email)
+    person = plan.people.get(merger) if merger else None
+    auto_ok = t.auto and all(sc.policy.auto_merge for sc in scopes) and merger in {a.handle for a in t.approvals}
+    if not auto_ok and (person is None or not person.has("coordinator")):
+        flag(3, "merger-not-coordinator", MAIN, c,
+             f"merged by {info.author_name} <{info.author_email}>, not a coordinator in the plan.yaml in force")
+    if person is not None and info.author_name != person.name:
+        flag(3, "name-differs", MAIN, c,
+             f"merged by {info.author_name!r}, but the plan.yaml in force names {merger} {person.name!r}")
+
+
+def rule3_names(repo: GitRepo, main_line: list, event_authors: list, flag: Flag) -> None:
+    """Rule 3: the name on every event's commit is the person's name in the plan.yaml in
+    force then (main as it stood at the event's date)."""
+    line = main_line
+    times = [i.time for i in line]
+    plans: dict[str, model.Plan | None] = {}
+
+    def plan_at(when):
+        i = bisect.bisect_right(times, when + CLOCK_TOLERANCE) - 1
+        commit = line[max(i, 0)].id
+        blob = repo.blob_id(commit, model.PLAN_PATH)
+        if blob not in plans:
+            try:
+                plans[blob] = core.read_plan(repo, commit)
+            except (core.NotFound, model.SchemaError):
+                plans[blob] = None
+        return plans[blob], max(i, 0)
+
+    for ref, commit, handle, when, name in event_authors:
+        plan, i = plan_at(when)
+        if plan is None or not handle:
+            continue
+        person = plan.people.get(handle)
+        if person is not None and person.name == name:
+            continue
+        # a name changed around that time: the plan.yaml just before is in force too
+        previous = plan_at(line[i - 1].time)[0] if i > 0 and when - line[i].time <= CLOCK_TOLERANCE else None
+        if previous is not None and previous.people.get(handle) and previous.people[handle].name == name:
+            continue
+        flag(3, "name-differs", ref, commit,
+             f"the commit's author is {name!r}, but the plan.yaml in force then "
+             + (f"names {handle} {person.name!r}" if person else f"has no person {handle}"))
+
+
+def rule3_approval_name(ref: str, info, data: dict, flag: Flag) -> None:
+    """Rule 3: an approval event names the person its commit's author is."""
+    name = data.get("name") if data.get("type") == signoff.APPROVAL else None
+    if isinstance(name, str) and name != info.author_name:
+        flag(3, "name-differs", ref, info.id,
+             f"the approval names {name!r} but its commit's author is {info.author_name!r}")
+
+
+def rule4_policy(c: str, plan: model.Plan, scopes: list, t: trailers.MergeTrailers, targets: list[str],
+                 in_force: str | None, author: str, revision: str, verdicts: list, flag: Flag) -> None:
+    """Rule 4: the `Touches:` trailer names what the amendment changes; the `Policy:` trailer
+    is the first parent's plan.yaml blob; and its policy is satisfied, for every target, by
+    the verdicts counted at the merge."""
+    if t.touches and sorted(t.touches) != sorted(targets):
+        flag(4, "touches-differs", MAIN, c,
+             f"the Touches trailer names {' '.join(t.touches)}, but the amendment changes "
+             f"{' '.join(targets)}")
+    if t.policy is not None and t.policy != in_force:
+        flag(4, "policy-not-in-force", MAIN, c,
+             f"the Policy trailer names plan.yaml {t.policy}, but the first parent's is {in_force}: "
+             "the policy in force is the one before the merge")
+    states = signoff.tally_scopes(plan, scopes, author, revision, verdicts)
+    missing = [f"{m} for {st.scope.target}" if len(states) > 1 else m for st in states for m in st.missing()]
+    if missing:
+        flag(4, "not-satisfied", MAIN, c,
+             f"the policy in force was not satisfied at revision {revision}: it needed " + "; ".join(missing))
+
+
+def rule5_event_file(changes: list, ref: str, info, prev_seq: int, flag: Flag) -> tuple[str, int, str, str] | None:
+    """Rule 5: a commit of a log adds exactly one event file, at its place
+    (`events/<shard>/<seq>-<id>.json`), next in sequence, and changes or deletes none.
+    Returns (path, seq, event id, blob id) of the file added, or None."""
+    added = [ch for ch in changes if ch.status == "A"]
+    for ch in changes:
+        if ch.status == "M":
+            flag(5, "event-changed", ref, info.id,
+                 f"changes {ch.path}: an event, once written, is never changed")
+        elif ch.status == "D":
+            flag(5, "event-deleted", ref, info.id,
+                 f"deletes {ch.path}: an event, once written, is never deleted")
+    if len(added) != 1:
+        if added or len(changes) == 0:
+            flag(5, "not-one-event", ref, info.id,
+                 f"adds {len(added)} files: each commit of a log adds exactly one event file")
+        return None
+    path = added[0].path
+    m = EVENT_PATH_RE.match(path)
+    if m is None:
+        flag(5, "bad-path", ref, info.id, f"adds {path}, not events/<shard>/<seq>-<id>.json")
+        return None
+    shard, seq, eid = int(m.group(1)), int(m.group(2)), m.group(3)
+    if shard != seq // reviewlog.SHARD_SIZE:
+        flag(5, "bad-path", ref, info.id, f"{path}: event {seq} belongs in shard {seq // reviewlog.SHARD_SIZE:05d}")
+    if seq != prev_seq + 1:
+        flag(5, "sequence", ref, info.id,
+             f"event {seq} follows event {prev_seq}: sequence numbers go 1, 2, 3... "
+             "(an event is missing or repeated)")
+    return path, seq, eid, added[0].new_id
+
+
+def rule5_event_commit(ref: str, info, path: str, seq: int, eid: str, data: dict, flag: Flag) -> dict[str, str]:
+    """Rule 5: the event file is the one its path names, its actor is the commit's author,
+    and the commit's trailers say the same. Returns the commit's trailers."""
+    if data.get("seq") != seq or data.get("id") != eid:
+        flag(5, "path-mismatch", ref, info.id,
+             f"the file {path} holds seq {data.get('seq')!r} and id {data.get('id')!r}")
+    actor = data.get("actor")
+    author = reviewlog.handle_of(info.author_email)
+    if author != actor:
+        flag(5, "actor-not-author", ref, info.id,
+             f"the event's actor is {actor!r} but the commit's author is "
+             f"{info.author_name} <{info.author_email}>")
+    said = trailers.values(info.message)
+    expected = {trailers.EVENT: data.get("type"), trailers.ACTOR: actor, trailers.SEQ: str(seq),
+                trailers.EVENT_ID: eid}
+    wrong = [k for k, v in expected.items() if said.get(k) != v]
+    if wrong:
+        flag(5, "trailers", ref, info.id,
+             f"the commit message's {', '.join(wrong)} trailer(s) do not match the event")
+    return said
+
+
+def rule5_unique_id(eid: str, ref: str, commit: str, seen: dict[str, tuple[str, str]], flag: Flag) -> None:
+    """Rule 5: an event id is unique across all logs (`seen`: id -> (log, commit) of its first use)."""
+    first = seen.get(eid)
+    if first is not None:
+        flag(5, "duplicate-event-id", ref, commit,
+             f"event id {eid} is already used in {first[0]} (commit {first[1]}): every event has its own id")
+    else:
+        seen[eid] = (ref, commit)
+
+
+def rule5_in_its_log(ref: str, number: int | None, info, data: dict, said: dict[str, str], flag: Flag) -> None:
+    """Rule 5: the event's trailers and keys name the log it is in (an approval copied into
+    another amendment's log shows here). Unique ids across logs: `rule5_unique_id`."""
+    said_number = said.get(trailers.AMENDMENT)
+    if number is not None and said_number is not None and said_number != str(number):
+        flag(5, "wrong-log", ref, info.id,
+             f"the commit's trailer says Amendment: {said_number}, but it is in the log of amendment {number}")
+    elif number is None and said_number is not None:
+        flag(5, "wrong-log", ref, info.id,
+             f"the commit's trailer says Amendment: {said_number}, but it is in a commitment's log")
+    if number is not None and data.get("type") == am.OPEN and data.get("number") not in (None, number):
+        flag(5, "wrong-log", ref, info.id,
+             f"the opening event says amendment {data.get('number')}, but it is in the log of amendment {number}")
+
+
+def rule6_event_data(raw: bytes, ref: str, info, path: str, flag: Flag) -> tuple[dict | None, bool]:
+    """Rule 6: the event file is JSON and matches its schema (`review.eventschema`).
+    Returns (the event when it is an object, whether it matches)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        flag(6, "not-json", ref, info.id, f"{path} is not JSON: {exc}")
+        return None, False
+    problems = eventschema.problems(data)
+    if problems:
+        flag(6, "schema", ref, info.id, f"{path}: " + "; ".join(problems))
+    return (data if isinstance(data, dict) else None), not problems
+
+
+def rule7_event_date(ref: str, info, seq: int, data: dict, latest: dt.datetime | None,
+                     flag: Flag) -> dt.datetime | None:
+    """Rule 7: an event's date never goes back before an earlier event of its log, nor
+    differs from its commit's, beyond CLOCK_TOLERANCE. Returns the latest date so far."""
+    when = _time(data.get("time"))
+    if when is None:
+        return latest
+    if latest is not None and when < latest - CLOCK_TOLERANCE:
+        flag(7, "backwards", ref, info.id,
+             f"event {seq} is dated {data['time']}, {latest - when} before an earlier event of the log")
+    elif abs(info.time - when) > CLOCK_TOLERANCE:
+        flag(7, "commit-time", ref, info.id,
+             f"event {seq} is dated {data['time']} but its commit "
+             f"{info.time.isoformat().replace('+00:00', 'Z')}")
+    return when if latest is None else max(latest, when)
+
+
+def rule7_merge_date(repo: GitRepo, info, flag: Flag) -> None:
+    """Rule 7: a merge of main is not dated before its parents."""
+    parents_times = [repo.commit_info(p).time for p in info.parents if repo.has_object(p)]
+    late = [t for t in parents_times if info.time < t - CLOCK_TOLERANCE]
+    if late:
+        flag(7, "merge-before-parent", MAIN, info.id,
+             f"the merge is dated {_iso(info.time)}, before its parent dated {_iso(max(late))}")
+
+
+def rule8_checkpoint(name: str, tag_oid: str, tag, refs: dict[str, str], broken: set[str], has_object,
+                     on_line, flag: Flag) -> None:
+    """Rule 8: every ref -> commit a checkpoint tag lists is still on that ref's history."""
+    if tag is None:
+        flag(8, "checkpoint-not-annotated", name, tag_oid,
+             "a checkpoint is an annotated tag listing the refs; this one is not")
+        return
+    listed = [CHECKPOINT_LINE_RE.match(line) for line in tag[1].splitlines()]
+    listed = [(m.group(1), m.group(2)) for m in listed if m]
+    if not listed:
+        flag(8, "checkpoint-empty", name, tag_oid, "the checkpoint lists no refs")
+    for ref, oid in listed:
+        if not ref.startswith(MANAGED):
+            continue
+        if ref in broken:
+            continue  # named under rule 0
+        if ref not in refs:
+            flag(8, "deleted-since-checkpoint", ref, oid,
+                 f"{name} recorded {ref} at {oid}; the ref no longer exists")
+        elif not has_object(oid):
+            flag(8, "rewritten-since-checkpoint", ref, oid,
+                 f"{name} recorded {ref} at {oid}, which is no longer in the repository: rewritten")
+        elif not on_line(ref, oid):
+            flag(8, "rewritten-since-checkpoint", ref, oid,
+                 f"{name} recorded {ref} at {oid}, which is not on its history now (tip {refs[ref]})")
+
+
+def rule8_reflog(ref: str, entries: list[tuple[str, str, str]], on_line, flag: Flag) -> None:
+    """Rule 8: every position a ref's reflog recorded is still on its history (the first
+    one that is not is named: the ref was rewritten)."""
+    for old, new, message in entries:
+        bad = [oid for oid in (old, new) if oid != ZERO and not on_line(ref, oid)]
+        if bad:
+            flag(8, "forced-update", ref, new,
+                 f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
+                 f"{bad[0]} is not on its history now: the ref was rewritten")
+            break
+
+
+# -- reading the repository, rule by rule ---------------------------------------------------------
+
 class _Verifier:
+    """Reads the repository once, in order (objects, logs, main, checkpoints, reflogs), keeps
+    what several rules need (the logs' events, main's line, the merges), and calls the rules."""
+
     def __init__(self, repo: GitRepo, report: Report):
         self.repo, self.report = repo, report
         self.refs = repo.refs()
@@ -212,30 +717,11 @@ class _Verifier:
     # -- rule 0: damaged objects and refs -------------------------------------------------
 
     def objects(self) -> None:
-        """Damaged loose objects, and refs at a missing object or at a blob or tree. A ref
-        found broken here is left out of the other rules (which would only report it again,
-        under a misleading name such as a forced update)."""
-        self.broken: set[str] = set()
         self.loose_objects()
-        for ref, oid in sorted(self.refs.items()):
-            try:
-                kind = self.repo.object_kind(oid)
-            except DamagedObject:
-                self.broken.add(ref)  # the object itself is named above
-                continue
-            if kind is None:
-                self.broken.add(ref)
-                self.flag(0, "missing-object", ref, oid,
-                          f"{ref} points at {oid}, which is not in the repository")
-            elif kind in ("blob", "tree") or (kind == "tag" and not ref.startswith("refs/tags/")):
-                self.broken.add(ref)
-                self.flag(0, "ref-not-a-commit", ref, oid, f"{ref} points at a {kind}, not a commit")
+        self.broken: set[str] = rule0_refs(self.repo, self.refs, self.flag)
 
     def loose_objects(self) -> None:
-        """Every loose object inflated and hashed (packs carry their own checksums)."""
-        for oid, problem in self.repo.damaged_loose_objects():
-            self.flag(0, "damaged-object", "objects", oid,
-                      f"object {oid} is {problem}: restore it from a copy (a mirror, a backup)")
+        rule0_loose_objects(self.repo, self.flag)
 
     def damaged(self, exc: Exception) -> None:
         """A rule stopped on an object it could not read: named, under rule 0."""
@@ -272,8 +758,7 @@ class _Verifier:
             c = info.parents[0] if info.parents else None
         chain.reverse()
         self.chains[ref] = {i.id for i in chain}
-        kind, _, name = ref[len("refs/reviews/"):].partition("/")
-        number = int(name) if kind == "amendments" and name.isdigit() else None
+        kind, name, number = reviewlog.log_name(ref)
         if not ((kind == "amendments" and number is not None) or (kind == "commitments" and model.valid_id(name))):
             self.report.warnings.append(f"{ref}: not a review log name this verifier knows "
                                         "(refs/reviews/commitments/<id>, refs/reviews/amendments/<n>)")
@@ -288,101 +773,33 @@ class _Verifier:
         """Rules 5, 6, 7 on these commits of a log (oldest first), after an event `prev_seq`
         dated `latest`; appends the events read to `events`; returns the new (prev_seq, latest).
         (review/integrity.py calls it on the commits a log gained since its last check.)"""
-        repo = self.repo
+        repo, flag = self.repo, self.flag
         for info in chain:
-            changes = repo.changes(info.id)
-            added = [ch for ch in changes if ch.status == "A"]
-            for ch in changes:
-                if ch.status == "M":
-                    self.flag(5, "event-changed", ref, info.id,
-                              f"changes {ch.path}: an event, once written, is never changed")
-                elif ch.status == "D":
-                    self.flag(5, "event-deleted", ref, info.id,
-                              f"deletes {ch.path}: an event, once written, is never deleted")
-            if len(added) != 1:
-                if added or len(changes) == 0:
-                    self.flag(5, "not-one-event", ref, info.id,
-                              f"adds {len(added)} files: each commit of a log adds exactly one event file")
+            found = rule5_event_file(repo.changes(info.id), ref, info, prev_seq, flag)
+            if found is None:
                 continue
-            path = added[0].path
-            m = EVENT_PATH_RE.match(path)
-            if m is None:
-                self.flag(5, "bad-path", ref, info.id, f"adds {path}, not events/<shard>/<seq>-<id>.json")
-                continue
-            shard, seq, eid = int(m.group(1)), int(m.group(2)), m.group(3)
-            if shard != seq // reviewlog.SHARD_SIZE:
-                self.flag(5, "bad-path", ref, info.id, f"{path}: event {seq} belongs in shard {seq // reviewlog.SHARD_SIZE:05d}")
-            if seq != prev_seq + 1:
-                self.flag(5, "sequence", ref, info.id,
-                          f"event {seq} follows event {prev_seq}: sequence numbers go 1, 2, 3... "
-                          "(an event is missing or repeated)")
+            path, seq, eid, blob = found
             prev_seq = seq
-            try:
-                data = json.loads(repo.read_blob(added[0].new_id))
-            except (ValueError, UnicodeDecodeError) as exc:
-                self.flag(6, "not-json", ref, info.id, f"{path} is not JSON: {exc}")
+            data, well_formed = rule6_event_data(repo.read_blob(blob), ref, info, path, flag)
+            if data is None:
                 continue
-            problems = eventschema.problems(data)
-            if problems:
-                self.flag(6, "schema", ref, info.id, f"{path}: " + "; ".join(problems))
-            if not isinstance(data, dict):
-                continue
-            if data.get("seq") != seq or data.get("id") != eid:
-                self.flag(5, "path-mismatch", ref, info.id,
-                          f"the file {path} holds seq {data.get('seq')!r} and id {data.get('id')!r}")
-            actor = data.get("actor")
-            author = reviewlog.handle_of(info.author_email)
-            if author != actor:
-                self.flag(5, "actor-not-author", ref, info.id,
-                          f"the event's actor is {actor!r} but the commit's author is "
-                          f"{info.author_name} <{info.author_email}>")
-            trailers = dict(audit.trailers(info.message))
-            expected = {"Event": data.get("type"), "Actor": actor, "Seq": str(seq), "Event-Id": eid}
-            wrong = [k for k, v in expected.items() if trailers.get(k) != v]
-            if wrong:
-                self.flag(5, "trailers", ref, info.id,
-                          f"the commit message's {', '.join(wrong)} trailer(s) do not match the event")
-            self.event_in_log(ref, number, info, eid, data, trailers)
-            when = _time(data.get("time"))
-            if when is not None:
-                if latest is not None and when < latest - CLOCK_TOLERANCE:
-                    self.flag(7, "backwards", ref, info.id,
-                              f"event {seq} is dated {data['time']}, {latest - when} before an earlier event of the log")
-                elif abs(info.time - when) > CLOCK_TOLERANCE:
-                    self.flag(7, "commit-time", ref, info.id,
-                              f"event {seq} is dated {data['time']} but its commit "
-                              f"{info.time.isoformat().replace('+00:00', 'Z')}")
-                latest = when if latest is None else max(latest, when)
-            if not problems:
-                events.append(reviewlog.Event(seq, eid, data["type"], actor, data["time"],
+            said = rule5_event_commit(ref, info, path, seq, eid, data, flag)
+            self.event_in_log(ref, number, info, eid, data, said)
+            latest = rule7_event_date(ref, info, seq, data, latest, flag)
+            if well_formed:
+                events.append(reviewlog.Event(seq, eid, data["type"], data.get("actor"), data["time"],
                                               {k: v for k, v in data.items() if k not in eventschema.COMMON}, info.id))
         return prev_seq, latest
 
-    def event_in_log(self, ref: str, number: int | None, info, eid: str, data: dict, trailers: dict) -> None:
-        """Rule 5: an event id is unique across all logs, and the event's trailers and keys
-        name the log it is in (an approval copied into another amendment's log shows here)."""
-        seen = self.event_ids.get(eid)
-        if seen is not None:
-            self.flag(5, "duplicate-event-id", ref, info.id,
-                      f"event id {eid} is already used in {seen[0]} (commit {seen[1]}): every event has its own id")
-        else:
-            self.event_ids[eid] = (ref, info.id)
-        said = trailers.get("Amendment")
-        if number is not None and said is not None and said != str(number):
-            self.flag(5, "wrong-log", ref, info.id,
-                      f"the commit's trailer says Amendment: {said}, but it is in the log of amendment {number}")
-        elif number is None and said is not None:
-            self.flag(5, "wrong-log", ref, info.id,
-                      f"the commit's trailer says Amendment: {said}, but it is in a commitment's log")
-        if number is not None and data.get("type") == am.OPEN and data.get("number") not in (None, number):
-            self.flag(5, "wrong-log", ref, info.id,
-                      f"the opening event says amendment {data.get('number')}, but it is in the log of amendment {number}")
-        name = data.get("name") if data.get("type") == signoff.APPROVAL else None
+    def event_in_log(self, ref: str, number: int | None, info, eid: str, data: dict, said_trailers: dict) -> None:
+        """Rule 5: an event id is unique across all logs, and the event names its own log;
+        rule 3: an approval names the person its commit's author is. Remembers the name on
+        the event's commit for `names`."""
+        rule5_unique_id(eid, ref, info.id, self.event_ids, self.flag)
+        rule5_in_its_log(ref, number, info, data, said_trailers, self.flag)
         self.event_authors.append((ref, info.id, reviewlog.handle_of(info.author_email) or "", info.time,
                                    info.author_name))
-        if isinstance(name, str) and name != info.author_name:
-            self.flag(3, "name-differs", ref, info.id,
-                      f"the approval names {name!r} but its commit's author is {info.author_name!r}")
+        rule3_approval_name(ref, info, data, self.flag)
 
     # -- rules 1 to 4: main ---------------------------------------------------------------
 
@@ -402,186 +819,40 @@ class _Verifier:
         for info in self.main_line[start:]:
             merges += self.merge(info)
         self.report.counts["merges"] = merges
-        on_main = {i.id for i in self.main_line}
-        for number, events in sorted(self.amendment_events.items()):
-            for e in events:
-                if e.type not in am.MERGED:
-                    continue
-                merge = e.data.get("merge")
-                if merge not in on_main or self.merges.get(number) != merge:
-                    self.flag(2, "merge-not-on-main", reviewlog.amendment_log(number), e.commit,
-                              f"the log records the merge of amendment {number} as {merge}, which is not "
-                              "a merge of that amendment on main's history: main was rewritten")
+        rule2_merges_on_main(self.main_line, self.merges, self.amendment_events, self.flag)
         self.modes()
         self.branches()
         self.names()
 
     def merge(self, info) -> int:
-        repo, c = self.repo, info.id
-        if len(info.parents) != 2:
-            self.flag(1, "not-a-merge", MAIN, c,
-                      f"has {len(info.parents)} parent(s): after the initial commit, main only changes "
-                      "by merging an approved amendment")
+        """Rules 1 to 4 (and 7's dates) on one commit of main; 1 when it merges an amendment."""
+        t = rule1_merge(self.repo, self.refs, info, self.merges, self.flag)
+        if t is None:
             return 0
-        first, revision = info.parents
-        t = audit.parse_merge(info.message)
-        if t is None or t.amendment is None:
-            self.flag(1, "no-trailers", MAIN, c, "the merge carries no Amendment trailer")
-            return 0
-        n = t.amendment
-        for line in t.unreadable:
-            self.flag(1, "bad-trailer", MAIN, c, f"unreadable trailer {line!r}")
-        if t.policy is None:
-            self.flag(1, "no-policy", MAIN, c, "the merge carries no Policy trailer")
-        if n in self.merges:
-            self.flag(1, "merged-twice", MAIN, c, f"amendment {n} was merged already as {self.merges[n]}")
-        else:
-            self.merges[n] = c
-        branch = self.refs.get(am.branch(n))
-        if branch is None:
-            self.flag(1, "no-branch", MAIN, c, f"there is no branch {am.branch(n)} holding the merged revision")
-        elif not repo.contains(revision, branch):
-            self.flag(1, "not-the-amendment", MAIN, c,
-                      f"the second parent {revision} is not on {am.branch(n)}")
-        merged = repo.merged_entries(first, revision)
-        actual = repo.tree_entries(c)
-        if merged is None:
-            self.flag(1, "merge-conflict", MAIN, c, "its parents do not merge cleanly: the tree was made by hand")
-        elif merged != actual:
-            differ = sorted(p for p in set(merged) | set(actual) if merged.get(p) != actual.get(p))
-            modes = [p for p in differ if merged.get(p) and actual.get(p) and merged[p][0] == actual[p][0]]
-            self.flag(1, "tree-differs", MAIN, c,
-                      "the tree is not the merge of its parents (modes included); differs in "
-                      + ", ".join(f"{p} (mode {am.mode_name(merged[p][1])} -> {am.mode_name(actual[p][1])})"
-                                  if p in modes else p for p in differ[:5]))
-        parents_times = [repo.commit_info(p).time for p in (first, revision) if repo.has_object(p)]
-        late = [t for t in parents_times if info.time < t - CLOCK_TOLERANCE]
-        if late:
-            self.flag(7, "merge-before-parent", MAIN, c,
-                      f"the merge is dated {_iso(info.time)}, before its parent dated {_iso(max(late))}")
-        self.approvals(info, t, n, first, revision)
+        rule7_merge_date(self.repo, info, self.flag)
+        self.approvals(info, t, t.amendment, *info.parents)
         return 1
 
-    def approvals(self, info, t: audit.MergeTrailers, n: int, first: str, revision: str) -> None:
-        repo, c = self.repo, info.id
-        log = reviewlog.amendment_log(n)
-        events = self.amendment_events.get(n)
-        if events is None:
-            self.flag(2, "no-log", MAIN, c, f"amendment {n} has no review log {log}")
+    def approvals(self, info, t: trailers.MergeTrailers, n: int, first: str, revision: str) -> None:
+        """Rules 2, 3 and 4 on a merge of amendment `n`: what its log held, who approved, the policy."""
+        repo, c, flag = self.repo, info.id, self.flag
+        at = rule2_log_at_merge(info, t, revision, self.amendment_events.get(n), flag)
+        if at is None:
             return
-        opened = events[0] if events and events[0].type == am.OPEN else None
-        if opened is None:
-            self.flag(2, "no-open-event", log, None, f"the log of amendment {n} does not start with its opening")
-            return
-        before = events
-        merge_events = [e for e in events if e.type in am.MERGED and e.data.get("merge") == c]
-        if merge_events:
-            me = merge_events[0]
-            before = [e for e in events if e.seq < me.seq]
-            if me.type == am.MERGE_REPAIR:  # recorded after the fact: what happened before the merge commit counts
-                before = [e for e in before if (_time(e.time) or info.time) <= info.time + CLOCK_TOLERANCE
-                          or e.type != signoff.APPROVAL]
-            if me.data.get("revision") != revision or (me.data.get("policy") or "") != (t.policy or ""):
-                self.flag(2, "merge-event-differs", log, me.commit,
-                          f"the log's merge event names revision {me.data.get('revision')} and policy "
-                          f"{me.data.get('policy')}; the merge {c} has {revision} and {t.policy}")
-        elif not any(e.type in am.MERGED for e in events):
-            self.flag(2, "no-merge-event", MAIN, c,
-                      f"amendment {n} is merged as {c} but its log has no merge event, and no later "
-                      f"{am.MERGE_REPAIR} event records it")
-        # the state at the merge: only an open amendment is merged
-        state = am._fold(n, [e for e in before if e.type != am.MERGE_REPAIR])
-        if state is not None and state.state != "open":
-            self.flag(2, "not-open-at-merge", MAIN, c,
-                      f"amendment {n} was {state.state} when it was merged: only an open amendment can be merged")
-        # approvals dated after the merge commit are not counted, whatever their place in the log
-        counted_events = []
-        for e in before:
-            when = _time(e.time)
-            if e.type == signoff.APPROVAL and when is not None and when > info.time + CLOCK_TOLERANCE:
-                if e.data.get("verdict") == "approve" and e.data.get("revision") == revision:
-                    self.flag(2, "approval-after-merge", log, e.commit,
-                              f"the approval by {e.actor} is dated {e.time}, after the merge {c} "
-                              f"({_iso(info.time)}): it is not counted")
-                continue
-            counted_events.append(e)
-        verdicts = signoff.latest_verdicts(counted_events)
-        latest = {(v.handle, v.revision): v for v in verdicts}
-        counted_seqs = {e.seq for e in counted_events}
-        later = {(v.handle, v.revision): v for v in signoff.latest_verdicts(
-            [e for e in events if e.type == signoff.APPROVAL and e.seq not in counted_seqs])}
         try:
             plan = core.read_plan(repo, first)
         except (core.NotFound, model.SchemaError) as exc:
-            self.flag(4, "no-plan", MAIN, c, f"the first parent {first} holds no valid plan.yaml: {exc}")
+            flag(4, "no-plan", MAIN, c, f"the first parent {first} holds no valid plan.yaml: {exc}")
             return
-        target = opened.data.get("commitment")
         base = repo.merge_base(first, revision)
         paths = [ch.path for ch in repo.diff(base, revision)] if base else list(repo.tree_files(revision))
-        targets = am.targets_of(paths) or [target]
-        if t.touches and sorted(t.touches) != sorted(targets):
-            self.flag(4, "touches-differs", MAIN, c,
-                      f"the Touches trailer names {' '.join(t.touches)}, but the amendment changes "
-                      f"{' '.join(targets)}")
+        targets = am.targets_of(paths) or [at.opened.data.get("commitment")]
         scopes = signoff.scopes_for(plan, targets, self.leads_reader(first, revision))
-        # rules 2 and 3: each Approved-by
-        for a in t.approvals:
-            what = f"Approved-by {a.handle} ({a.organisation or '-'}, {a.revision[:12]})"
-            if a.revision != revision:
-                self.flag(2, "other-revision", MAIN, c,
-                          f"{what} names revision {a.revision}, but the merge takes revision {revision}")
-                continue
-            v = latest.get((a.handle, revision))
-            if v is None or v.verdict != "approve":
-                if v is None and getattr(later.get((a.handle, revision)), "verdict", None) == "approve":
-                    self.flag(2, "approval-after-merge", MAIN, c,
-                              f"{what}: the approval in {log} comes after the merge (in the log or by its date): "
-                              "it is not counted")
-                    continue
-                state = "no approval" if v is None else f"an {v.verdict}, not an approval,"
-                self.flag(2, "approval-missing", MAIN, c,
-                          f"{what}: {log} holds {state} by {a.handle} of revision {revision} before the merge")
-                continue
-            if v.organisation != a.organisation:
-                self.flag(2, "organisation-differs", MAIN, c,
-                          f"{what}: the approval event gives organisation {v.organisation or '-'}")
-            person = plan.people.get(a.handle)
-            if person is None:
-                self.flag(3, "not-a-person", MAIN, c, f"{what}: {a.handle} is not in the plan.yaml in force")
-                continue
-            if a.name != person.name:
-                self.flag(3, "name-differs", MAIN, c,
-                          f"{what}: the trailer names {a.name!r}, but the plan.yaml in force names "
-                          f"{a.handle} {person.name!r}")
-            if person.organisation != a.organisation:
-                self.flag(3, "organisation-differs", MAIN, c,
-                          f"{what}: the plan.yaml in force puts {a.handle} in {person.organisation or '-'}")
-            if not signoff.entitled_in(plan, person, scopes):
-                self.flag(3, "not-entitled", MAIN, c,
-                          f"{what}: under the plan.yaml in force, {a.handle} (roles {', '.join(person.roles)}, "
-                          f"{person.organisation or 'no organisation'}) may not approve for "
-                          + "; ".join(f"{sc.target}: " + ", ".join(r.kind for r in sc.policy.requirements)
-                                      for sc in scopes))
-        merger = reviewlog.handle_of(info.author_email)
-        person = plan.people.get(merger) if merger else None
-        auto_ok = t.auto and all(sc.policy.auto_merge for sc in scopes) and merger in {a.handle for a in t.approvals}
-        if not auto_ok and (person is None or not person.has("coordinator")):
-            self.flag(3, "merger-not-coordinator", MAIN, c,
-                      f"merged by {info.author_name} <{info.author_email}>, not a coordinator in the plan.yaml in force")
-        if person is not None and info.author_name != person.name:
-            self.flag(3, "name-differs", MAIN, c,
-                      f"merged by {info.author_name!r}, but the plan.yaml in force names {merger} {person.name!r}")
-        # rule 4: the policy in force, replayed from the log for every target the amendment touches
-        in_force = repo.blob_id(first, model.PLAN_PATH)
-        if t.policy is not None and t.policy != in_force:
-            self.flag(4, "policy-not-in-force", MAIN, c,
-                      f"the Policy trailer names plan.yaml {t.policy}, but the first parent's is {in_force}: "
-                      "the policy in force is the one before the merge")
-        states = signoff.tally_scopes(plan, scopes, opened.actor, revision, verdicts)
-        missing = [f"{m} for {st.scope.target}" if len(states) > 1 else m for st in states for m in st.missing()]
-        if missing:
-            self.flag(4, "not-satisfied", MAIN, c,
-                      f"the policy in force was not satisfied at revision {revision}: it needed " + "; ".join(missing))
+        held = rule2_approvals(c, t.approvals, revision, at, flag)
+        rule3_approvers(c, plan, scopes, held, flag)
+        rule3_merger(info, plan, scopes, t, flag)
+        rule4_policy(c, plan, scopes, t, targets, repo.blob_id(first, model.PLAN_PATH), at.opened.actor, revision,
+                     at.verdicts, flag)
 
     def leads_reader(self, first: str, revision: str):
         """`review.signoff.leads_reader`, remembered by the blob of the commitment's French file
@@ -605,79 +876,13 @@ class _Verifier:
     # -- rules 1, 2 and 3 across main, the branches and the logs ------------------------------
 
     def modes(self) -> None:
-        """Rule 1: only regular files (100644) on main: in the initial tree and in whatever
-        each later commit of main changes."""
-        root = self.main_line[0]
-        for path, mode in self.repo.irregular_entries(root.id):
-            self.flag(1, "not-a-regular-file", MAIN, root.id,
-                      f"{path} has mode {mode:06o}: the plan holds only regular files (100644)")
-        for info in self.main_line[1:]:
-            for ch in self.repo.diff(info.parents[0], info.id):
-                if ch.new_mode is not None and ch.new_mode != REGULAR:
-                    self.flag(1, "not-a-regular-file", MAIN, info.id,
-                              f"{ch.path} has mode {ch.new_mode:06o}: the plan holds only regular files (100644)")
+        rule1_modes(self.repo, self.main_line, self.flag)
 
     def branches(self) -> None:
-        """Rule 2 for every amendment, merged or not: each revision its log records is a commit
-        of its branch, and the branch's tip is the last revision recorded."""
-        for number, events in sorted(self.amendment_events.items()):
-            log, ref = reviewlog.amendment_log(number), am.branch(number)
-            tip = self.refs.get(ref)
-            revisions = [e for e in events if e.type in (am.OPEN, am.REVISE, am.UPDATE)]
-            if tip is None:
-                if revisions:
-                    self.flag(2, "no-branch", log, None, f"amendment {number} has a log but no branch {ref}")
-                continue
-            if self.repo.object_kind(tip) != "commit":
-                continue  # a ref at a blob or a tree, or at a missing object: a rule of its own
-            opened = revisions[0].data.get("revision") if revisions and revisions[0].type == am.OPEN else None
-            line = set()
-            for info in self.repo.first_parent_log(tip):  # the branch's own commits, tip to opening
-                line.add(info.id)
-                if info.id == opened:
-                    break
-            for e in revisions:
-                rev = e.data.get("revision")
-                if rev not in line:
-                    self.flag(2, "revision-not-on-branch", log, e.commit,
-                              f"the log records revision {rev} of amendment {number}, which is not on {ref} (tip {tip})")
-            if revisions and revisions[-1].data.get("revision") != tip:
-                self.flag(2, "tip-not-last-revision", ref, tip,
-                          f"{ref} points at {tip}, but the last revision its log records is "
-                          f"{revisions[-1].data.get('revision')}")
+        rule2_branches(self.repo, self.refs, self.amendment_events, self.flag)
 
     def names(self) -> None:
-        """Rule 3: the name on every event's commit is the person's name in the plan.yaml in
-        force then (main as it stood at the event's date)."""
-        line = self.main_line
-        times = [i.time for i in line]
-        plans: dict[str, model.Plan | None] = {}
-
-        def plan_at(when):
-            i = bisect.bisect_right(times, when + CLOCK_TOLERANCE) - 1
-            commit = line[max(i, 0)].id
-            blob = self.repo.blob_id(commit, model.PLAN_PATH)
-            if blob not in plans:
-                try:
-                    plans[blob] = core.read_plan(self.repo, commit)
-                except (core.NotFound, model.SchemaError):
-                    plans[blob] = None
-            return plans[blob], max(i, 0)
-
-        for ref, commit, handle, when, name in self.event_authors:
-            plan, i = plan_at(when)
-            if plan is None or not handle:
-                continue
-            person = plan.people.get(handle)
-            if person is not None and person.name == name:
-                continue
-            # a name changed around that time: the plan.yaml just before is in force too
-            previous = plan_at(line[i - 1].time)[0] if i > 0 and when - line[i].time <= CLOCK_TOLERANCE else None
-            if previous is not None and previous.people.get(handle) and previous.people[handle].name == name:
-                continue
-            self.flag(3, "name-differs", ref, commit,
-                      f"the commit's author is {name!r}, but the plan.yaml in force then "
-                      + (f"names {handle} {person.name!r}" if person else f"has no person {handle}"))
+        rule3_names(self.repo, self.main_line, self.event_authors, self.flag)
 
     # -- rule 8: checkpoints and reflogs --------------------------------------------------
 
@@ -700,29 +905,8 @@ class _Verifier:
         names = sorted(r for r in self.refs if r.startswith(CHECKPOINT_PREFIX))
         self.report.counts["checkpoints"] = len(names)
         for name in names:
-            tag = self.repo.tag_object(self.refs[name])
-            if tag is None:
-                self.flag(8, "checkpoint-not-annotated", name, self.refs[name],
-                          "a checkpoint is an annotated tag listing the refs; this one is not")
-                continue
-            listed = [CHECKPOINT_LINE_RE.match(line) for line in tag[1].splitlines()]
-            listed = [(m.group(1), m.group(2)) for m in listed if m]
-            if not listed:
-                self.flag(8, "checkpoint-empty", name, self.refs[name], "the checkpoint lists no refs")
-            for ref, oid in listed:
-                if not ref.startswith(MANAGED):
-                    continue
-                if ref in self.broken:
-                    continue  # named under rule 0
-                if ref not in self.refs:
-                    self.flag(8, "deleted-since-checkpoint", ref, oid,
-                              f"{name} recorded {ref} at {oid}; the ref no longer exists")
-                elif not self.repo.has_object(oid):
-                    self.flag(8, "rewritten-since-checkpoint", ref, oid,
-                              f"{name} recorded {ref} at {oid}, which is no longer in the repository: rewritten")
-                elif not self.on_line(ref, oid):
-                    self.flag(8, "rewritten-since-checkpoint", ref, oid,
-                              f"{name} recorded {ref} at {oid}, which is not on its history now (tip {self.refs[ref]})")
+            rule8_checkpoint(name, self.refs[name], self.repo.tag_object(self.refs[name]), self.refs, self.broken,
+                             self.repo.has_object, self.on_line, self.flag)
 
     def reflogs(self) -> None:
         with_log = 0
@@ -730,13 +914,7 @@ class _Verifier:
             entries = self.repo.reflog(ref)
             if entries:
                 with_log += 1
-            for old, new, message in entries:
-                bad = [oid for oid in (old, new) if oid != ZERO and not self.on_line(ref, oid)]
-                if bad:
-                    self.flag(8, "forced-update", ref, new,
-                              f"the reflog records {ref} moving from {old} to {new} ({message.strip()[:60]}); "
-                              f"{bad[0]} is not on its history now: the ref was rewritten")
-                    break
+            rule8_reflog(ref, entries, self.on_line, self.flag)
         self.report.counts["reflogs"] = with_log
         if not with_log and not self.report.counts.get("checkpoints"):
             self.report.warnings.append("no reflog and no checkpoint: a rewrite made before this copy was taken "

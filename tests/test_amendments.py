@@ -133,6 +133,10 @@ def test_update_from_main_clean_merge(repo, people):
     t = text(repo, rev="amendments/1")
     assert "sommes X" in t and "## Contexte et enjeux" in t
     assert not am.behind_main(repo, b)
+    event = reviewlog.read_events(repo, reviewlog.amendment_log(1))[-1]
+    # the same event as a pushed merge of main (review/hooks.py): only `via` differs
+    assert event.type == am.UPDATE and event.data == {"revision": b.head, "previous": a.head,
+                                                      "main": repo.resolve("main"), "via": "web"}
     with pytest.raises(Invalid, match="already up to date"):
         am.update_from_main(repo, people["karim"], 1)
 

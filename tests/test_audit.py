@@ -9,7 +9,7 @@ import io
 import pytest
 
 from review import amendments as am
-from review import audit, comments, progress, signoff
+from review import audit, comments, progress, signoff, trailers
 from review import commitment as core
 from review.errors import Invalid
 
@@ -98,13 +98,13 @@ def test_merge_trailers_read_back_what_signoff_writes(repo, people):
     plan = core.read_plan(repo, repo.resolve("main"))
     for v in ev.verdicts:
         v.organisation = None  # an approver without organisation is written "-"
-    t = audit.parse_merge(signoff.merge_message(am.get(repo, a.number), ev, plan, auto=True))
+    t = trailers.parse_merge(signoff.merge_message(am.get(repo, a.number), ev, plan, auto=True))
     assert t.amendment == a.number and t.auto and t.unreadable == ()
     assert t.policy == ev.policy_blob
     assert [(x.name, x.handle, x.organisation) for x in t.approvals] == [
         ("Antoine Girard", "antoine", None), ("Sophie Bernard", "sophie", None)]
-    assert audit.parse_merge("Adopt the plan\n\nImported by review init.") is None
-    bad = audit.parse_merge("Merge\n\nAmendment: 3\nApproved-by: nobody\nPolicy: zz\n")
+    assert trailers.parse_merge("Adopt the plan\n\nImported by review init.") is None
+    bad = trailers.parse_merge("Merge\n\nAmendment: 3\nApproved-by: nobody\nPolicy: zz\n")
     assert bad.amendment == 3 and bad.policy is None and len(bad.unreadable) == 2
 
 

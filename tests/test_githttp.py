@@ -196,6 +196,7 @@ def test_push_a_merge_of_main_records_an_update(server, repo, tokens, tmp_path):
     events = reviewlog.read_events(repo, reviewlog.amendment_log(a.number))
     assert events[-1].type == am.UPDATE and events[-1].data["revision"] == merge
     assert events[-1].data["via"] == "git" and events[-1].actor == "lucie"
+    assert set(events[-1].data) == {"revision", "previous", "main", "via"}  # the web's payload (test_amendments)
     assert not am.behind_main(repo, am.get(repo, a.number))
     proc = subprocess.run([sys.executable, "-m", "review", "verify", str(server.repo_path)], capture_output=True,
                           text=True, cwd=ROOT, timeout=300)

@@ -119,6 +119,7 @@ def test_expected_tip_is_a_compare_and_swap(bare):
 
 def test_stale_lock_is_broken_fresh_lock_waits(bare, monkeypatch):
     import review.gitrepo as g
+    import review.gitrepo.refs as refs
     _commit(bare, {"f": b"1"})
     lock = os.path.join(bare.path, "refs/heads/main.lock")
     open(lock, "w").close()
@@ -127,7 +128,7 @@ def test_stale_lock_is_broken_fresh_lock_waits(bare, monkeypatch):
     c = _commit(bare, {"f": b"2"})  # the stale lock is removed, the write goes through
     assert bare.resolve("main") == c
     open(lock, "w").close()  # a fresh lock: the writer gives up after bounded retries
-    monkeypatch.setattr(g, "MAX_RETRIES", 3)
+    monkeypatch.setattr(refs, "MAX_RETRIES", 3)
     with pytest.raises(g.TooManyRetries):
         _commit(bare, {"f": b"3"})
     assert bare.resolve("main") == c

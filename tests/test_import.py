@@ -17,7 +17,8 @@ from review import commitment as core
 from review import verify
 from review.gitrepo import GitRepo, Identity
 from review.importer import ImportFailed, run
-from review.importer.replay import IMPORTED_FROM, SOURCE_COMMIT, trailers
+from review.trailers import IMPORTED_FROM, SOURCE_COMMIT
+from review.trailers import values as trailers
 from review.importer.text import words
 
 from .gitbook_builder import AUTHORS, INSTITUTIONS, GitBookRepo, book_files, build, git

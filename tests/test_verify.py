@@ -718,6 +718,39 @@ def test_tamper_merged_by_someone_not_a_coordinator(copy):
     assert "Lucie Fontaine" in report.violations[0].message
 
 
+def _plan_amendment(repo, title, old, new):
+    """An amendment of plan.yaml replacing `old` by `new`, proposed by lucie, approved by claire."""
+    p = _people(repo)
+    text = _plan_text(repo)
+    assert old in text
+    a = am.propose(repo, p["lucie"], am.PLAN_TARGET, title, "", {"plan.yaml": text.replace(old, new, 1)})
+    signoff.give_verdict(repo, p["claire"], a.number, a.head, "approve")
+    return a
+
+
+def test_rule3_an_approver_made_entitled_by_the_merge_itself_does_not_count(copy):
+    """Rule 3 reads the plan.yaml in force, the merge's first parent's: an amendment that makes
+    karim a signatory cannot count karim's own approval (the merged plan.yaml would allow it)."""
+    repo, _ = copy
+    a = _plan_amendment(repo, "Karim signataire", "organisation: observatoire-citoyen, roles: [member]}",
+                        "organisation: observatoire-citoyen, roles: [member, signatory]}")
+    _raw_approval(repo, a.number, "karim", "Karim Haddad", "observatoire-citoyen", a.head)
+    _forge_merge(repo, a.number, [(*CLAIRE, a.head), (*KARIM, a.head)])
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(3, "not-entitled"), (4, "not-satisfied")}
+    assert "karim" in next(v for v in report.violations if v.rule == 3).message
+
+
+def test_rule3_a_merger_made_coordinator_by_the_merge_itself_may_not_merge_it(copy):
+    repo, _ = copy
+    a = _plan_amendment(repo, "Lucie coordinatrice", "organisation: communs-numeriques, roles: [member, moderator]}",
+                        "organisation: communs-numeriques, roles: [member, moderator, coordinator]}")
+    signoff.give_verdict(repo, _people(repo)["sophie"], a.number, a.head, "approve")
+    _forge_merge(repo, a.number, [(*CLAIRE, a.head), (*SOPHIE, a.head)], merger=("lucie", "Lucie Fontaine"))
+    report = verify.verify(repo.path)
+    assert {(v.rule, v.code) for v in report.violations} == {(3, "merger-not-coordinator")}
+
+
 def test_tamper_merge_of_an_amendment_reaching_another_commitment(copy):
     """Opened on engagement-25, it also changes engagement-01, whose lead never approved."""
     repo, _ = copy

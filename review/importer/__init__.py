@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 from .. import commitment as core
-from .. import deployment, hooks, model
+from .. import deployment, hooks, model, trailers
 from ..gitrepo import GitRepo, Identity
 from . import emit, folder, gitbook, ourformat, replay
 from .orgs import MapError, OrgMap
@@ -141,19 +141,19 @@ def _write(root: Path, written, final, tip, label: str, orgs: OrgMap, meta: dict
         for state, files in written:
             tree = repo.write_tree(None, files)
             if state.author is None:  # a folder: one commit by the service
-                parent = repo.create_commit(tree, [], Identity("review", "review@localhost"),
-                                            f"Import {label}\n\n{replay.SOURCE_COMMIT}: none (a folder without "
-                                            f"history)\n{replay.SOURCE_REPOSITORY}: {label}\n")
+                parent = repo.create_commit(tree, [], Identity("review", "review@localhost"), trailers.message(
+                    f"Import {label}", [(trailers.SOURCE_COMMIT, "none (a folder without history)"),
+                                        (trailers.SOURCE_REPOSITORY, label)]))
             else:
                 parent = repo.create_commit_stamped(tree, [parent] if parent else [], state.author,
                                                     state.committer, replay.message_of(state, label))
         tree = repo.write_tree(None, final)
         service = Identity("review", "review@localhost")
-        adoption = repo.create_commit(
-            tree, [parent], service,
-            f"Adopt the imported plan\n\nImported by review import from {label}: the commits before this one "
-            f"are its history, not reviewed here.\n\n{replay.IMPORTED_FROM}: {tip.id or 'folder'}\n"
-            f"{replay.SOURCE_REPOSITORY}: {label}\n")
+        adoption = repo.create_commit(tree, [parent], service, trailers.message(
+            "Adopt the imported plan",
+            [(trailers.IMPORTED_FROM, tip.id or "folder"), (trailers.SOURCE_REPOSITORY, label)],
+            body=f"Imported by review import from {label}: the commits before this one are its history, "
+                 "not reviewed here."))
         repo.update_ref(core.MAIN, adoption, None, "review: import")
         adopted = meta["adopted"]
         tag = f"adopted-{adopted.isoformat() if isinstance(adopted, dt.date) else adopted}"

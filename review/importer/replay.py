@@ -6,21 +6,11 @@ what is imported (original author, committer, dates and message, plus `Source-Co
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
+from .. import trailers
 from ..gitrepo import GitLayerError, GitRepo, Stamp
-
-SOURCE_COMMIT = "Source-Commit"
-SOURCE_REPOSITORY = "Source-Repository"
-IMPORTED_FROM = "Imported-From"
-_TRAILER = re.compile(r"^(Source-Commit|Source-Repository|Imported-From): (.+)$", re.M)
-
-
-def trailers(message: str) -> dict[str, str]:
-    """The import trailers of a commit message (last paragraph)."""
-    last = message.rstrip("\n").rsplit("\n\n", 1)[-1]
-    return {m.group(1): m.group(2).strip() for m in _TRAILER.finditer(last)}
+from ..trailers import IMPORTED_FROM, SOURCE_COMMIT, SOURCE_REPOSITORY  # noqa: F401 - the importer's trailers
 
 
 @dataclass
@@ -67,4 +57,4 @@ def git_states(repo: GitRepo) -> list[SourceState]:
 
 def message_of(state: SourceState, source_label: str) -> str:
     text = state.message.rstrip("\n") or "(no message)"
-    return f"{text}\n\n{SOURCE_COMMIT}: {state.id}\n{SOURCE_REPOSITORY}: {source_label}\n"
+    return trailers.message(text, [(SOURCE_COMMIT, state.id), (SOURCE_REPOSITORY, source_label)])

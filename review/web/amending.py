@@ -24,27 +24,15 @@ STATES = ("open", "withdrawn", "rejected", "merged")
 
 # -- helpers -------------------------------------------------------------------------------
 
-def _number(n: str) -> int:
-    if not n.isdigit() or len(n) > 9:
-        raise core.NotFound(f"there is no amendment {n!r}")
-    return int(n)
-
-
 def _get(n: str) -> am.Amendment:
     try:
-        return am.get(repo(), _number(n))
+        return am.get(repo(), params.amendment_number(n))
     except Damaged:
         raise  # the page says what is damaged (503), not "no such amendment"
     except ReviewError as exc:
         raise core.NotFound(exc.message) from None
 
 
-
-
-def _fields(d: dict, allowed: set[str]) -> None:
-    unknown = set(d) - allowed
-    if unknown:
-        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})")
 
 
 def amendment_json(a: am.Amendment, detail: bool = False) -> dict:
@@ -79,8 +67,7 @@ def api_list():
 
 
 def api_propose():
-    d = json_object()
-    _fields(d, {"commitment", "title", "rationale", "files"})
+    d = json_object({"commitment", "title", "rationale", "files"})
     if not isinstance(d.get("commitment"), str):
         raise ApiError(400, "commitment must be a commitment id (or 'plan' for plan.yaml)")
     a = api_write(am.propose, d["commitment"], d.get("title"), d.get("rationale", ""), d.get("files"))
@@ -92,28 +79,27 @@ def api_get(n: str):
 
 
 def api_revise(n: str):
-    d = json_object()
-    _fields(d, {"files", "expected_revision", "message"})
-    a = api_write(am.revise, _number(n), d.get("files"), d.get("expected_revision"), d.get("message"))
+    d = json_object({"files", "expected_revision", "message"})
+    a = api_write(am.revise, params.amendment_number(n), d.get("files"), d.get("expected_revision"), d.get("message"))
     return jsonify(amendment_json(a, detail=True)), 201
 
 
 def api_withdraw(n: str):
     d = request.get_json(silent=True) or {}
-    return jsonify(amendment_json(api_write(am.withdraw, _number(n), d.get("reason")), detail=True))
+    return jsonify(amendment_json(api_write(am.withdraw, params.amendment_number(n), d.get("reason")), detail=True))
 
 
 def api_reopen(n: str):
-    return jsonify(amendment_json(api_write(am.reopen, _number(n)), detail=True))
+    return jsonify(amendment_json(api_write(am.reopen, params.amendment_number(n)), detail=True))
 
 
 def api_reject(n: str):
-    return jsonify(amendment_json(api_write(am.reject, _number(n), json_object().get("reason")), detail=True))
+    return jsonify(amendment_json(api_write(am.reject, params.amendment_number(n), json_object().get("reason")), detail=True))
 
 
 def api_update(n: str):
     d = request.get_json(silent=True) or {}
-    a, conflicts = api_write(am.update_from_main, _number(n), d.get("resolutions"), d.get("expected_revision"))
+    a, conflicts = api_write(am.update_from_main, params.amendment_number(n), d.get("resolutions"), d.get("expected_revision"))
     if conflicts:
         return jsonify({"error": "the plan changed the same passages: send 'resolutions' with the resolved "
                                  "full text of each conflicting file", "conflicts": conflicts}), 409
@@ -125,16 +111,14 @@ def api_policy(n: str):
 
 
 def api_approve(n: str):
-    d = json_object()
-    _fields(d, {"revision", "verdict", "comment"})
-    ev = api_write(signoff.give_verdict, _number(n), d.get("revision"), d.get("verdict"), d.get("comment"))
+    d = json_object({"revision", "verdict", "comment"})
+    ev = api_write(signoff.give_verdict, params.amendment_number(n), d.get("revision"), d.get("verdict"), d.get("comment"))
     return jsonify(ev.as_json()), 201
 
 
 def api_merge(n: str):
-    d = json_object()
-    _fields(d, {"revision"})
-    commit = api_write(signoff.merge, _number(n), d.get("revision"))
+    d = json_object({"revision"})
+    commit = api_write(signoff.merge, params.amendment_number(n), d.get("revision"))
     return jsonify({**amendment_json(_get(n), detail=True), "merge": commit}), 201
 
 

@@ -20,7 +20,9 @@ from wtforms.validators import DataRequired, Length
 from .. import accounts as store
 from .. import commitment as core
 from ..permissions import Subject, can, why_not
+from ..errors import ReviewError
 from .errors import ApiError, wants_json
+from .messages import localise
 from .reading import repo
 from .security import safe_next
 
@@ -130,9 +132,20 @@ def allowed(action: str, subject: Subject | None = None) -> bool:
     reason = why_not(g.person, action, subject)
     if reason is None:
         return True
-    from .messages import localise
     flash(localise(reason), "error")
     return False
+
+
+def form_write(fn, *args, **kwargs):
+    """Run a core write as the signed-in person for a page's form: the view asked `allowed()`
+    where it knows the subject, the core asks again on the real one. A refusal is flashed in
+    the reader's language and the answer is None."""
+    require_signed_in()
+    try:
+        return fn(repo(), g.person, *args, **kwargs)
+    except ReviewError as exc:
+        flash(localise(exc.message), "error")
+        return None
 
 
 class _SignInNeeded(Exception):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import flash, g, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
 from .. import comments
 from ..errors import ReviewError
 from . import params
+from .auth import form_write
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
-from .messages import localise
 from .reading import repo
 
 PER_PAGE = 50
@@ -28,10 +28,9 @@ def _amendment_target(n: str):
     """(commitment id, log, main text's revision) of an amendment's discussion."""
     from .. import amendments as am
     from .. import reviewlog
-    if not n.isdigit() or len(n) > 9:
-        raise ApiError(404, f"there is no amendment {n!r}")
+    number = params.amendment_number(n)
     try:
-        a = (am.for_write if request.method == "POST" else am.get)(repo(), int(n))
+        a = (am.for_write if request.method == "POST" else am.get)(repo(), number)
     except ReviewError as exc:
         raise ApiError(exc.status, exc.message) from None
     return a, reviewlog.amendment_log(a.number)
@@ -70,10 +69,7 @@ _ADD_FIELDS = {"body", "rev", "anchor", "quote", "reply_to", "stance", "lang"}
 
 
 def _api_add(cid: str, log: str | None, default_rev: str | None):
-    d = json_object()
-    unknown = set(d) - _ADD_FIELDS
-    if unknown:
-        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    d = json_object(_ADD_FIELDS)
     c = api_write(comments.add, cid, d.get("body"), rev=d.get("rev") or default_rev, anchor=d.get("anchor"),
               quote=d.get("quote"), reply_to=d.get("reply_to"), stance=d.get("stance"), lang=d.get("lang", "fr"),
               log=log)
@@ -122,23 +118,13 @@ def api_amendment_act(n: str, comment_id: str, act: str):
 
 # -- the page's forms ---------------------------------------------------------------
 
-def _formapi_write(cid: str, fn, *args, **kwargs):
-    from .auth import require_signed_in
-    require_signed_in()  # the view asked can() where it knows the subject; the core asks on the real one
-    try:
-        return fn(repo(), g.person, cid, *args, **kwargs)
-    except ReviewError as exc:
-        flash(localise(exc.message), "error")
-        return None
-
-
 def _post(cid: str, log: str | None, back: str, default_rev: str | None):
     from .auth import allowed
     f = request.form
     anchor = f.get("anchor") or None
     if not allowed("reply" if f.get("reply_to") else "comment"):
         return redirect(back)
-    c = _formapi_write(cid, comments.add, f.get("body", ""), rev=f.get("rev") or default_rev, anchor=anchor,
+    c = form_write(comments.add, cid, f.get("body", ""), rev=f.get("rev") or default_rev, anchor=anchor,
                    quote=f.get("quote") or None, reply_to=f.get("reply_to") or None,
                    stance=f.get("stance") or None, lang=current_lang(), log=log)
     if c is None:
@@ -159,7 +145,7 @@ def _act(cid: str, log: str | None, back: str, comment_id: str, act: str):
         from .auth import allowed
         if not allowed("hide"):
             return redirect(back + f"#c-{comment_id}")
-    if _formapi_write(cid, fn, comment_id, *extra, log=log) is not None:
+    if form_write(fn, cid, comment_id, *extra, log=log) is not None:
         flash(_("Done."), "info")
     return redirect(back + f"#c-{comment_id}")
 

@@ -25,11 +25,15 @@ class ApiError(Exception):
         self.status, self.message, self.retry_after = status, message, retry_after
 
 
-def json_object() -> dict:
-    """The request's JSON body, which must be an object."""
+def json_object(allowed: set[str] | frozenset[str] | None = None) -> dict:
+    """The request's JSON body, which must be an object (with only the `allowed` keys, when given)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "send a JSON object in the body, with Content-Type: application/json")
+    if allowed is not None:
+        unknown = set(data) - set(allowed)
+        if unknown:
+            raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(allowed))})")
     return data
 
 

@@ -19,17 +19,16 @@ from markupsafe import escape
 from .. import amendments as am
 from .. import comments as cm
 from .. import commitment as core
-from .. import render, reviewlog, signoff
+from .. import render, reviewlog, signoff, trailers
 from ..errors import ReviewError
 from .i18n import STATE_NAMES, current_lang
-from . import xmlsafe
+from . import params, xmlsafe
 from .reading import repo
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 TAG_DATE = "2015"  # part of every id: must never change once feeds are published
 MAX_ENTRIES = 200
-AMENDMENT_TRAILER = re.compile(r"^Amendment: (\d+)\s*$", re.M)
 
 
 # -- building blocks ----------------------------------------------------------------------------
@@ -51,7 +50,9 @@ def _utc(t) -> str:
     return t.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-class _Feed:
+class Feed:
+    """An Atom 1.0 feed: every feed of the site (amendments, commitments, progress) is built with it."""
+
     def __init__(self, feed_id: str, title: str, self_url: str, page_url: str):
         ET.register_namespace("", ATOM)
         self.root = ET.Element(self._q("feed"), {XML_LANG: current_lang()})
@@ -199,17 +200,15 @@ def _amendment_event(a: am.Amendment, e, plan, r) -> tuple[str, str] | None:
 
 def amendment_feed(n: str):
     r = repo()
-    if not n.isdigit() or len(n) > 9:
-        raise core.NotFound(f"there is no amendment {n!r}")
     try:
-        a = am.get(r, int(n))
+        a = am.get(r, params.amendment_number(n))
     except ReviewError as exc:
         raise core.NotFound(exc.message) from None
     main = core.resolve(r, "main")
     plan = core.read_plan(r, main)
     page = url_for("amendment", n=a.number, _external=True)
-    feed = _Feed(_tag(f"amendment/{a.number}"), _("Amendment %(n)d: %(title)s", n=a.number, title=a.title),
-                 url_for("amendment_feed", n=a.number, _external=True), page)
+    feed = Feed(_tag(f"amendment/{a.number}"), _("Amendment %(n)d: %(title)s", n=a.number, title=a.title),
+                url_for("amendment_feed", n=a.number, _external=True), page)
     feed.author(_name(plan, a.author))
     for e in a.events:
         shown = _amendment_event(a, e, plan, r)
@@ -240,23 +239,24 @@ def commitment_feed(cid: str):
     lang = current_lang()
     page = url_for("commitment", cid=cid, _external=True)
     what = _("Commitment %(n)d", n=c.number)
-    feed = _Feed(_tag(f"commitment/{cid}"), _("%(what)s: %(title)s", what=what, title=c.title_in(lang)),
-                 url_for("commitment_feed", cid=cid, _external=True), page)
+    feed = Feed(_tag(f"commitment/{cid}"), _("%(what)s: %(title)s", what=what, title=c.title_in(lang)),
+                url_for("commitment_feed", cid=cid, _external=True), page)
     for o in c.leads:
         feed.author(plan.organisations[o].label(lang) if o in plan.organisations else o)
 
     # Changes on main, with the amendment that brought each (the merge's "Amendment:" trailer).
     for h in core.history(r, cid, main, limit=MAX_ENTRIES):
-        m = AMENDMENT_TRAILER.search(h.message)
-        if m:
-            title = _("%(what)s: changed by amendment %(a)s (%(summary)s)", what=what, a=m.group(1), summary=h.summary)
+        merge = trailers.parse_merge(h.message)
+        number = merge.amendment if merge else None
+        if number is not None:
+            title = _("%(what)s: changed by amendment %(a)s (%(summary)s)", what=what, a=number, summary=h.summary)
         else:
             title = _("%(what)s: changed (%(summary)s)", what=what, summary=h.summary)
         link = (url_for("commitment_diff", cid=cid, _external=True, **{"from": h.parents[0], "to": h.id})
                 if h.parents else url_for("commitment", cid=cid, rev=h.id, _external=True))
         html = _summary_html(r, h.parents[0], h.id, f"commitments/{cid}/") if h.parents else ""
-        if m:
-            html += f'<p><a href="{escape(url_for("amendment", n=int(m.group(1)), _external=True))}">{escape(_("Amendment %(n)d", n=int(m.group(1))))}</a></p>'
+        if number is not None:
+            html += f'<p><a href="{escape(url_for("amendment", n=number, _external=True))}">{escape(_("Amendment %(n)d", n=number))}</a></p>'
         feed.entry(_tag(f"commitment/{cid}/change/{h.id}"), title, _utc(h.time), link, h.author_name, html or None)
 
     # Open and merged amendments touching it: one entry each, updated with its last event.

@@ -12,7 +12,8 @@ import re
 
 from flask import request
 
-from .. import model
+from .. import amendments, model
+from ..commitment import NotFound
 from .errors import ApiError
 
 _REV_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
@@ -27,6 +28,14 @@ def rev(name: str = "rev") -> str | None:
     if not _REV_RE.match(value) or ".." in value or "//" in value or value.endswith((".lock", "/", ".")):
         raise ApiError(400, f"{name} must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')")
     return value
+
+
+def amendment_number(n: str) -> int:
+    """The amendment number of a URL (`/amendments/<n>`); anything else is a 404."""
+    number = amendments.parse_number(n)
+    if number is None:
+        raise NotFound(f"there is no amendment {n!r}")
+    return number
 
 
 def page(name: str = "page") -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import xml.etree.ElementTree as ET
 
 from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,19 +16,18 @@ from markupsafe import Markup
 
 from .. import commitment as core
 from .. import comments, progress, render
-from ..errors import Invalid, ReviewError
+from ..errors import Invalid
 from ..permissions import Subject, can
 from . import params
+from .auth import allowed, form_write
 from .errors import ApiError, api_write, json_object
+from .feeds import Feed
 from .i18n import current_lang
-from .messages import localise
-from . import xmlsafe
 from .reading import repo
 
 LEVEL_NAMES = {"not-started": _l("not started"), "limited": _l("limited"),
                "substantial": _l("substantial"), "complete": _l("complete")}
 ANSWER_STANCES = {"contested": _l("contested"), "for": _l("for"), "against": _l("against"), "neutral": _l("neutral")}
-ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 100
 
 
@@ -98,10 +96,6 @@ def api_dashboard():
     return jsonify(_state(api=True).as_json())
 
 
-def _iso(day_or_time: str) -> str:
-    return day_or_time if "T" in day_or_time else f"{day_or_time}T00:00:00Z"
-
-
 def feed():
     """Atom 1.0: the latest visible progress reports of the whole plan (it takes no as_of: a
     malformed one is refused like everywhere else)."""
@@ -113,25 +107,10 @@ def feed():
     items = progress.recent(r, FEED_SIZE)
     host = request.host.split(":")[0] or "localhost"
     since = plan.adopted.isoformat() if plan.adopted else "2015-01-01"
-    ET.register_namespace("", ATOM)
-    root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": lang})
-
-    def sub(parent, tag, text=None, **attrs):
-        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-        if text is not None:
-            el.text = text
-        return el
-
-    sub(root, "id", f"tag:{host},{since}:progress")
-    sub(root, "title", _("Progress reports: %(plan)s", plan=plan.title.get(lang) or plan.title["fr"]))
-    updated = items[0].time if items else r.commit_info(main).time.isoformat().replace("+00:00", "Z")
-    sub(root, "updated", updated)
-    sub(root, "link", rel="self", type="application/atom+xml", href=url_for("progress_feed", _external=True))
-    sub(root, "link", rel="alternate", type="text/html", href=url_for("progress_dashboard", _external=True))
-    sub(root, "generator", "review")
+    feed = Feed(f"tag:{host},{since}:progress",
+                _("Progress reports: %(plan)s", plan=plan.title.get(lang) or plan.title["fr"]),
+                url_for("progress_feed", _external=True), url_for("progress_dashboard", _external=True))
     for rep in items:
-        entry = sub(root, "entry")
-        sub(entry, "id", f"tag:{host},{since}:progress/{rep.commitment}/{rep.id}")
         try:
             c = core.read_commitment(r, main, rep.commitment)
             what = c.title_in(lang)
@@ -140,22 +119,18 @@ def feed():
             what, m = rep.commitment, None
         if rep.milestone:
             what = f"{what} · {(m.title.get(lang) or m.title.get('fr')) if m else rep.milestone}"
-        sub(entry, "title", _("%(what)s: %(level)s as of %(date)s", what=what,
-                              level=str(LEVEL_NAMES.get(rep.level, rep.level)), date=rep.as_of))
-        sub(entry, "updated", rep.time)
-        sub(entry, "published", rep.time)
-        sub(entry, "link", rel="alternate", type="text/html",
-            href=url_for("commitment", cid=rep.commitment, _external=True) + f"#r-{rep.id}")
-        author = sub(entry, "author")
         person = plan.people.get(rep.author)
-        sub(author, "name", person.name if person else rep.author)
         html = render.render_comment(rep.note) if rep.note else ""
         if rep.evidence:
             links = "".join(f'<li><a href="{Markup.escape(u)}">{Markup.escape(u)}</a></li>' for u in rep.evidence)
             html += f"<p>{Markup.escape(_('Evidence'))}</p><ul>{links}</ul>"
-        sub(entry, "content", html or str(LEVEL_NAMES.get(rep.level, rep.level)), type="html")
-    body = xmlsafe.tostring(root)
-    return Response(body, mimetype="application/atom+xml")
+        feed.entry(f"tag:{host},{since}:progress/{rep.commitment}/{rep.id}",
+                   _("%(what)s: %(level)s as of %(date)s", what=what,
+                     level=str(LEVEL_NAMES.get(rep.level, rep.level)), date=rep.as_of),
+                   rep.time, url_for("commitment", cid=rep.commitment, _external=True) + f"#r-{rep.id}",
+                   person.name if person else rep.author,
+                   html or str(LEVEL_NAMES.get(rep.level, rep.level)), published=rep.time)
+    return feed.response(r.commit_info(main).time.isoformat().replace("+00:00", "Z"))
 
 
 # -- the section on a commitment page --------------------------------------------------------
@@ -189,18 +164,7 @@ def init_app(app) -> None:
 
 # -- the page's forms ------------------------------------------------------------------------
 
-def _formapi_write(fn, *args, **kwargs):
-    from .auth import require_signed_in
-    require_signed_in()  # the view asked can() for its action; the core checks again on the subject
-    try:
-        return fn(repo(), g.person, *args, **kwargs)
-    except ReviewError as exc:
-        flash(localise(exc.message), "error")
-        return None
-
-
 def _allowed(cid: str, action: str, subject: Subject | None = None) -> bool:
-    from .auth import allowed
     return allowed(action, subject)
 
 
@@ -211,7 +175,7 @@ def post_report(cid: str):
     if not _allowed(cid, "report_progress", Subject(leads=leads)):
         return redirect(url_for("commitment", cid=cid) + "#progress")
     evidence = [line.strip() for line in f.get("evidence", "").splitlines() if line.strip()]
-    rep = _formapi_write(progress.report, cid, f.get("level", ""), f.get("note", ""), evidence,
+    rep = form_write(progress.report, cid, f.get("level", ""), f.get("note", ""), evidence,
                      milestone=f.get("milestone") or None, as_of=f.get("as_of") or None)
     if rep is None:
         keep = {f"pr_{k}": f.get(k, "")[:2000] for k in ("level", "milestone", "note", "evidence", "as_of")}
@@ -224,7 +188,7 @@ def answer_report(cid: str, report_id: str):
     f = request.form
     if not _allowed(cid, "answer_report"):
         return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
-    c = _formapi_write(progress.answer, cid, report_id, f.get("body", ""), stance=f.get("stance") or None,
+    c = form_write(progress.answer, cid, report_id, f.get("body", ""), stance=f.get("stance") or None,
                        lang=current_lang())
     if c is not None:
         flash(_("Your answer was published."), "info")
@@ -234,7 +198,7 @@ def answer_report(cid: str, report_id: str):
 def hide_report(cid: str, report_id: str):
     if not _allowed(cid, "hide"):
         return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
-    if _formapi_write(progress.hide_report, cid, report_id, request.form.get("reason", "")) is not None:
+    if form_write(progress.hide_report, cid, report_id, request.form.get("reason", "")) is not None:
         flash(_("The report is hidden."), "info")
     return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
 
@@ -251,10 +215,7 @@ def api_reports(cid: str):
 
 
 def api_report_add(cid: str):
-    d = json_object()
-    unknown = set(d) - {"level", "note", "evidence", "milestone", "as_of"}
-    if unknown:
-        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    d = json_object({"level", "note", "evidence", "milestone", "as_of"})
     rep = api_write(progress.report, cid, d.get("level"), d.get("note", ""), d.get("evidence", []),
                 milestone=d.get("milestone"), as_of=d.get("as_of"))
     return jsonify(rep.as_json()), 201
@@ -265,10 +226,7 @@ def api_report_hide(cid: str, report_id: str):
 
 
 def api_report_answer(cid: str, report_id: str):
-    d = json_object()
-    unknown = set(d) - {"body", "stance", "lang"}
-    if unknown:
-        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    d = json_object({"body", "stance", "lang"})
     c = api_write(progress.answer, cid, report_id, d.get("body"), stance=d.get("stance"),
                   lang=d.get("lang", "fr"))
     return jsonify(c.as_json()), 201
