@@ -68,10 +68,7 @@ def split_lenient(text: str) -> tuple[str | None, str]:
 
 def join(src: Source) -> str:
     """The file's text: the inverse of `split`, in the file's line endings."""
-    body = src.body
-    if body.strip():
-        body = normalise_newlines(body).lstrip("\n").rstrip() + "\n"
-    text = f"---\n{src.front_matter}---\n{src.separator or chr(10)}{body}"
+    text = f"---\n{src.front_matter}---\n{src.separator or chr(10)}{src.body}"
     return text.replace("\n", "\r\n") if src.newline == "\r\n" else text
 
 
@@ -81,6 +78,7 @@ def with_body(src: Source, body: str) -> Source:
     body = normalise_newlines(body)
     if body.strip() == src.body.strip():
         return src
+    body = body.lstrip("\n").rstrip() + "\n" if body.strip() else ""
     return Source(src.front_matter, src.separator, body, src.newline)
 
 
@@ -91,7 +89,7 @@ def with_fields(src: Source, values: Mapping[str, Any], path: str = "front matte
 
 def new_file(values: Mapping[str, Any], body: str, newline: str = "\n") -> str:
     """A new file (a translation written for the first time)."""
-    return join(Source(_dump(_yaml(), _to_node(dict(values))), "\n", normalise_newlines(body), newline))
+    return join(with_body(Source(_dump(_yaml(), _to_node(dict(values))), "\n", "", newline), body))
 
 
 # -- editing the YAML in place -------------------------------------------------------------

@@ -313,6 +313,12 @@ def _translation(files: dict, path: str, title: str, body: str) -> str | None:
     return None
 
 
+def _exact(texts: dict[str, str]) -> dict[str, bytes]:
+    """The editor's texts as bytes: written as they are (a CRLF file stays CRLF), where text
+    sent to the API has its line endings made LF."""
+    return {p: t.encode("utf-8") for p, t in texts.items()}
+
+
 def _changed(files: dict, out: dict[str, str]) -> dict[str, str]:
     return {p: t for p, t in out.items() if t != files.get(p.rsplit("/", 1)[1][:2])}
 
@@ -323,7 +329,10 @@ def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
     files = state["files"]
     path = model.commitment_path(cid)
     ms = _milestones_from_rows(state["milestone_rows"])
-    fields = {"title": state["title_fr"].strip(), "leads": state["leads"],
+    old_leads = list(state["meta"].get("leads", []))
+    # checkboxes carry no order: the leads kept stay in the file's order, new ones come after
+    leads = [o for o in old_leads if o in state["leads"]] + [o for o in state["leads"] if o not in old_leads]
+    fields = {"title": state["title_fr"].strip(), "leads": leads,
               "milestones": ms or None}
     src = frontmatter.with_body(frontmatter.with_fields(frontmatter.split(files["fr"]), fields, path), state["body_fr"])
     out = {path: frontmatter.join(src)}
@@ -388,12 +397,12 @@ def editor(cid: str, n: str | None = None):
         return _render_editor(cid, posted, commit, plan, a, preview=preview)
     try:
         if a is None:
-            a = am.propose(r, g.person, cid, posted["amendment_title"], posted["rationale"], texts)
+            a = am.propose(r, g.person, cid, posted["amendment_title"], posted["rationale"], _exact(texts))
             flash(_("Amendment %(n)d is open.", n=a.number), "info")
         else:
             if not texts:
                 raise Invalid(_("nothing changed compared to the current revision"))
-            a = am.revise(r, g.person, a.number, texts, request.form.get("expected_revision"), posted["message"])
+            a = am.revise(r, g.person, a.number, _exact(texts), request.form.get("expected_revision"), posted["message"])
             flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
     except ReviewError as exc:
         flash(localise(exc.message), "error")
@@ -459,12 +468,12 @@ def page_editor(slug: str, n: str | None = None):
         try:
             texts = _page_texts(state, posted, slug)
             if a is None:
-                a = am.propose(r, g.person, am.PLAN_TARGET, posted["amendment_title"], posted["rationale"], texts)
+                a = am.propose(r, g.person, am.PLAN_TARGET, posted["amendment_title"], posted["rationale"], _exact(texts))
                 flash(_("Amendment %(n)d is open.", n=a.number), "info")
             else:
                 if not texts:
                     raise Invalid(_("nothing changed compared to the current revision"))
-                a = am.revise(r, g.person, a.number, texts, f.get("expected_revision"), posted["message"])
+                a = am.revise(r, g.person, a.number, _exact(texts), f.get("expected_revision"), posted["message"])
                 flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
             return redirect(url_for("amendment", n=a.number))
         except ReviewError as exc:
