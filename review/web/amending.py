@@ -57,7 +57,7 @@ def amendment_json(a: am.Amendment, detail: bool = False) -> dict:
             "rationale": a.rationale, "base": base, "behind_main": am.behind_main(r, a),
             "revisions": [{"revision": v.id, "time": v.time, "author": v.author, "message": v.message,
                            "merge_of_main": v.is_merge} for v in a.revisions],
-            "diff": [{"path": ch.path, "summary": ch.summary, "mode": mode_json(ch),
+            "diff": [{"path": ch.path, "summary": ch.summary, "summary_en": ch.summary_en, "mode": mode_json(ch),
                       "words": dict(zip(("inserted", "deleted"), render.diff_stats(render.word_diff(ch.old, ch.new))))}
                      for ch in am.compare(r, base, a.head)],
             "overlaps": [{"number": n, "path": p} for n, p in am.overlaps(r, a)],
@@ -393,7 +393,7 @@ def editor(cid: str, n: str | None = None):
         preview = {"fr": Markup(render.render_markdown(posted["body_fr"], anchors=False)),
                    "en": Markup(render.render_markdown(posted["body_en"], anchors=False)),
                    "summary": [s for p, t in texts.items() if p.endswith("fr.md")
-                               for s in drafting.drafting_summary(posted["files"]["fr"], t)]}
+                               for s in drafting.drafting_summary(posted["files"]["fr"], t, current_lang())]}
         return _render_editor(cid, posted, commit, plan, a, preview=preview)
     try:
         if a is None:
