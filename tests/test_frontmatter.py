@@ -218,3 +218,17 @@ def test_the_core_revise_with_one_date_changed_is_one_line(repo, dep):
     person = core.read_plan(repo, repo.resolve("main")).people["lucie"]
     a = am.propose(repo, person, CID, "Date", "", {FR: new})
     assert changed_lines(old, _blob(repo, a.head, FR)) == ['-    due: "2015-06"\n', '+    due: "2015-09"\n']
+
+
+def test_the_amendment_page_says_the_change_in_the_readers_language(client, repo):
+    sign_in(client, "lucie")
+    assert _edit_due(client, f"/commitments/{CID}/amend", "ong-premier-euro", "2018", amendment_title="Un an").status_code == 302
+    nb = "\u00a0"
+    html = client.get("/amendments/1").get_data(as_text=True)
+    assert (f'<section class="drafting" lang="fr">' in html and
+            f"l&#39;échéance{nb}: «{nb}2016{nb}» est remplacée par l&#39;échéance{nb}: «{nb}2018{nb}»." in html)
+    client.get("/lang/en")
+    html = client.get("/amendments/1").get_data(as_text=True)
+    assert ('<section class="drafting" lang="en">' in html and
+            "In the header, for milestone “Publish NGO projects from the first euro”, the due date “2016” is "
+            "replaced by the due date “2018”." in html)
