@@ -450,10 +450,10 @@ def _noun(text: str) -> tuple[str, str, bool, bool]:
 
 
 def _occurrences(hay: list[str], needle: list[str]) -> int:
-    n = len(needle)
-    if n == 0:
+    """How many times the tokens `needle` are found in `hay` (whole tokens; in linear time)."""
+    if not needle:
         return 0
-    return sum(1 for k in range(len(hay) - n + 1) if hay[k:k + n] == needle)
+    return f"\0{chr(0).join(hay)}\0".count(f"\0{chr(0).join(needle)}\0")
 
 
 def _stripped(toks: list[str]) -> list[str]:
