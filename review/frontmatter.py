@@ -87,6 +87,21 @@ def with_fields(src: Source, values: Mapping[str, Any], path: str = "front matte
     return Source(update(src.front_matter, values, path), src.separator, src.body, src.newline)
 
 
+def fields(text: str, path: str = "front matter") -> dict:
+    """A file's front matter as data (the bounded parse of `model.load_yaml`; SchemaError)."""
+    data = load_yaml(split(text).front_matter, path, 2)
+    if data is not None and not isinstance(data, dict):
+        raise SchemaError([f"{path}:2: the front matter must be a mapping of fields (key: value)"])
+    return data or {}
+
+
+def edit(text: str, values: Mapping[str, Any], body: str | None = None, path: str = "front matter") -> str:
+    """The file `text` with its front matter's fields in `values` set (see `update`) and, unless
+    None, its body replaced: the smallest edit, in the file's line endings."""
+    src = with_fields(split(text), values, path)
+    return join(src if body is None else with_body(src, body))
+
+
 def new_file(values: Mapping[str, Any], body: str, newline: str = "\n") -> str:
     """A new file (a translation written for the first time)."""
     return join(with_body(Source(_dump(_yaml(), _to_node(dict(values))), "\n", "", newline), body))

@@ -232,3 +232,15 @@ def test_the_amendment_page_says_the_change_in_the_readers_language(client, repo
     assert ('<section class="drafting" lang="en">' in html and
             "In the header, for milestone “Publish NGO projects from the first euro”, the due date “2016” is "
             "replaced by the due date “2018”." in html)
+
+
+def test_edit_and_fields_are_the_views_door():
+    text = "---\r\ntitle: \"Préface\"  # kept\r\nsection: front\r\n---\r\n\r\nUn.\r\n"
+    assert fm.fields(text) == {"title": "Préface", "section": "front"}
+    edited = fm.edit(text, {"title": "Avant-propos"})
+    assert [d[:16] for d in changed_lines(text, edited)] == ['-title: "Préface', '+title: "Avant-pr']
+    assert "# kept\r\n" in edited  # the comment stays on its line (ruamel keeps its column when it can)
+    assert fm.edit(text, {"title": "Préface"}, "Un.\n") == text
+    assert fm.edit(text, {}, "Deux.") == text.replace("Un.", "Deux.")
+    with pytest.raises(SchemaError, match="must be a mapping"):
+        fm.fields("---\n- a\n---\n")

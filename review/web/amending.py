@@ -259,17 +259,12 @@ def _commitment_or_none(r, commit, cid):
 
 # -- the editor --------------------------------------------------------------------------------
 
-def _meta(text: str, path: str) -> dict:
-    """A file's front matter as data (bounded parse: SchemaError)."""
-    return model.load_yaml(frontmatter.split(text).front_matter, path, 2) or {}
-
-
 def _editor_state(r, commit: str, cid: str) -> dict:
     files = core.read_files(r, commit, cid)
-    meta = _meta(files["fr"], model.commitment_path(cid))
+    meta = frontmatter.fields(files["fr"], model.commitment_path(cid))
     en_title, en_body = "", ""
     if "en" in files:
-        en_title = _meta(files["en"], model.commitment_path(cid, "en")).get("title", "")
+        en_title = frontmatter.fields(files["en"], model.commitment_path(cid, "en")).get("title", "")
         en_body = frontmatter.split(files["en"]).body
     return {"files": files, "meta": meta, "title_fr": meta.get("title", ""), "title_en": en_title,
             "body_fr": frontmatter.split(files["fr"]).body, "body_en": en_body,
@@ -306,8 +301,7 @@ def _milestones_from_rows(rows: list[dict]) -> list[dict]:
 def _translation(files: dict, path: str, title: str, body: str) -> str | None:
     """The new text of a translation file, or None when there is none and none is typed."""
     if files.get("en"):
-        src = frontmatter.split(files["en"])
-        return frontmatter.join(frontmatter.with_body(frontmatter.with_fields(src, {"title": title}, path), body))
+        return frontmatter.edit(files["en"], {"title": title}, body, path)
     if body.strip() or title:
         return frontmatter.new_file({"title": title}, body, frontmatter.newline_of(files["fr"]))
     return None
@@ -334,8 +328,7 @@ def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
     leads = [o for o in old_leads if o in state["leads"]] + [o for o in state["leads"] if o not in old_leads]
     fields = {"title": state["title_fr"].strip(), "leads": leads,
               "milestones": ms or None}
-    src = frontmatter.with_body(frontmatter.with_fields(frontmatter.split(files["fr"]), fields, path), state["body_fr"])
-    out = {path: frontmatter.join(src)}
+    out = {path: frontmatter.edit(files["fr"], fields, state["body_fr"], path)}
     en = _translation(files, model.commitment_path(cid, "en"), state["title_en"].strip(), state["body_en"])
     if en is not None:
         out[model.commitment_path(cid, "en")] = en
@@ -431,9 +424,9 @@ def _page_state(r, commit: str, slug: str) -> dict:
         files["en"] = en.decode("utf-8")
     en_title, en_body = "", ""
     if "en" in files:
-        en_title = _meta(files["en"], model.page_path(slug, "en")).get("title", "")
+        en_title = frontmatter.fields(files["en"], model.page_path(slug, "en")).get("title", "")
         en_body = frontmatter.split(files["en"]).body
-    meta = _meta(files["fr"], model.page_path(slug))
+    meta = frontmatter.fields(files["fr"], model.page_path(slug))
     return {"files": files, "meta": meta, "title_fr": meta.get("title", ""),
             "title_en": en_title, "body_fr": frontmatter.split(files["fr"]).body, "body_en": en_body}
 
@@ -442,8 +435,7 @@ def _page_texts(state: dict, posted: dict, slug: str) -> dict[str, str]:
     """The full new text of each language file of the page that the form changed."""
     files = state["files"]
     path = model.page_path(slug)
-    src = frontmatter.with_fields(frontmatter.split(files["fr"]), {"title": posted["title_fr"].strip()}, path)
-    out = {path: frontmatter.join(frontmatter.with_body(src, posted["body_fr"]))}
+    out = {path: frontmatter.edit(files["fr"], {"title": posted["title_fr"].strip()}, posted["body_fr"], path)}
     en = _translation(files, model.page_path(slug, "en"), posted["title_en"].strip(), posted["body_en"])
     if en is not None:
         out[model.page_path(slug, "en")] = en
