@@ -32,6 +32,9 @@ NBSP = "\u00a0"
 # A changed alinéa is rewritten whole ("est ainsi rédigé") when more than half of its old words
 # are replaced or deleted, or when describing it would take more than this many operations.
 MAX_OPERATIONS = 4
+# A heading of at most this many words is rewritten whole when it changes; a longer one is
+# changed word by word like an alinéa.
+SHORT_HEADING_WORDS = 3
 # Two alinéas of a changed stretch are the same alinéa modified when this share of their words
 # is common (Dice coefficient); otherwise one is deleted and the other inserted.
 PAIR_MIN = 0.4
@@ -438,7 +441,7 @@ def _quotes(els: list[Element]) -> tuple[str, str]:
 def _noun(text: str) -> tuple[str, str, bool, bool]:
     """How to call quoted words: (fr, en, feminine, plural): le mot, les mots, le signe,
     l'année."""
-    words = [t for t in tokens(text) if _WORD_RE.match(t)]
+    words = [c for c in text.split() if _WORD_RE.search(c)]  # « registres-clés », « d'élus »: one word each
     if not words:
         return ("les signes", "the signs", False, True) if len(text.replace(" ", "")) > 1 else \
             ("le signe", "the sign", False, False)
@@ -507,6 +510,22 @@ def _extend(a: list[str], b: list[str], g: list[int], lo: int, hi: int) -> list[
     return [i1, i2, j1, j2]
 
 
+_JOINERS = ("-",)  # an apostrophe elides: « l'État » is two words, « État » can change alone
+
+
+def _whole_words(a: list[str], b: list[str], g: list[int], lo: int, hi: int) -> list[int]:
+    """Grow g = [i1, i2, j1, j2] so that it does not cut a word joined by a hyphen or an
+    apostrophe: « registres-clés », never « -clés »."""
+    i1, i2, j1, j2 = g
+    while i1 > lo and a[i1 - 1].strip() and (a[i1 - 1] in _JOINERS or (i1 < i2 and a[i1] in _JOINERS)
+                                              or (j1 < j2 and b[j1] in _JOINERS)):
+        i1, j1 = i1 - 1, j1 - 1
+    while i2 < hi and a[i2].strip() and (a[i2] in _JOINERS or (i2 > i1 and a[i2 - 1] in _JOINERS)
+                                         or (j2 > j1 and b[j2 - 1] in _JOINERS)):
+        i2, j2 = i2 + 1, j2 + 1
+    return [i1, i2, j1, j2]
+
+
 def _anchor(a: list[str], i: int, lo: int) -> str:
     """The fewest words before position i of the alinéa (not before lo) found once in it."""
     k = i
@@ -536,6 +555,7 @@ def _word_operations(name: _Name, old: str, new: str) -> list[tuple[str, str]] |
     prev_end = 0
     for n, g in enumerate(groups):
         hi = groups[n + 1][0] if n + 1 < len(groups) else len(a)
+        g = _whole_words(a, b, g, prev_end, hi)
         i1, i2, j1, j2 = g
         before, after = "".join(a[i1:i2]).strip(), "".join(b[j1:j2]).strip()
         if before:
@@ -582,7 +602,7 @@ def _pair_sentences(body: _Body, i: int, new: Element) -> list[tuple[str, str]]:
             return [(f"{_cap(name.fr)} devient la note {new.label}.", f"{_cap(name.en)} becomes note {new.label}.")]
         return [(f"La mise en forme {name.fr_of} est modifiée (les mots ne changent pas).",
                  f"The formatting of {name.en} is changed (not its words).")]
-    if old.kind != "heading":
+    if old.kind != "heading" or len(_words(old.text)) > SHORT_HEADING_WORDS:
         ops = _word_operations(name, old.text, new.text)
         if ops is not None:
             return ops

@@ -151,6 +151,15 @@ CASES = [
      [f"Au premier alinéa, le signe{F}: {q(';')} est remplacé par le signe{F}: {q('.')}."],
      ["In the first paragraph, the sign “;” is replaced by the sign “.”."]),
 
+    ("a hyphenated word is quoted whole",
+     ["Ouvrir les registres-clés de données."], ["Ouvrir les registres de référence de données."],
+     [f"Au premier alinéa, le mot{F}: {q('registres-clés')} est remplacé par les mots{F}: {q('registres de référence')}."],
+     ["In the first paragraph, the word “registres-clés” is replaced by the words “registres de référence”."]),
+    ("an elided article stays out of the quote",
+     ["Le plan de l'État sera publié."], ["Le plan de l'Europe sera publié."],
+     [f"Au premier alinéa, le mot{F}: {q('État')} est remplacé par le mot{F}: {q('Europe')}."],
+     ["In the first paragraph, the word “État” is replaced by the word “Europe”."]),
+
     # -- words deleted
     ("words deleted in the middle",
      PLAN, plan({2: PLAN[2].replace(", les journalistes", "")}),
@@ -196,9 +205,9 @@ CASES = [
     ("an insertion and a replacement in one alinéa are two items",
      PLAN, plan({6: PLAN[6].replace("pilotera ces travaux", "pilotera dès 2016 ces travaux").replace("d'élus", "de maires")}),
      [f"Au sixième alinéa, après le mot{F}: {q('pilotera')}, sont insérés les mots{F}: {q('dès 2016')}.",
-      f"Au sixième alinéa, les mots{F}: " + q("d'élus") + f" sont remplacés par les mots{F}: {q('de maires')}."],
+      f"Au sixième alinéa, le mot{F}: " + q("d'élus") + f" est remplacé par les mots{F}: {q('de maires')}."],
      ["In the sixth paragraph, after the word “pilotera”, the words “dès 2016” are inserted.",
-      "In the sixth paragraph, the words “d'élus” are replaced by the words “de maires”."]),
+      "In the sixth paragraph, the word “d'élus” is replaced by the words “de maires”."]),
 
     # -- alinéas rewritten
     ("more than half of an alinéa changed rewrites it",
@@ -299,6 +308,13 @@ CASES = [
      PLAN, plan({0: "## Les enjeux"}),
      [f"L'intitulé {q('Enjeux')} est ainsi rédigé{F}: {q('Les enjeux')}."],
      ["The heading “Enjeux” is worded as follows: “Les enjeux”."]),
+    ("a long heading is changed word by word",
+     ["## Ouvrir les données des collectivités territoriales et de leurs groupements", "Texte."],
+     ["## Ouvrir les données des collectivités locales et de leurs groupements", "Texte."],
+     [f"À l'intitulé {q('Ouvrir les données des collectivités territoriales et de leurs groupements')}, "
+      f"le mot{F}: {q('territoriales')} est remplacé par le mot{F}: {q('locales')}."],
+     ["In the heading “Ouvrir les données des collectivités territoriales et de leurs groupements”, "
+      "the word “territoriales” is replaced by the word “locales”."]),
     ("a bold line standing as a heading is a heading",
      PLAN, plan({4: "**Actions engagées**"}),
      [f"L'intitulé {q('Actions prévues')} est ainsi rédigé{F}: {q('Actions engagées')}."],
