@@ -575,3 +575,29 @@ def test_around_changes_keeps_context_and_marks_gaps():
     fm = drafting.aligned_blocks(old, new.replace("title: T", "title: U"))
     assert fm[0] == ("title: T", "title: U")
     assert drafting.aligned_blocks(old, old.replace("E\n", "E\n\nF\n"))[-1] == (None, "F")
+
+
+def test_real_plan_any_one_word_replaced_is_one_short_sentence():
+    """Over every commitment of the 2015 plan, a word replaced anywhere (headings, list items,
+    wrapped paragraphs, notes) is said in one sentence quoting that word alone."""
+    import random
+    from .conftest import corpus_or_skip
+    files = sorted(corpus_or_skip().glob("**/engagement-*.md"))
+    if not files:
+        pytest.skip(f"no engagement-*.md in {corpus_or_skip()}")
+    rng = random.Random(16)
+    for path in files:
+        text = "---\ntitle: T\n---\n\n" + path.read_text(encoding="utf-8")
+        for m in rng.sample(list(re.finditer(r"(?<= )[a-zàâçéèêëîïôûù]{6,}(?=[ ,.])", text)), 3):
+            new = text[:m.start()] + "remplaçant" + text[m.end():]
+            word = m.group()
+            fr, en = drafting_summary(text, new), drafting_summary(text, new, "en")
+            assert len(fr) == 1 and len(en) == 1, (path.name, word, fr)
+            said = re.search(rf"(?:le mot|les mots){NB}: «{NB}(.+?){NB}» (?:est remplacé|sont remplacés) par "
+                             rf"(?:le mot|les mots){NB}: «{NB}(.+?){NB}»\.$", fr[0])
+            # the word alone, or with the fewest words around it that make it found once
+            assert said and word in said.group(1) and said.group(1).replace(word, "remplaçant") == said.group(2), fr
+            assert len(said.group(1).split()) <= 4, fr
+            assert f"“{said.group(1)}” " in en[0] and en[0].endswith(f"“{said.group(2)}”."), en
+            for sentence in fr + en:
+                assert "\n" not in sentence and "**" not in sentence and not re.search(r"\d+e\b", sentence)
