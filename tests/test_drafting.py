@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from review import drafting
-from review.drafting import changed_blocks, drafting_summary, ordinal, side_by_side
+from review.drafting import cardinal, changed_blocks, drafting_summary, ordinal, side_by_side
 from review.render import source_blocks
 
 NB = "\u00a0"
@@ -105,8 +105,6 @@ def plan(*changes, drop=(), items=None) -> list[str]:
 def many(n: int) -> list[str]:
     return [f"Mesure numéro {cardinal(k)} du plan d'action." for k in range(1, n + 1)]
 
-
-from review.drafting import cardinal  # noqa: E402
 
 F = NB  # the non-breaking space before a colon and inside French quotes
 

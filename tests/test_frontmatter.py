@@ -11,7 +11,6 @@ import pytest
 from review import frontmatter as fm
 from review.model import SchemaError
 
-from .conftest import bearer
 from .test_people import sign_in
 from .webforms import form_fields
 
