@@ -156,6 +156,7 @@ def update(text: str, values: Mapping[str, Any], path: str = "front matter") -> 
     if not isinstance(data, CommentedMap):
         raise SchemaError([f"{path}:1: the front matter must be a mapping of fields (key: value)"])
     before = _dump(y, data)
+    shape, leaves = _shape(data), _leaves(data)
     for key, value in values.items():
         if value is None:
             data.pop(key, None)
@@ -164,7 +165,102 @@ def update(text: str, values: Mapping[str, Any], path: str = "front matter") -> 
         else:
             data[key] = _to_node(value)
     after = _dump(y, data)
-    return text if after == before else after
+    if after == before:
+        return text
+    if before != text and _shape(data) == shape:  # a file ruamel would not write back as it is:
+        patched = _patch_scalars(text, leaves, _leaves(data), y, after)  # change the values in place
+        if patched is not None:
+            return patched
+    return after
+
+
+# -- changing scalars in place, for a file whose layout ruamel would not reproduce ----------------
+
+def _shape(node):
+    """The structure of a document: its containers (by identity) and keys, not its scalars."""
+    if isinstance(node, CommentedMap):
+        return ("map", id(node), tuple((k, _shape(v)) for k, v in node.items()))
+    if isinstance(node, CommentedSeq):
+        return ("seq", id(node), tuple(_shape(v) for v in node))
+    return "scalar"
+
+
+def _leaves(node, path: tuple = ()) -> dict:
+    """path -> (scalar, (line, column) of the scalar in the text read)."""
+    out = {}
+    items = node.items() if isinstance(node, CommentedMap) else enumerate(node) if isinstance(node, CommentedSeq) else ()
+    for k, v in items:
+        if isinstance(v, (CommentedMap, CommentedSeq)):
+            out.update(_leaves(v, path + (k,)))
+        else:
+            try:
+                pos = node.lc.value(k) if isinstance(node, CommentedMap) else node.lc.item(k)
+            except (KeyError, IndexError, TypeError, AttributeError):
+                pos = None
+            out[path + (k,)] = (v, pos)
+    return out
+
+
+def _token_end(line: str, col: int) -> int | None:
+    """Where the scalar written at `col` ends on its line (None for a block or unclosed one)."""
+    c = line[col:col + 1]
+    if c == '"':
+        i = col + 1
+        while i < len(line):
+            if line[i] == "\\":
+                i += 2
+                continue
+            if line[i] == '"':
+                return i + 1
+            i += 1
+        return None
+    if c == "'":
+        i = col + 1
+        while i < len(line):
+            if line[i] == "'":
+                if line[i + 1:i + 2] == "'":
+                    i += 2
+                    continue
+                return i + 1
+            i += 1
+        return None
+    if not c or c in "|>&*!":
+        return None
+    end = line.find(" #", col)
+    end = len(line[:end if end >= 0 else len(line)].rstrip())
+    if "{" in line[:col] or "[" in line[:col]:  # inside a flow collection: up to its next sign
+        stops = [i for i in (line.find(ch, col) for ch in ",}]") if 0 <= i < end]
+        end = len(line[:min(stops)].rstrip()) if stops else end
+    return end
+
+
+def _patch_scalars(text: str, old: dict, new: dict, y: YAML, expected: str) -> str | None:
+    """`text` with each changed scalar rewritten where it stands; None when that cannot be
+    done safely (the caller then writes the document out whole)."""
+    safe = YAML(typ="safe", pure=True)
+    lines = text.split("\n")
+    changes = sorted(((pos, value) for path, (value, _) in new.items()
+                      for _, pos in [old.get(path, (None, None))] if old[path][0] is not value),
+                     key=lambda c: (c[0] or (0, 0)), reverse=True)
+    for pos, value in changes:
+        if pos is None:
+            return None
+        line_no, col = pos
+        line = lines[line_no]
+        end = _token_end(line, col)
+        if end is None:
+            return None
+        written = _dump(y, CommentedMap([("k", value)]))
+        if not written.startswith("k: ") or written.count("\n") != 1:
+            return None
+        lines[line_no] = line[:col] + written[3:-1] + line[end:]
+    patched = "\n".join(lines)
+    try:
+        if safe.load(patched) != safe.load(expected):
+            return None
+    except Exception:  # noqa: BLE001 - any doubt: write the document whole
+        return None
+    return patched
 
 
 def _merge(old, new):

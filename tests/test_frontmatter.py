@@ -244,3 +244,27 @@ def test_edit_and_fields_are_the_views_door():
     assert fm.edit(text, {}, "Deux.") == text.replace("Un.", "Deux.")
     with pytest.raises(SchemaError, match="must be a mapping"):
         fm.fields("---\n- a\n---\n")
+
+
+@pytest.mark.parametrize("text, values, old_line, new_line", [
+    # indentation ruamel would not write back (3 spaces): the changed values are edited in place
+    ("title: T\nleads:\n   - a\nmilestones:\n   - id: x\n     title:\n        fr: \"X\"   # c\n     due: 2016\n",
+     {"milestones": [{"id": "x", "title": {"fr": "X"}, "due": "2017"}]}, "     due: 2016", "     due: 2017"),
+    ("title:   'l''eau'\nleads:\n   - a\n", {"title": "l'air"}, "title:   'l''eau'", "title:   'l''air'"),
+    ("title: T\nms:\n   - {id: x, due: 2016-06}\n", {"ms": [{"id": "x", "due": "2016-09"}]},
+     "   - {id: x, due: 2016-06}", "   - {id: x, due: 2016-09}"),
+    ("title: T\nms:\n   - id: x\n     title: {fr: \"Un, deux\", en: One}\n",
+     {"ms": [{"id": "x", "title": {"fr": "Un, trois", "en": "One"}}]},
+     '     title: {fr: "Un, deux", en: One}', '     title: {fr: "Un, trois", en: One}'),
+])
+def test_a_file_in_another_layout_has_its_changed_values_edited_in_place(text, values, old_line, new_line):
+    assert changed_lines(text, fm.update(text, values)) == [f"-{old_line}\n", f"+{new_line}\n"]
+
+
+def test_a_structural_change_in_another_layout_is_still_right():
+    text = "title: T\nleads:\n   - a\n"
+    from review.model import load_yaml
+    assert load_yaml(fm.update(text, {"leads": ["a", "b"]}), "x") == {"title": "T", "leads": ["a", "b"]}
+    text = "title: T\nms:\n   - id: x\n     title: {fr: Un, en: One}\n"  # a plain word that needs quotes in flow
+    assert load_yaml(fm.update(text, {"ms": [{"id": "x", "title": {"fr": "Un, trois", "en": "One"}}]}), "x") == {
+        "title": "T", "ms": [{"id": "x", "title": {"fr": "Un, trois", "en": "One"}}]}
