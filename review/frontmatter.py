@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ruamel.yaml import YAML
+from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import ScalarString
 
@@ -164,7 +164,10 @@ def update(text: str, values: Mapping[str, Any], path: str = "front matter") -> 
             data[key] = _merge(data[key], value)
         else:
             data[key] = _to_node(value)
-    after = _dump(y, data)
+    try:
+        after = _dump(y, data)
+    except YAMLError as exc:  # a value ruamel cannot write (never a plain string)
+        raise SchemaError([f"{path}:1: cannot write the front matter: {exc}"]) from None
     if after == before:
         return text
     if before != text and _shape(data) == shape:  # a file ruamel would not write back as it is:

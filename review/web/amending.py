@@ -381,7 +381,11 @@ def editor(cid: str, n: str | None = None):
         flash(_("This amendment changed since you opened it: your text is kept below; compare it with the "
                 "current revision and save again."), "error")
         return _render_editor(cid, posted, commit, plan, a, status=409)
-    texts = _texts_from_form(posted, cid)
+    try:
+        texts = _texts_from_form(posted, cid)
+    except model.SchemaError as exc:  # the file at this revision cannot be edited as it is
+        flash(localise(Invalid("the text does not fit the plan's format: " + "; ".join(exc.problems)).message), "error")
+        return _render_editor(cid, posted, commit, plan, a, status=400)
     if request.form.get("action") == "preview":
         preview = {"fr": Markup(render.render_markdown(posted["body_fr"], anchors=False)),
                    "en": Markup(render.render_markdown(posted["body_en"], anchors=False)),
