@@ -23,9 +23,13 @@ import html
 import re
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
 from .frontmatter import split_lenient
+from .lru import LRU
 from .model import SchemaError, load_yaml
-from .render import _md, opcodes, side_html, source_blocks, tokens, word_diff
+from .render import opcodes, side_html, source_blocks, tokens, word_diff
 
 NBSP = "\u00a0"
 
@@ -167,7 +171,15 @@ class Element:
         return (self.kind, self.label, " ".join(self.source.split()))
 
 
-_parser = _md()
+# The plan's Markdown (render._md) without linkify: plain text needs no links, and linkify
+# was half of the parse's time.
+_parser = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table").enable("strikethrough")
+_parser.use(footnote_plugin)
+# A body's elements by its text: the old side of a file is described again and again (every
+# amendment on it, every page view). Bounded in entries and bytes (docs/operations.md).
+ELEMENTS_CACHE_BYTES = 4 << 20
+_elements_cache = LRU(1024, max_bytes=ELEMENTS_CACHE_BYTES,
+                      weigh=lambda k, v: len(k) + sum(len(e.text) + len(e.source) + 200 for e in v))
 
 
 def _inline_text(children) -> str:
@@ -195,7 +207,14 @@ def _heading_like(inline) -> bool:
 
 
 def elements(body: str) -> list[Element]:
-    """The body as a reader sees it, in order."""
+    """The body as a reader sees it, in order (cached by text)."""
+    cached = _elements_cache.get(body)
+    if cached is None:
+        cached = _elements_cache.put(body, tuple(_elements(body)))
+    return list(cached)
+
+
+def _elements(body: str) -> list[Element]:
     toks = _parser.parse(body)
     out: list[Element] = []
     note: str | None = None
