@@ -589,9 +589,13 @@ class FileChange:
     path: str
     old: str
     new: str
-    summary: list[str]          # French drafting sentences (commitment files)
+    summary: list[str]          # French drafting sentences (plan files in Markdown)
     old_mode: int | None = None
     new_mode: int | None = None
+    summary_en: list[str] = field(default_factory=list)   # the same sentences in English
+
+    def summary_in(self, lang: str) -> list[str]:
+        return self.summary_en if lang == "en" else self.summary
 
     @property
     def mode_changed(self) -> bool:
@@ -604,14 +608,15 @@ def compare(repo: GitRepo, old: str, new: str) -> list[FileChange]:
     from . import drafting
     out = []
     for path, before, after, old_mode, new_mode in changed_files(repo, old, new):
-        summary = drafting.drafting_summary(before, after) if path.endswith(".md") and before else []
-        out.append(FileChange(path, before, after, summary, old_mode, new_mode))
+        summary = drafting.summaries(before, after) if path.endswith(".md") and before else {"fr": [], "en": []}
+        out.append(FileChange(path, before, after, summary["fr"], old_mode, new_mode, summary["en"]))
     return out
 
 
 def _touched(repo: GitRepo, a: Amendment, path: str) -> set[str]:
     """Texts of the base paragraphs of `path` that the amendment changes."""
     from . import drafting
+    from .frontmatter import split_lenient
     from .render import source_blocks
     base = base_of(repo, a)
     before = repo.read_file(base, path)
@@ -619,8 +624,7 @@ def _touched(repo: GitRepo, a: Amendment, path: str) -> set[str]:
     if before is None or after is None or before == after:
         return set()
     before_t, after_t = before.decode("utf-8", "replace"), after.decode("utf-8", "replace")
-    body = before_t.split("\n---\n", 1)[1] if before_t.startswith("---\n") and "\n---\n" in before_t else before_t
-    blocks = source_blocks(body)
+    blocks = source_blocks(split_lenient(before_t)[1])
     return {blocks[i].text for i in drafting.changed_blocks(before_t, after_t) if i < len(blocks)}
 
 

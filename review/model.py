@@ -542,28 +542,6 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def split_source(text: str) -> tuple[str, str, str]:
-    """(front matter YAML, separator, body) of a commitment file, line endings made LF, so that an
-    unchanged part is kept as it was. Raises SchemaError when there is no closed front matter."""
-    text = normalise_newlines(text)
-    if not text.startswith("---\n"):
-        raise SchemaError(["1: a commitment file must start with a '---' line opening its front matter"])
-    end = text.find("\n---\n", 3)
-    if end < 0:
-        if text.endswith("\n---"):
-            end = len(text) - 4
-        else:
-            raise SchemaError(["1: the front matter is not closed: add a '---' line after it"])
-    fm, rest = text[4:end + 1], text[end + 5:]
-    body = rest.lstrip("\n")
-    return fm, rest[:len(rest) - len(body)], body
-
-
-def join_source(fm: str, sep: str, body: str) -> str:
-    """The inverse of split_source, the body ending with one newline."""
-    return f"---\n{fm}---\n{sep or chr(10)}{normalise_newlines(body).strip()}\n"
-
-
 def _translated(title: str, body: str, translations: dict | None, path_of) -> tuple[dict, dict]:
     """Titles and bodies by language: the authoritative ones, then each translation's, read
     from its file (`path_of(lang)`); every translation's problems at once."""

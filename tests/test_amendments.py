@@ -204,7 +204,8 @@ def test_compare_gives_french_drafting_summary(repo, people):
     a = am.propose(repo, people["karim"], CID, "A", "", {FR: replaced(repo, "sommes considérables", "sommes modestes")})
     [change] = am.compare(repo, am.base_of(repo, a), a.head)
     assert change.path == FR
-    assert change.summary == ["Au deuxième alinéa, les mots «\u00a0considérables\u00a0» sont remplacés par les mots «\u00a0modestes\u00a0»."]
+    assert change.summary == ["Au premier alinéa, le mot\u00a0: «\u00a0considérables\u00a0» est remplacé par le mot\u00a0: «\u00a0modestes\u00a0»."]
+    assert change.summary_en == ["In the first paragraph, the word “considérables” is replaced by the word “modestes”."]
 
 
 def test_title_must_be_one_line(repo, people):

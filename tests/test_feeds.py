@@ -73,7 +73,7 @@ def test_amendment_feed_follows_proposal_approval_and_merge(client, tokens, repo
     assert opening.find(f"{A}link").get("href") == "http://localhost/amendments/1"
     content = opening.find(f"{A}content")
     assert content.get("type") == "html" and "<em>clair</em>" in content.text
-    assert "les mots « Enjeux » sont remplacés par les mots « Les enjeux »" in _plain(content.text)
+    assert "L&#39;intitulé « Enjeux » est ainsi rédigé : « Les enjeux »" in _plain(content.text)
 
     r = client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens["antoine"]),
                     json={"revision": a["revision"], "verdict": "approve", "comment": "D'accord <b>"})

@@ -30,7 +30,7 @@ def _propose(client, tokens, repo, who="lucie", old="## Enjeux", new="## Les enj
 def test_api_whole_story(client, tokens, repo):
     a = _propose(client, tokens, repo)
     assert (a["number"], a["state"], a["author"]) == (1, "open", "lucie")
-    assert a["diff"][0]["path"] == FR and a["diff"][0]["summary"]
+    assert a["diff"][0]["path"] == FR and a["diff"][0]["summary"] and a["diff"][0]["summary_en"]
     policy = client.get("/api/v1/amendments/1/policy").get_json()
     assert policy["satisfied"] is False and [r["missing"] for r in policy["requirements"]] == [1, 1]
     r = client.post("/api/v1/amendments/1/approvals", headers=bearer(tokens["antoine"]), json={"revision": a["revision"], "verdict": "approve"})
@@ -112,7 +112,7 @@ def test_editor_proposes_then_revises_and_keeps_text_on_conflict(client, repo):
     r = client.post(f"/commitments/{CID}/amend", data=f)
     assert r.status_code == 302 and r.headers["Location"] == "/amendments/1"
     html = client.get("/amendments/1").get_data(as_text=True)
-    assert "Au premier alinéa, les mots" in html and "<del>Enjeux</del>" in html
+    assert "L&#39;intitulé «\u00a0Enjeux\u00a0» est ainsi rédigé" in html and "<del>Enjeux</del>" in html
     # two tabs open the same revision; the second save is refused with its text kept
     tab = form_fields(client.get("/amendments/1/edit").get_data(as_text=True), "editor")
     first = tab.copy()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import yaml
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .. import amendments as am
 from .. import commitment as core
-from .. import drafting, model, render, signoff
+from .. import drafting, frontmatter, model, render, signoff
 from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
 from . import params
@@ -46,7 +45,7 @@ def amendment_json(a: am.Amendment, detail: bool = False) -> dict:
             "rationale": a.rationale, "base": base, "behind_main": am.behind_main(r, a),
             "revisions": [{"revision": v.id, "time": v.time, "author": v.author, "message": v.message,
                            "merge_of_main": v.is_merge} for v in a.revisions],
-            "diff": [{"path": ch.path, "summary": ch.summary, "mode": mode_json(ch),
+            "diff": [{"path": ch.path, "summary": ch.summary, "summary_en": ch.summary_en, "mode": mode_json(ch),
                       "words": dict(zip(("inserted", "deleted"), render.diff_stats(render.word_diff(ch.old, ch.new))))}
                      for ch in am.compare(r, base, a.head)],
             "overlaps": [{"number": n, "path": p} for n, p in am.overlaps(r, a)],
@@ -244,24 +243,16 @@ def _commitment_or_none(r, commit, cid):
 
 # -- the editor --------------------------------------------------------------------------------
 
-_split, _join = model.split_source, model.join_source
-
-
-def _dump(data: dict) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
-
-
 def _editor_state(r, commit: str, cid: str) -> dict:
-    files = {lang: model.normalise_newlines(t) for lang, t in core.read_files(r, commit, cid).items()}
-    fr_fm, _, fr_body = _split(files["fr"])
-    meta = model.load_yaml(fr_fm, model.commitment_path(cid), 2)
+    files = core.read_files(r, commit, cid)
+    meta = frontmatter.fields(files["fr"], model.commitment_path(cid))
     en_title, en_body = "", ""
     if "en" in files:
-        en_fm, _, en_body = _split(files["en"])
-        en_title = (model.load_yaml(en_fm, model.commitment_path(cid, "en"), 2) or {}).get("title", "")
+        en_title = frontmatter.fields(files["en"], model.commitment_path(cid, "en")).get("title", "")
+        en_body = frontmatter.split(files["en"]).body
     return {"files": files, "meta": meta, "title_fr": meta.get("title", ""), "title_en": en_title,
-            "body_fr": fr_body, "body_en": en_body, "leads": list(meta.get("leads", [])),
-            "milestones": [dict(m) for m in meta.get("milestones", [])]}
+            "body_fr": frontmatter.split(files["fr"]).body, "body_en": en_body,
+            "leads": list(meta.get("leads", [])), "milestones": [dict(m) for m in meta.get("milestones", [])]}
 
 
 def _form_state(state: dict) -> dict:
@@ -291,35 +282,41 @@ def _milestones_from_rows(rows: list[dict]) -> list[dict]:
     return out
 
 
-def _normalised(ms: list[dict]) -> list[dict]:
-    return [{k: (str(v) if k == "due" else v) for k, v in m.items()} for m in ms]
+def _translation(files: dict, path: str, title: str, body: str) -> str | None:
+    """The new text of a translation file, or None when there is none and none is typed."""
+    if files.get("en"):
+        return frontmatter.edit(files["en"], {"title": title}, body, path)
+    if body.strip() or title:
+        return frontmatter.new_file({"title": title}, body, frontmatter.newline_of(files["fr"]))
+    return None
+
+
+def _exact(texts: dict[str, str]) -> dict[str, bytes]:
+    """The editor's texts as bytes: written as they are (a CRLF file stays CRLF), where text
+    sent to the API has its line endings made LF."""
+    return {p: t.encode("utf-8") for p, t in texts.items()}
+
+
+def _changed(files: dict, out: dict[str, str]) -> dict[str, str]:
+    return {p: t for p, t in out.items() if t != files.get(p.rsplit("/", 1)[1][:2])}
 
 
 def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
-    """The full new text of each file the editor changed."""
+    """The full new text of each file the editor changed: the smallest edit of each (the
+    front matter's unchanged values keep their text, the file its line endings)."""
     files = state["files"]
-    fr_fm, fr_sep, fr_body = _split(files["fr"])
-    meta = dict(state["meta"])
-    new_meta = dict(meta)
-    new_meta["title"] = state["title_fr"].strip()
-    new_meta["leads"] = state["leads"]
-    new_ms = _milestones_from_rows(state["milestone_rows"])
-    if new_ms or meta.get("milestones"):
-        if new_ms != _normalised(meta.get("milestones", [])):
-            new_meta["milestones"] = new_ms
-    if not new_ms:
-        new_meta.pop("milestones", None)
-    fm = fr_fm if new_meta == meta else _dump(new_meta)
-    out = {model.commitment_path(cid): _join(fm, fr_sep, state["body_fr"])}
-    if files.get("en") or state["body_en"].strip() or state["title_en"].strip():
-        if files.get("en"):
-            en_fm, en_sep, _ = _split(files["en"])
-            old_title = (model.load_yaml(en_fm, model.commitment_path(cid, "en"), 2) or {}).get("title", "")
-            en_fm = en_fm if state["title_en"].strip() == old_title else _dump({"title": state["title_en"].strip()})
-        else:
-            en_fm, en_sep = _dump({"title": state["title_en"].strip()}), "\n"
-        out[model.commitment_path(cid, "en")] = _join(en_fm, en_sep, state["body_en"])
-    return {p: t for p, t in out.items() if t != files.get(p.rsplit("/", 1)[1][:2])}
+    path = model.commitment_path(cid)
+    ms = _milestones_from_rows(state["milestone_rows"])
+    old_leads = list(state["meta"].get("leads", []))
+    # checkboxes carry no order: the leads kept stay in the file's order, new ones come after
+    leads = [o for o in old_leads if o in state["leads"]] + [o for o in state["leads"] if o not in old_leads]
+    fields = {"title": state["title_fr"].strip(), "leads": leads,
+              "milestones": ms or None}
+    out = {path: frontmatter.edit(files["fr"], fields, state["body_fr"], path)}
+    en = _translation(files, model.commitment_path(cid, "en"), state["title_en"].strip(), state["body_en"])
+    if en is not None:
+        out[model.commitment_path(cid, "en")] = en
+    return _changed(files, out)
 
 
 def _render_editor(cid, state, commit, plan, a=None, preview=None, status=200):
@@ -368,21 +365,25 @@ def editor(cid: str, n: str | None = None):
         flash(_("This amendment changed since you opened it: your text is kept below; compare it with the "
                 "current revision and save again."), "error")
         return _render_editor(cid, posted, commit, plan, a, status=409)
-    texts = _texts_from_form(posted, cid)
+    try:
+        texts = _texts_from_form(posted, cid)
+    except model.SchemaError as exc:  # the file at this revision cannot be edited as it is
+        flash(localise(Invalid("the text does not fit the plan's format: " + "; ".join(exc.problems)).message), "error")
+        return _render_editor(cid, posted, commit, plan, a, status=400)
     if request.form.get("action") == "preview":
         preview = {"fr": Markup(render.render_markdown(posted["body_fr"], anchors=False)),
                    "en": Markup(render.render_markdown(posted["body_en"], anchors=False)),
                    "summary": [s for p, t in texts.items() if p.endswith("fr.md")
-                               for s in drafting.drafting_summary(posted["files"]["fr"], t)]}
+                               for s in drafting.drafting_summary(posted["files"]["fr"], t, current_lang())]}
         return _render_editor(cid, posted, commit, plan, a, preview=preview)
     try:
         if a is None:
-            a = am.propose(r, g.person, cid, posted["amendment_title"], posted["rationale"], texts)
+            a = am.propose(r, g.person, cid, posted["amendment_title"], posted["rationale"], _exact(texts))
             flash(_("Amendment %(n)d is open.", n=a.number), "info")
         else:
             if not texts:
                 raise Invalid(_("nothing changed compared to the current revision"))
-            a = am.revise(r, g.person, a.number, texts, request.form.get("expected_revision"), posted["message"])
+            a = am.revise(r, g.person, a.number, _exact(texts), request.form.get("expected_revision"), posted["message"])
             flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
     except ReviewError as exc:
         flash(localise(exc.message), "error")
@@ -409,29 +410,24 @@ def _page_state(r, commit: str, slug: str) -> dict:
     en = r.read_file(commit, model.page_path(slug, "en"))
     if en is not None:
         files["en"] = en.decode("utf-8")
-    fr_fm, _, fr_body = _split(files["fr"])
     en_title, en_body = "", ""
     if "en" in files:
-        en_fm, _, en_body = _split(files["en"])
-        en_title = (model.load_yaml(en_fm, model.page_path(slug, "en"), 2) or {}).get("title", "")
-    meta = model.load_yaml(fr_fm, model.page_path(slug), 2) or {}
+        en_title = frontmatter.fields(files["en"], model.page_path(slug, "en")).get("title", "")
+        en_body = frontmatter.split(files["en"]).body
+    meta = frontmatter.fields(files["fr"], model.page_path(slug))
     return {"files": files, "meta": meta, "title_fr": meta.get("title", ""),
-            "title_en": en_title, "body_fr": fr_body, "body_en": en_body}
+            "title_en": en_title, "body_fr": frontmatter.split(files["fr"]).body, "body_en": en_body}
 
 
 def _page_texts(state: dict, posted: dict, slug: str) -> dict[str, str]:
     """The full new text of each language file of the page that the form changed."""
     files = state["files"]
-    fr_fm, fr_sep, _ = _split(files["fr"])
-    if posted["title_fr"].strip() != state["title_fr"]:
-        fr_fm = _dump({**state["meta"], "title": posted["title_fr"].strip()})
-    out = {model.page_path(slug): _join(fr_fm, fr_sep, posted["body_fr"])}
-    if files.get("en") or posted["body_en"].strip() or posted["title_en"].strip():
-        en_fm, en_sep = (_split(files["en"])[:2] if files.get("en") else ("", "\n"))
-        if not files.get("en") or posted["title_en"].strip() != state["title_en"]:
-            en_fm = _dump({"title": posted["title_en"].strip()})
-        out[model.page_path(slug, "en")] = _join(en_fm, en_sep, posted["body_en"])
-    return {p: t for p, t in out.items() if t != files.get(p.rsplit("/", 1)[1][:2])}
+    path = model.page_path(slug)
+    out = {path: frontmatter.edit(files["fr"], {"title": posted["title_fr"].strip()}, posted["body_fr"], path)}
+    en = _translation(files, model.page_path(slug, "en"), posted["title_en"].strip(), posted["body_en"])
+    if en is not None:
+        out[model.page_path(slug, "en")] = en
+    return _changed(files, out)
 
 
 def page_editor(slug: str, n: str | None = None):
@@ -452,12 +448,12 @@ def page_editor(slug: str, n: str | None = None):
         try:
             texts = _page_texts(state, posted, slug)
             if a is None:
-                a = am.propose(r, g.person, am.PLAN_TARGET, posted["amendment_title"], posted["rationale"], texts)
+                a = am.propose(r, g.person, am.PLAN_TARGET, posted["amendment_title"], posted["rationale"], _exact(texts))
                 flash(_("Amendment %(n)d is open.", n=a.number), "info")
             else:
                 if not texts:
                     raise Invalid(_("nothing changed compared to the current revision"))
-                a = am.revise(r, g.person, a.number, texts, f.get("expected_revision"), posted["message"])
+                a = am.revise(r, g.person, a.number, _exact(texts), f.get("expected_revision"), posted["message"])
                 flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
             return redirect(url_for("amendment", n=a.number))
         except ReviewError as exc:

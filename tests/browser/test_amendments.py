@@ -54,7 +54,7 @@ def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_ser
     page.get_by_role("button", name="Aperçu", exact=True).click()
     preview = page.get_by_role("region", name="Aperçu")
     expect(preview).to_be_visible()
-    expect(preview).to_contain_text("Au deuxième alinéa, les mots « décideurs » sont remplacés par les mots « responsables ».")
+    expect(preview).to_contain_text("Au premier alinéa, le mot : « décideurs » est remplacé par le mot : « responsables ».")
     expect(preview.locator("article[lang=fr]")).to_contain_text(FIRST[1])
     # nothing typed is lost by the preview
     expect(page.get_by_label("Titre de l'amendement")).to_have_value("Dire qui décide")
@@ -70,7 +70,7 @@ def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_ser
     expect(diff.locator("del")).to_have_text(["décideurs"])
     expect(diff.locator("ins")).to_have_text(["responsables"])
     summary = page.locator("section.drafting")
-    expect(summary).to_contain_text("Au deuxième alinéa, les mots « décideurs » sont remplacés par les mots « responsables ».")
+    expect(summary).to_contain_text("Au premier alinéa, le mot : « décideurs » est remplacé par le mot : « responsables ».")
     expect(page.get_by_role("region", name="Exposé des motifs").locator("strong")).to_have_text("responsables")
     expect(page.get_by_role("link", name="Flux Atom")).to_have_attribute("href", "/amendments/1/feed.atom")
     axe(page)
@@ -100,7 +100,7 @@ def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_ser
     expect(diff.locator("del")).to_have_text(["difficiles"])
     expect(diff.locator("ins")).to_have_text(["malaisés"])
     expect(summary.locator("li")).to_have_text(
-        ["Au troisième alinéa, les mots « difficiles » sont remplacés par les mots « malaisés »."])
+        ["Au deuxième alinéa, le mot : « difficiles » est remplacé par le mot : « malaisés »."])
     expect(summary).not_to_contain_text("décideurs")
     axe(page)
 
@@ -159,3 +159,31 @@ def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_ser
     expect(rows.filter(has_text="Dire qui décide").locator("td").nth(4)).to_have_text("ouvert")
     expect(rows.filter(has_text="Parler des usagers").get_by_role("link", name="@karim")).to_be_visible()
     axe(page)
+
+
+def test_one_milestone_date_edited_is_a_one_line_change(page: Page, live_server, axe):
+    """Issue 16: the editor writes the smallest change; the amendment shows one change, said once."""
+    from review.deployment import Deployment
+    url, cid = live_server.url, "engagement-03"
+    path = f"commitments/{cid}/fr.md"
+    sign_in(page, url, "lucie")
+    page.goto(f"{url}/commitments/{cid}/amend")
+    page.get_by_label("Titre de l'amendement").fill("Décaler un jalon")
+    due = page.get_by_label("Échéance 2", exact=True)
+    expect(due).to_have_value("2016-06")
+    due.fill("2016-12")
+    page.get_by_role("button", name="Proposer", exact=True).click()
+    expect(page).to_have_url(f"{url}/amendments/1")
+    diff = page.locator("pre.word-diff")
+    expect(diff.locator("del")).to_have_text(["06"])  # the word diff of the one changed line: 2016-06 -> 2016-12
+    expect(diff.locator("ins")).to_have_text(["12"])
+    expect(page.locator("section.drafting li")).to_have_text([
+        "Dans l'en-tête, pour le jalon « Ouvrir les données Asie-Pacifique et Amérique latine-Caraïbes », "
+        "l'échéance : « 2016-06 » est remplacée par l'échéance : « 2016-12 »."])
+    axe(page)
+    # what the amendment wrote: that one line, nothing else
+    repo = Deployment.open(live_server.dir).open_repo()
+    old = repo.read_file(repo.resolve("main"), path).decode().split("\n")
+    new = repo.read_file(repo.resolve("refs/heads/amendments/1"), path).decode().split("\n")
+    assert len(old) == len(new)
+    assert [(a, b) for a, b in zip(old, new) if a != b] == [('    due: "2016-06"', '    due: "2016-12"')]
