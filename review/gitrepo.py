@@ -797,6 +797,13 @@ class GitRepo:
             return []
         return entries[::-1]
 
+    def tagger(self, oid: str) -> tuple[str, str, dt.datetime] | None:
+        """(name, email, time) of the tagger of an annotated tag object; None for anything else."""
+        obj = self._repo.get(oid)
+        if not isinstance(obj, pygit2.Tag) or obj.tagger is None:
+            return None
+        return obj.tagger.name, obj.tagger.email, _utc(obj.tagger.time)
+
     def tag_object(self, oid: str) -> tuple[str, str, dt.datetime | None] | None:
         """(target id, message, tagger time) of an annotated tag object; None for anything else."""
         try:

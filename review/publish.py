@@ -152,37 +152,55 @@ def gather(repo: GitRepo, rev: str, base_url: str | None = None, name: str | Non
 
 # -- rendering bodies, with the site's links rewritten for each output -------------------------
 
-_LINK_RE = re.compile(r'(<a\s+)href="(/[^"]*)"|(<img\s+)src="(/[^"]*)"')
-_EXTERNAL_IMG_RE = re.compile(r'<img\s+src="(?:https?:)?//[^"]*"\s+alt="([^"]*)"[^>]*>')
+_LINK_RE = re.compile(r'(<a\s+)href="([^"]*)"')
+_IMG_RE = re.compile(r'<img\s+src="([^"]*)"\s+alt="([^"]*)"[^>]*>')
 _SITE_PATH_RE = re.compile(r"^/(commitments|pages|assets)/([a-z0-9][a-z0-9._-]*)(?:[?#].*)?$")
+_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _fragment(path: str) -> str:
     return "#" + path.split("#", 1)[1] if "#" in path else ""
 
 
-def rewrite_links(html: str, target, book: Book) -> str:
-    """Each `href="/..."` and `src="/..."` of rendered Markdown through `target(kind, ident)`
-    (kind commitments, pages or assets) -> a URL or None; other paths go to the live site,
-    or lose their link when there is none."""
-    def repl(m: re.Match) -> str:
-        lead, path = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        attr = "href" if m.group(1) else "src"
-        unescaped = path.replace("&amp;", "&")
-        site = _SITE_PATH_RE.match(unescaped)
-        url = None
+def _attr(url: str) -> str:
+    return xml_escape(url, {'"': "&quot;"})
+
+
+def rewrite_links(html: str, target, book: Book, remote_images: bool = True) -> str:
+    """Each link and image of rendered Markdown, for one output. A site path (`/commitments/<id>`,
+    `/pages/<slug>`, `/assets/<name>`) of something in the book goes through `target(kind, ident)`;
+    another site path goes to the live site, or loses its link when there is none; a relative
+    path (which the live site could not resolve either) loses its link, an image becomes its
+    text; a remote image stays only when `remote_images`."""
+    def local(path: str) -> str | None:
+        site = _SITE_PATH_RE.match(path)
         if site and ((site.group(1) == "commitments" and site.group(2) in book.commitments)
                      or (site.group(1) == "pages" and site.group(2) in book.pages)
                      or (site.group(1) == "assets" and site.group(2) in book.assets)):
             url = target(site.group(1), site.group(2))
-            if url is not None and site.group(1) != "assets":
-                url += _fragment(unescaped)
-        if url is None and book.base_url and not unescaped.startswith("//"):
-            url = book.base_url + unescaped
-        if url is None:
-            return lead.rstrip() + " " if attr == "href" else f'{lead}src="data:,"'
-        return f'{lead}{attr}="{xml_escape(url, {chr(34): "&quot;"})}"'
-    return _LINK_RE.sub(repl, html)
+            return url if site.group(1) == "assets" else url + _fragment(path)
+        return None
+
+    def link(m: re.Match) -> str:
+        lead, url = m.group(1), m.group(2).replace("&amp;", "&")
+        if url.startswith("#") or (_SCHEME_RE.match(url) and not url.lower().startswith(("javascript:", "data:"))):
+            return m.group(0)
+        if url.startswith("/") and not url.startswith("//"):
+            new = local(url) or (book.base_url + url if book.base_url else None)
+            if new is not None:
+                return f'{lead}href="{_attr(new)}"'
+        return lead.rstrip()
+
+    def image(m: re.Match) -> str:
+        url, alt = m.group(1).replace("&amp;", "&"), m.group(2)
+        new = local(url) if url.startswith("/") else None
+        if new is not None:
+            return m.group(0).replace(f'src="{m.group(1)}"', f'src="{_attr(new)}"', 1)
+        if remote_images and url.lower().startswith(("http://", "https://")):
+            return m.group(0)
+        return f'<span class="missing-image">{alt}</span>'
+    return _IMG_RE.sub(image, _LINK_RE.sub(link, html))
 
 
 def body_html(text: str, anchors: bool) -> str:
@@ -206,19 +224,19 @@ def _css(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
-def _content(book: Book, lang: str, entry: pages.Entry, target, anchors: bool) -> dict:
+def _content(book: Book, lang: str, entry: pages.Entry, target, anchors: bool, remote_images: bool = True) -> dict:
     """What a page of the book shows, for any output."""
     if entry.kind == "commitment":
         c = book.commitments[entry.id]
         translated = lang in c.bodies or lang == model.AUTHORITATIVE
-        body = rewrite_links(body_html(c.body_in(lang), anchors), target, book)
+        body = rewrite_links(body_html(c.body_in(lang), anchors), target, book, remote_images)
         return {"kind": "commitment", "c": c, "title": c.title_in(lang), "translated": translated,
                 "number": LABELS[lang]["commitment"].format(n=c.number), "body": Markup(body),
                 "leads": [book.plan.organisations[o].label(lang) for o in c.leads if o in book.plan.organisations],
                 "axis": c.axis, "theme": c.theme, "id": c.id}
     p = book.pages[entry.id]
     translated = lang in p.bodies or lang == model.AUTHORITATIVE
-    body = rewrite_links(body_html(p.body_in(lang), anchors), target, book)
+    body = rewrite_links(body_html(p.body_in(lang), anchors), target, book, remote_images)
     return {"kind": "page", "p": p, "title": p.title_in(lang), "translated": translated, "number": None,
             "body": Markup(body), "leads": [], "axis": p.axis, "theme": p.theme, "id": p.slug}
 
@@ -334,7 +352,7 @@ def pdf_html(book: Book, lang: str) -> str:
         return f"#{'c' if kind == 'commitments' else 'page'}-{ident}"
     sections = []
     for entry in book.entries:
-        sections.append((entry, _content(book, lang, entry, target, anchors=False)))
+        sections.append((entry, _content(book, lang, entry, target, anchors=False, remote_images=False)))
     cover = book.plan.cover.get(lang) or book.plan.cover.get("fr")
     cover_uri = None
     if cover and cover.split("/", 1)[-1] in book.assets:
@@ -362,8 +380,8 @@ def _epub_name(entry: pages.Entry) -> str:
 
 
 def _xhtml(html: str) -> str:
-    """Rendered Markdown as XHTML: void elements closed; remote images become their text."""
-    html = _EXTERNAL_IMG_RE.sub(lambda m: m.group(1), html)
+    """Rendered Markdown as XHTML: void elements closed, no control characters (XML forbids them)."""
+    html = _CONTROL_RE.sub("", html)
     return re.sub(r"<(br|hr|img)((?:\s[^<>]*?)?)\s*/?>", r"<\1\2 />", html)
 
 
@@ -378,7 +396,7 @@ def write_epub(book: Book, lang: str, path: Path) -> Path:
     common = _common(book, lang)
     chapters = []
     for entry in book.entries:
-        content = _content(book, lang, entry, target, anchors=True)
+        content = _content(book, lang, entry, target, anchors=True, remote_images=False)
         content["body"] = Markup(_xhtml(str(content["body"])))
         chapters.append((_epub_name(entry), entry, tpl.render(**common, content=content)))
     cover = book.plan.cover.get(lang) or book.plan.cover.get("fr")
