@@ -337,12 +337,11 @@ def _data_uri(name: str, data: bytes) -> str:
     return f"data:{pages.content_type(name)};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _no_fetch(url: str, *args, **kwargs):
-    """WeasyPrint's fetcher: data: URIs only (the plan's images are inlined); never the network."""
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
-        return default_url_fetcher(url)
-    raise ValueError(f"not fetched while publishing: {url[:80]}")
+def no_network_fetcher():
+    """WeasyPrint's fetcher limited to data: URIs (the plan's images are inlined): a text that
+    names a remote or local URL (`![](http://...)`, `file:///...`) makes the server fetch nothing."""
+    from weasyprint.urls import URLFetcher
+    return URLFetcher(allowed_protocols=("data",), timeout=1, allow_redirects=False)
 
 
 def pdf_html(book: Book, lang: str) -> str:
@@ -368,7 +367,7 @@ def write_pdf(book: Book, lang: str, path: Path) -> Path:
 
     from weasyprint import HTML
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # an unfetched remote image is not news
-    HTML(string=pdf_html(book, lang), url_fetcher=_no_fetch, base_url=None).write_pdf(
+    HTML(string=pdf_html(book, lang), url_fetcher=no_network_fetcher(), base_url=None).write_pdf(
         str(path), pdf_identifier=hashlib.sha256(f"{book.commit}:{lang}".encode()).hexdigest()[:32].encode())
     return path
 
