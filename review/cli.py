@@ -247,7 +247,8 @@ def _publish(args) -> int:
     try:
         base_url = publish.check_base_url(args.base_url) if args.base_url else publish.read_base_url(d.instance_path)
         formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-        result = publish.publish(d.open_repo(), args.rev, args.out, base_url, formats or publish.FORMATS)
+        result = publish.publish(d.open_repo(), args.rev, args.out, base_url, formats or publish.FORMATS,
+                                 jobs=args.jobs)
     except publish.PublishError as exc:
         print(f"review publish: {exc}", file=sys.stderr)
         return 1
@@ -256,6 +257,12 @@ def _publish(args) -> int:
     print(f"Published {args.rev} into {result.out} in {result.seconds:.1f} s"
           + ("" if base_url else " (no BASE_URL in DIR/instance/config.py: pages do not link to the live site)"))
     return 0
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes (1-64)")
+    return int(value)
 
 
 def _port(value: str) -> int:
@@ -344,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--base-url", metavar="URL", help="the live site, linked from every page "
                                                       "(default: BASE_URL of DIR/instance/config.py)")
     s.add_argument("--formats", default="site,pdf,epub", help="comma-separated subset of site,pdf,epub")
+    s.add_argument("--jobs", type=_jobs, default=None, help="processes making the PDFs at once (default: one per core)")
     s.set_defaults(func=_publish)
     return p
 

@@ -446,10 +446,17 @@ def output_names(kind: str, lang: str | None = None) -> str:
     return {"site": "site", "site.zip": "site.zip", "pdf": f"plan-{lang}.pdf", "epub": f"plan-{lang}.epub"}[kind]
 
 
+def _pdf_job(repo_path: str, commit: str, name: str, base_url: str | None, lang: str, path: str) -> str:
+    """One PDF in a process of its own (a fresh interpreter opens its own repository)."""
+    book = gather(GitRepo(repo_path), commit, base_url, name)
+    return str(write_pdf(book, lang, Path(path)))
+
+
 def publish(repo: GitRepo, rev: str, out: str | os.PathLike, base_url: str | None = None,
-            formats: tuple[str, ...] = FORMATS, name: str | None = None) -> Published:
+            formats: tuple[str, ...] = FORMATS, name: str | None = None, jobs: int | None = None) -> Published:
     """Write the plan at `rev` into `out` (which must not exist, or be empty): `site/`, and per
-    language `plan-<lang>.pdf` and `plan-<lang>.epub`."""
+    language `plan-<lang>.pdf` and `plan-<lang>.epub`. The PDFs (seconds each: WeasyPrint's
+    layout) are made in `jobs` processes at once (default: one per core, at most one per language)."""
     import time
     started = time.perf_counter()
     unknown = [f for f in formats if f not in FORMATS]
@@ -464,11 +471,25 @@ def publish(repo: GitRepo, rev: str, out: str | os.PathLike, base_url: str | Non
     if "site" in formats:
         write_site(book, out / "site")
         result.files.append(out / "site")
-    for lang in LANGUAGES:
-        if "pdf" in formats:
-            result.files.append(write_pdf(book, lang, out / output_names("pdf", lang)))
-        if "epub" in formats:
-            result.files.append(write_epub(book, lang, out / output_names("epub", lang)))
+    jobs = min(jobs or os.cpu_count() or 1, len(LANGUAGES))
+    pool = None
+    if "pdf" in formats and jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pdfs = {lang: pool.submit(_pdf_job, str(repo.path), book.commit, book.name, book.base_url, lang,
+                                  str(out / output_names("pdf", lang))) for lang in LANGUAGES} if pool else {}
+        for lang in LANGUAGES:
+            if "epub" in formats:
+                result.files.append(write_epub(book, lang, out / output_names("epub", lang)))
+            if "pdf" in formats and not pool:
+                result.files.append(write_pdf(book, lang, out / output_names("pdf", lang)))
+        for lang, job in pdfs.items():
+            result.files.append(Path(job.result()))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     result.seconds = time.perf_counter() - started
     return result
 
