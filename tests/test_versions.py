@@ -104,6 +104,8 @@ def test_publishing_from_the_web_asks_first_then_says_what_happened(client, repo
     assert again.status_code == 409 and "déjà publiée" in again.get_data(as_text=True)
     log = client.get("/audit?type=version-published").get_data(as_text=True)
     assert "version publiée" in log and "versions/2016-bilan" in log
+    integrity = client.get("/api/v1/integrity").json   # the server's own check of the history stays clean
+    assert integrity["clean"] and integrity["refs"]["refs/tags/versions/2016-bilan"]
 
 
 def test_only_coordinators_see_and_use_the_form(client, repo):

@@ -44,3 +44,28 @@ def test_publish_a_version_and_download_its_pdf(page: Page, live_server, axe, tm
     text = re.sub(r"\s+", " ", reader.pages[0].extract_text().replace("\x00", ""))
     assert "versions/2016-bilan" in text and url in text   # the cover names the version and the live site
     assert len(reader.pages) > 26
+
+
+def test_the_static_site_reads_from_file_urls(page: Page, repo, tmp_path, axe):
+    """The published site, opened from the disk: choose a language, go through the book by axis
+    and by previous / next, with the glossary and the live page a click away."""
+    from review import publish
+    publish.publish(repo, "main", tmp_path / "out", base_url="https://plan.example.org", formats=("site",))
+    page.goto((tmp_path / "out" / "site" / "index.html").as_uri())
+    page.get_by_role("link", name=re.compile("Pour une action publique")).first.click()
+    expect(page.get_by_role("heading", name="Sommaire")).to_be_visible()
+    axe(page)
+    page.get_by_role("navigation", name="Les axes").get_by_role("link", name="Rendre des comptes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rendre des comptes")
+    page.get_by_role("main").get_by_role("link", name=re.compile("^Engagement 2 ")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Engagement 2")
+    axe(page)
+    page.get_by_role("link", name=re.compile("^Suivant")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Engagement 3")
+    live = page.get_by_role("link", name="Lire et commenter cette page sur le site")
+    assert live.get_attribute("href") == "https://plan.example.org/commitments/engagement-03"
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Commitment 3")
+    page.set_viewport_size({"width": 320, "height": 700})
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner
