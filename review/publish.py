@@ -207,6 +207,68 @@ def body_html(text: str, anchors: bool) -> str:
     return render.render_markdown(text, anchors=anchors)
 
 
+# -- the glossary, as in the book: a term of the glossary links to its definition -------------
+
+_TERM_RE = re.compile(r"^#{1,3}\s+(.+?)\s*#*\s*$")
+_TAG_RE = re.compile(r"(<[^>]*>)")
+_NO_LINK_IN = ("a", "h1", "h2", "h3", "h4", "h5", "h6", "code", "pre")
+MAX_TERMS = 500
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    anchor: str        # the block anchor of its heading on the glossary page (`p-N`)
+    definition: str    # the start of its definition, for the link's title
+
+
+def glossary_terms(book: Book, lang: str) -> list[Term]:
+    """The terms of the glossary page in `lang`: its headings, each anchored like any block."""
+    if not book.glossary:
+        return []
+    blocks = render.source_blocks(book.pages[book.glossary].body_in(lang))
+    out = []
+    for i, block in enumerate(blocks):
+        m = _TERM_RE.match(block.text.strip())
+        if m and "\n" not in block.text.strip() and len(m.group(1)) <= 80:
+            definition = render.plain_text(blocks[i + 1].text) if i + 1 < len(blocks) else ""
+            out.append(Term(render.plain_text(m.group(1)).strip(), f"p-{i + 1}", definition[:160].strip()))
+    out.sort(key=lambda t: -len(t.text))   # "Bien commun" before "Commun"
+    return out[:MAX_TERMS]
+
+
+def link_terms(html: str, terms: list[Term], href: str) -> str:
+    """The first use of each term in a text links to its definition (`href` + `#anchor`), as the
+    book's glossary did; never inside a link, a heading or code."""
+    if not terms:
+        return html
+    pattern = re.compile("|".join(rf"(?<![\w-]){re.escape(xml_escape(t.text))}(?![\w-])" for t in terms), re.I)
+    by_text = {xml_escape(t.text).lower(): t for t in terms}
+    done: set[str] = set()
+    depth = 0
+    out = []
+    for part in _TAG_RE.split(html):
+        if part.startswith("<"):
+            name = re.match(r"</?\s*([a-zA-Z0-9]+)", part)
+            if name and name.group(1).lower() in _NO_LINK_IN and not part.endswith("/>"):
+                depth += -1 if part.startswith("</") else 1
+            out.append(part)
+            continue
+        if depth > 0 or not part:
+            out.append(part)
+            continue
+
+        def repl(m: re.Match) -> str:
+            term = by_text.get(m.group(0).lower())
+            if term is None or term.text in done:
+                return m.group(0)
+            done.add(term.text)
+            return (f'<a class="term" href="{_attr(href + "#" + term.anchor)}" '
+                    f'title="{_attr(term.definition)}">{m.group(0)}</a>')
+        out.append(pattern.sub(repl, part))
+    return "".join(out)
+
+
 # -- templates ---------------------------------------------------------------------------
 
 _env: Environment | None = None
@@ -305,8 +367,11 @@ def write_site(book: Book, out: Path) -> list[Path]:
                 title=book.axis_title(axis.id, lang), href=lambda kind, ident: f"../{kind}/{ident}.html",
                 glossary_href=f"../pages/{book.glossary}.html" if book.glossary else None))
         target = _site_target(1)
+        terms = glossary_terms(book, lang)
         for i, entry in enumerate(book.entries):
             content = _content(book, lang, entry, target, anchors=True)
+            if entry.kind != "page" or entry.id != book.glossary:
+                content["body"] = Markup(link_terms(str(content["body"]), terms, f"../pages/{book.glossary}.html"))
             previous = book.entries[i - 1] if i else None
             following = book.entries[i + 1] if i + 1 < len(book.entries) else None
             rel = _entry_file(entry)
@@ -394,9 +459,13 @@ def write_epub(book: Book, lang: str, path: Path) -> Path:
     tpl = env().get_template("epub_chapter.xhtml")
     common = _common(book, lang)
     chapters = []
+    terms = glossary_terms(book, lang)
     for entry in book.entries:
         content = _content(book, lang, entry, target, anchors=True, remote_images=False)
-        content["body"] = Markup(_xhtml(str(content["body"])))
+        body = str(content["body"])
+        if entry.kind != "page" or entry.id != book.glossary:
+            body = link_terms(body, terms, f"page-{book.glossary}.xhtml")
+        content["body"] = Markup(_xhtml(body))
         chapters.append((_epub_name(entry), entry, tpl.render(**common, content=content)))
     cover = book.plan.cover.get(lang) or book.plan.cover.get("fr")
     cover_name = cover.split("/", 1)[-1] if cover and cover.split("/", 1)[-1] in book.assets else None

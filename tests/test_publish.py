@@ -152,17 +152,26 @@ def test_the_epub_is_a_valid_epub3_whose_nav_lists_every_commitment(corpus_publi
 # -- the static site ---------------------------------------------------------------------------
 
 def crawl(site: Path) -> tuple[int, list[tuple[str, str]]]:
-    """(links followed, broken ones): every relative href and src of every page must be a file."""
-    followed, broken = 0, []
+    """(links followed, broken ones): every relative href and src of every page must be a file,
+    and a #fragment an id of that page."""
+    followed, broken, ids = 0, [], {}
+
+    def has_id(page: Path, fragment: str) -> bool:
+        if page not in ids:
+            ids[page] = set(re.findall(r'\sid="([^"]+)"', page.read_text(encoding="utf-8")))
+        return unquote(fragment) in ids[page]
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         for m in re.finditer(r'(?:href|src)="([^"]*)"', html):
             url = m.group(1).replace("&amp;", "&")
-            if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("#"):
+            if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url):
                 continue
             followed += 1
-            path = urlsplit(url).path
-            if url.startswith("/") or not (page.parent / unquote(path)).resolve().is_file():
+            parts = urlsplit(url)
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            if url.startswith("/") or not target.is_file():
+                broken.append((page.relative_to(site).as_posix(), url))
+            elif parts.fragment and target.suffix == ".html" and not has_id(target, parts.fragment):
                 broken.append((page.relative_to(site).as_posix(), url))
     return followed, broken
 
@@ -184,6 +193,8 @@ def test_the_static_site_has_no_broken_link_and_links_to_the_live_site(corpus_pu
         one = (site / lang / "commitments" / "engagement-05.html").read_text()
         assert 'rel="prev"' in one and 'rel="next"' in one and 'href="../pages/glossaire.html"' in one
         assert main[:7] in one
+    terms = [re.findall(r'class="term" href="([^"]+)"', p.read_text()) for p in (site / "fr" / "commitments").glob("*.html")]
+    assert sum(map(len, terms)) >= 10 and all(h.startswith("../pages/glossaire.html#p-") for t in terms for h in t)
     theme = (site / "fr" / "axes" / "rendre-des-comptes.html").read_text()
     assert 'id="theme-evaluation-publique"' in theme
     assert "Engagement 4" in theme
