@@ -611,6 +611,11 @@ class DownloadCache:
         return path
 
     def trim(self, keep: Path | None = None) -> None:
+        """Least recently used files out until the cache fits; builds left by a killed process go too."""
+        import time
+        for stale in self.folder.glob("*/.build-*"):
+            if stale.stat().st_mtime < time.time() - 3600:
+                shutil.rmtree(stale, ignore_errors=True)
         files = [f for f in self.folder.glob("*/*") if f.is_file()]
         total = sum(f.stat().st_size for f in files)
         for f in sorted(files, key=lambda f: f.stat().st_mtime):
