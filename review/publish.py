@@ -586,13 +586,20 @@ def build_download(book: Book, filename: str, folder: Path) -> Path:
     return final
 
 
+def _download_job(repo_path: str, commit: str, name: str, base_url: str | None, filename: str, folder: str) -> str:
+    return str(build_download(gather(GitRepo(repo_path), commit, base_url, name), filename, Path(folder)))
+
+
 class DownloadCache:
     """Downloads of published versions in the instance folder, built on demand, bounded in
-    bytes (least recently used first out). Derived from git: deleting the folder loses nothing."""
+    bytes (least recently used first out). Derived from git: deleting the folder loses nothing.
+    Each build runs in a process of its own (`isolate`): WeasyPrint's layout of a 100-page PDF
+    takes about 110 MB, which a web worker would otherwise keep."""
 
-    def __init__(self, folder: str | os.PathLike, max_bytes: int = 256 * 1024 * 1024):
+    def __init__(self, folder: str | os.PathLike, max_bytes: int = 256 * 1024 * 1024, isolate: bool = True):
         self.folder = Path(folder)
         self.max_bytes = max_bytes
+        self.isolate = isolate
 
     def key(self, commit: str, name: str, base_url: str | None) -> str:
         return hashlib.sha256(f"{FORMAT_VERSION}\0{commit}\0{name}\0{base_url or ''}".encode()).hexdigest()[:24]
@@ -606,7 +613,13 @@ class DownloadCache:
         if path.is_file():
             os.utime(path)
             return path
-        build_download(gather(repo, commit, base_url, name), filename, folder)
+        if self.isolate:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                pool.submit(_download_job, str(repo.path), commit, name, base_url, filename, str(folder)).result()
+        else:
+            build_download(gather(repo, commit, base_url, name), filename, folder)
         self.trim(keep=path)
         return path
 
