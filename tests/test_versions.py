@@ -13,7 +13,7 @@ from review import audit, verify, versions
 from review import commitment as core
 from review.errors import Conflict, Forbidden, Invalid
 
-from .conftest import api_post, bearer
+from .conftest import api_post
 from .test_people import _csrf, sign_in
 from .webforms import form_fields
 

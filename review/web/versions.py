@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from .. import commitment as core
 from .. import model, publish, versions
 from ..errors import ReviewError
+from ..permissions import can
 from .auth import allowed
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
@@ -46,12 +47,15 @@ def _form() -> dict:
             "notes_en": (f.get("notes_en") or "")[:versions.MAX_NOTES + 100]}
 
 
-def page():
+def _list_page(form: dict):
     r = repo()
-    listed = versions.list_versions(r)
-    return render_template("versions/list.html", versions=listed, downloads=_downloads, compare=compare_url, lang=current_lang(),
-                           main=core.resolve(r, "main"), form={}, can_publish=g.person is not None
-                           and g.person.has("coordinator"))
+    return render_template("versions/list.html", versions=versions.list_versions(r), downloads=_downloads,
+                           compare=compare_url, lang=current_lang(), main=core.resolve(r, "main"), form=form,
+                           can_publish=can(g.person, "publish_version"))
+
+
+def page():
+    return _list_page({})
 
 
 def publish_version():
@@ -70,9 +74,7 @@ def publish_version():
         v = versions.publish_version(r, g.person, name, form["target"], notes)
     except ReviewError as exc:
         flash(localise(exc.message), "error")
-        listed = versions.list_versions(r)
-        return render_template("versions/list.html", versions=listed, downloads=_downloads, compare=compare_url, lang=current_lang(),
-                               main=core.resolve(r, "main"), form=form, can_publish=True), exc.status
+        return _list_page(form), exc.status
     flash(_("Version %(name)s published: revision %(rev)s, tag %(tag)s", name=v.short_name, rev=v.commit[:7],
             tag=v.name), "info")
     return redirect(url_for("versions_page") + f"#version-{v.name.replace('/', '-')}")
@@ -84,7 +86,8 @@ def _cache() -> publish.DownloadCache:
 
 
 def base_url() -> str:
-    return (current_app.config.get("BASE_URL") or request.url_root).rstrip("/")
+    """The public address the books link back to: BASE_URL, else the address of this request."""
+    return publish.check_base_url(current_app.config.get("BASE_URL")) or request.url_root.rstrip("/")
 
 
 def download(name: str, filename: str):
@@ -95,8 +98,12 @@ def download(name: str, filename: str):
     v = versions.get(r, name)
     if v is None:
         abort(404)
-    with _building:
-        path = _cache().get(r, v.commit, v.name, filename, base_url())
+    try:
+        with _building:
+            path = _cache().get(r, v.commit, v.name, filename, base_url())
+    except publish.PublishError as exc:   # a damaged object at that revision, a bad BASE_URL
+        current_app.logger.error("cannot build %s of %s: %s", filename, v.name, exc)
+        abort(503)
     kind = {"pdf": "application/pdf", "epub": "application/epub+zip", "zip": "application/zip"}[filename.rsplit(".", 1)[1]]
     label = v.name.replace("/", "-")
     return send_file(path, mimetype=kind, as_attachment=True, download_name=f"{label}-{filename}", max_age=300)
