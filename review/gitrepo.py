@@ -799,7 +799,10 @@ class GitRepo:
 
     def tagger(self, oid: str) -> tuple[str, str, dt.datetime] | None:
         """(name, email, time) of the tagger of an annotated tag object; None for anything else."""
-        obj = self._repo.get(oid)
+        try:
+            obj = self._repo.get(oid)
+        except (ValueError, pygit2.GitError):
+            return None
         if not isinstance(obj, pygit2.Tag) or obj.tagger is None:
             return None
         return obj.tagger.name, obj.tagger.email, _utc(obj.tagger.time)
