@@ -376,6 +376,25 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
     return _rows.put(key, out)
 
 
+VERSION_PUBLISHED = "version-published"  # the type of the rows of published versions (annotated tags)
+
+
+def _version_rows(repo: GitRepo, people: dict) -> list[Row]:
+    """One row per version a coordinator published: the annotated tag is the record (its tagger
+    is the coordinator, its target the revision, its message the notes; review.versions)."""
+    from . import versions
+    out = []
+    for v in versions.list_versions(repo):
+        if not v.name.startswith(versions.PREFIX):
+            continue  # tags written by the service (the adoption, checkpoints) are not events of a person
+        actor = v.published_by or SERVICE
+        org = people[actor].organisation if actor in people else None
+        out.append(Row(v.time.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), f"refs/tags/{v.name}", 1,
+                       (v.tag or "")[:12], VERSION_PUBLISHED, actor, org, None, None, v.commit, v.name,
+                       v.short_name, v.tag))
+    return out
+
+
 def log_refs(repo: GitRepo) -> list[str]:
     return sorted(repo.refs("refs/reviews/"))
 
@@ -391,6 +410,8 @@ def audit_log(repo: GitRepo, f: Filters | None = None) -> list[Row]:
     rows: list[Row] = []
     for ref in refs:
         rows += _log_rows(repo, ref, people, plan_blob)
+    if f.amendment is None:
+        rows += _version_rows(repo, people)
     out = [r for r in rows
            if (not f.person or r.actor == f.person)
            and (not f.organisation or r.organisation == f.organisation)

@@ -239,6 +239,33 @@ def _import(args) -> int:
     return 0
 
 
+def _publish(args) -> int:
+    """Exit 0 written, 1 refused (unknown revision, a folder in the way, a bad BASE_URL)."""
+    from . import publish
+    d = _open(args, "publish")
+    if d is None:
+        return 1
+    try:
+        base_url = publish.check_base_url(args.base_url) if args.base_url else publish.read_base_url(d.instance_path)
+        formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+        result = publish.publish(d.open_repo(), args.rev, args.out, base_url, formats or publish.FORMATS,
+                                 jobs=args.jobs)
+    except publish.PublishError as exc:
+        print(f"review publish: {exc}", file=sys.stderr)
+        return 1
+    for path in result.files:
+        print(f"  {path}{'/' if path.is_dir() else ''}")
+    print(f"Published {args.rev} into {result.out} in {result.seconds:.1f} s"
+          + ("" if base_url else " (no BASE_URL in DIR/instance/config.py: pages do not link to the live site)"))
+    return 0
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes (1-64)")
+    return int(value)
+
+
 def _port(value: str) -> int:
     try:
         n = int(value)
@@ -317,6 +344,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("mirror", help="push every ref to the mirrors of DIR/instance/config.py now")
     s.add_argument("dir", metavar="DIR")
     s.set_defaults(func=_mirror)
+
+    s = sub.add_parser("publish", help="write the plan at a revision as a static site, a PDF and an EPUB per language")
+    s.add_argument("dir", metavar="DIR", help="a deployment folder")
+    s.add_argument("--rev", required=True, help="a tag (e.g. adopted-2015-07-16), a branch or a commit id")
+    s.add_argument("--out", required=True, metavar="FOLDER", help="a new (or empty) folder to write into")
+    s.add_argument("--base-url", metavar="URL", help="the live site, linked from every page "
+                                                      "(default: BASE_URL of DIR/instance/config.py)")
+    s.add_argument("--formats", default="site,pdf,epub", help="comma-separated subset of site,pdf,epub")
+    s.add_argument("--jobs", type=_jobs, default=None, help="processes making the PDFs at once (default: one per core)")
+    s.set_defaults(func=_publish)
     return p
 
 

@@ -78,7 +78,8 @@ def make_instance(d: Deployment) -> None:
         f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
         "# TRUSTED_PROXIES = 1  # behind one reverse proxy (nginx, Caddy): believe its X-Forwarded-* headers\n"
         "# SESSION_COOKIE_SECURE = True  # cookies are Secure over HTTPS anyway; True forces it always\n"
-        "# MIRRORS = ['/srv/backup/plan.git']  # git remotes that receive every ref (README: Mirrors)\n")
+        "# MIRRORS = ['/srv/backup/plan.git']  # git remotes that receive every ref (README: Mirrors)\n"
+        "# BASE_URL = 'https://plan.example.org'  # the public address; published books link back to it\n")
     os.chmod(d.instance_path / CONFIG_FILE, 0o600)
 
 

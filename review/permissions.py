@@ -60,6 +60,7 @@ RIGHTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "report_progress": ("report progress on a commitment", ("lead member",)),
     "answer_report": ("answer a progress report (agree, add, contest)", PARTICIPANTS),
     "checkpoint": ("publish a checkpoint of every ref", ("auditor",)),
+    "publish_version": ("publish a version of the plan (a tag of main with notes)", ("coordinator",)),
     "manage_tokens": ("create, list and revoke one's personal access tokens", ("owner",)),
     "manage_account": ("change one's password, see and end one's sessions", ("owner",)),
 }

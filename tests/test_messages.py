@@ -193,6 +193,14 @@ EXAMPLES = [
     "no commitment 'engagement-99' to amend",
     "there is no amendment 'abc'",
     "no person 'nobody' in the plan",
+    # review/versions.py
+    "a version's name is lowercase letters and digits, with single '.', '-' or '_' between them, at most 64 "
+    "characters (e.g. 2016-bilan)",
+    "a version needs its notes in French and in English",
+    "the notes are too long: at most 5000 characters per language",
+    "a line of the notes cannot be just [fr] or [en] (they mark the languages)",
+    "'amendments/1' is not a commit of main: a version is the plan as adopted at one of its revisions",
+    "version '2016-bilan' is already published: choose another name",
     # review/web/params.py
     "rev must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')",
     "page must be a whole number from 1 to 1000000",

@@ -52,6 +52,7 @@ TABLE = {
     "merge_amendment": (Subject(author="karim", state="open"), {"coordinator"}),
     "report_progress": (Subject(leads=LEADS), {"lead_member", "signatory"}),
     "checkpoint": (Subject(), {"auditor"}),
+    "publish_version": (Subject(), {"coordinator"}),
     "manage_tokens": (Subject(owner="karim"), {"member"}),
     "manage_account": (Subject(owner="karim"), {"member"}),
 }

@@ -267,6 +267,16 @@ class Objects:
         return None if obj is None else {pygit2.Commit: "commit", pygit2.Tree: "tree", pygit2.Blob: "blob",
                                          pygit2.Tag: "tag"}.get(type(obj))
 
+    def tagger(self, oid: str) -> tuple[str, str, dt.datetime] | None:
+        """(name, email, time) of the tagger of an annotated tag object; None for anything else."""
+        try:
+            obj = self._repo.get(oid)
+        except (ValueError, pygit2.GitError):
+            return None
+        if not isinstance(obj, pygit2.Tag) or obj.tagger is None:
+            return None
+        return obj.tagger.name, obj.tagger.email, _utc(obj.tagger.time)
+
     def tag_object(self, oid: str) -> tuple[str, str, dt.datetime | None] | None:
         """(target id, message, tagger time) of an annotated tag object; None for anything else."""
         try:

@@ -20,6 +20,8 @@ DEFAULTS = {
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "JSON_SORT_KEYS": False,
+    "BASE_URL": None,                # the site's public address (published books link back to it); None: the request's
+    "PUBLISH_CACHE_BYTES": 256 * 1024 * 1024,  # downloads of published versions kept in DIR/instance/publish-cache
 }
 
 

@@ -104,7 +104,7 @@ def audit_page():
     r = repo()
     page = _page(audit.audit_log(r, f))
     return render_template("audit/log.html", page=page, filters=f, args=f.as_args(),
-                           types=sorted(eventschema.SCHEMAS), event_names=_event_names(), **_choices(r, core.resolve(r, "main")))
+                           types=sorted([*eventschema.SCHEMAS, audit.VERSION_PUBLISHED]), event_names=_event_names(), **_choices(r, core.resolve(r, "main")))
 
 
 def verify_page():
@@ -146,4 +146,5 @@ def _event_names() -> dict[str, str]:
         "amendment-reopen": _("amendment reopened"), "amendment-reject": _("amendment rejected"),
         "amendment-merge": _("amendment merged"), "approval": _("verdict on a revision"),
         "amendment-merge-repair": _("merge recorded after the fact"),
+        audit.VERSION_PUBLISHED: _("version published"),
     }

@@ -390,6 +390,22 @@ MESSAGES = [
     _m(r"no person (?P<handle>'.*') in the plan",
        _l("no person %(handle)s in the plan")),
 
+    # -- review/versions.py -------------------------------------------------------------------
+    _m(r"a version's name is lowercase letters and digits, with single '\.', '-' or '_' between them, "
+       r"at most (?P<n>\d+) characters \(e\.g\. 2016-bilan\)",
+       _l("a version's name is lowercase letters and digits, with single '.', '-' or '_' between them, "
+          "at most %(n)s characters (e.g. 2016-bilan)")),
+    _m(r"a version needs its notes in French and in English",
+       _l("a version needs its notes in French and in English")),
+    _m(r"the notes are too long: at most (?P<n>\d+) characters per language",
+       _l("the notes are too long: at most %(n)s characters per language")),
+    _m(r"a line of the notes cannot be just \[fr\] or \[en\] \(they mark the languages\)",
+       _l("a line of the notes cannot be just [fr] or [en] (they mark the languages)")),
+    _m(_REPR.format("rev") + r" is not a commit of main: a version is the plan as adopted at one of its revisions",
+       _l("%(rev)s is not a commit of main: a version is the plan as adopted at one of its revisions")),
+    _m(r"version " + _REPR.format("name") + r" is already published: choose another name",
+       _l("version %(name)s is already published: choose another name")),
+
     # -- review/web/params.py (query parameters, read alike on pages, feeds and the API) -------
     _m(r"(?P<name>\w+) must name a branch, a tag or a commit id \(letters, digits, '-', '_', '\.', '/'\)",
        _l("%(name)s must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')")),

@@ -9,6 +9,7 @@ from . import githttp
 from . import audit
 from . import integrity
 from . import compare
+from . import versions
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -95,6 +96,12 @@ ROUTES = [
     ("/audit.json", "audit_json", audit.export_json, ["GET"]),
     ("/api/v1/history", "api_history", audit.api_history, ["GET"]),
     ("/api/v1/audit", "api_audit", audit.api_audit, ["GET"]),
+    # Published versions: the list, publishing one, downloads (review/web/versions.py)
+    ("/versions", "versions_page", versions.page, ["GET"]),
+    ("/versions", "publish_version", versions.publish_version, ["POST"]),
+    ("/versions/<path:name>/<filename>", "version_download", versions.download, ["GET"]),
+    ("/api/v1/versions", "api_versions", versions.api_list, ["GET"]),
+    ("/api/v1/versions", "api_version_publish", versions.api_publish, ["POST"]),
     # The site's verdict on its own history (review/web/integrity.py)
     ("/integrity", "integrity_page", integrity.page, ["GET"]),
     ("/api/v1/integrity", "api_integrity", integrity.api, ["GET"]),

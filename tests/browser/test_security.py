@@ -37,12 +37,14 @@ PAGES = {
     "verify_history": ["/verify-history"],
     "audit_log": ["/audit"],
     "integrity_page": ["/integrity"],
+    "versions_page": ["/versions"],
     "git_about": ["/plan.git"],
 }
 ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
 # GET routes that answer something other than a page (JSON, CSV, Atom, git, a redirect).
 NOT_PAGES = {"set_language", "git_http", "amendment_feed", "commitment_feed", "progress_csv", "progress_json",
-             "progress_feed", "audit_csv", "audit_json", "plan_asset"}
+             "progress_feed", "audit_csv", "audit_json", "plan_asset",
+             "version_download"}
 
 REPORTER = """
 document.addEventListener("securitypolicyviolation", (e) => {
