@@ -15,6 +15,8 @@ ROUTES = [
     ("/plan", "whole_plan", reading.whole_plan, ["GET"]),
     ("/commitments/<cid>", "commitment", reading.commitment_page, ["GET"]),
     ("/pages/<slug>", "plan_page", reading.page_view, ["GET"]),
+    ("/axes/<axis_id>", "axis_page", reading.axis_page, ["GET"]),
+    ("/axes/<axis_id>/themes/<theme_id>", "theme_page", reading.theme_page, ["GET"]),
     ("/assets/<name>", "plan_asset", reading.asset, ["GET"]),
     ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
     ("/commitments/<cid>/diff", "commitment_diff", reading.commitment_diff, ["GET"]),
