@@ -8,6 +8,7 @@ from . import feeds
 from . import githttp
 from . import audit
 from . import integrity
+from . import foryou
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -63,6 +64,8 @@ ROUTES = [
     # Amendments and sign-off (pages)
     ("/amendments", "amendments", amending.list_page, ["GET"]),
     ("/amendments/pending", "pending_approvals", amending.pending, ["GET"]),
+    ("/for-you", "for_you", foryou.page, ["GET"]),
+    ("/api/v1/for-you", "api_for_you", foryou.api, ["GET"]),
     ("/amendments/<n>", "amendment", amending.page, ["GET"]),
     ("/amendments/<n>/feed.atom", "amendment_feed", feeds.amendment_feed, ["GET"]),
     ("/commitments/<cid>/feed.atom", "commitment_feed", feeds.commitment_feed, ["GET"]),
@@ -107,5 +110,6 @@ def register(app) -> None:
     for rule, endpoint, view, methods in ROUTES:
         app.add_url_rule(rule, endpoint, view, methods=methods)
     progress.init_app(app)  # progress_section() for the commitment page's "Progress" section
+    foryou.init_app(app)  # for_you_count() for the header
     integrity.init_app(app)  # the incremental verify behind /integrity, the footer and the badges
     githttp.init_app(app)  # mirrors: every write reaches the configured git remotes
