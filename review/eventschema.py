@@ -49,7 +49,7 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "comment-reopen": ({"target": "id"}, {}),
     "comment-hide": ({"target": "id", "reason": "text"}, {}),
     "progress-report": ({"commitment": "text", "milestone": "str?", "level": LEVEL, "note": "str",
-                         "evidence": "strs", "as_of": "date"}, {}),
+                         "evidence": "strs"}, {"as_of": "date"}),  # as_of: absent in old reports
     "progress-hide": ({"target": "id", "reason": "text"}, {}),
     # amendment logs (review.amendments, review.signoff)
     "amendment-open": ({"number": "int", "commitment": "text", "title": "text", "rationale": "str",

@@ -8,8 +8,10 @@ edited: a later one for the same milestone supersedes it. A moderator hides a re
 (`progress-hide`); it stays in the log and shows as a stub. Civil society answers on a
 report with comments (`review.comments.add(..., on_report=id)`), possibly "contested".
 
-The state as of a day is read from the events recorded by the end of that day (UTC) and
-from the plan (main) as it stood then, so it never changes afterwards.
+The state as of a day is read from the plan (main) as it stood at the end of that day and
+from the reports whose `as_of` is on or before it, however late they were written (a report
+carries both dates). `known=` limits it to the events recorded by the end of another day:
+with `known` equal to the day, the state is the one readers saw then, which never changes.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Report:
     level: str
     note: str
     evidence: tuple[str, ...]
-    as_of: str                     # YYYY-MM-DD: the date the level holds from
+    as_of: str                     # YYYY-MM-DD: the date the level holds from (old reports: the day written)
     revision: str | None           # the log commit that recorded it
     hidden: dict | None = None     # {"by", "time", "reason"}
     superseded_by: str | None = None
@@ -125,7 +127,7 @@ def fold(events) -> dict[str, Report]:
         if e.type == REPORT:
             reports[e.id] = Report(e.id, e.seq, d.get("commitment", ""), e.actor, e.time, d.get("milestone"),
                                    d["level"], d.get("note") or "", tuple(d.get("evidence") or ()),
-                                   d["as_of"], e.commit)
+                                   d.get("as_of") or e.time[:10], e.commit)  # old reports: the day written
         elif e.type == HIDE and d.get("target") in reports:
             reports[d["target"]].hidden = {"by": e.actor, "time": e.time, "reason": d.get("reason", "")}
     by_milestone: dict[str | None, list[Report]] = {}
@@ -327,7 +329,7 @@ class CommitmentState:
                 "milestones": [m.as_json() for m in self.milestones],
                 "overdue": [m.milestone.id for m in self.overdue],
                 "last_report": None if last is None else {
-                    "id": last.id, "time": last.time, "as_of": last.as_of, "milestone": last.milestone,
+                    "id": last.id, "time": last.time, "written": last.time[:10], "as_of": last.as_of, "milestone": last.milestone,
                     "level": last.level, "author": last.author},
                 "reports": self.reports, "contested": self.contested}
 
@@ -338,6 +340,7 @@ class PlanState:
     revision: str               # the commit of main read (the plan as it stood that day)
     plan: Plan
     commitments: list[CommitmentState]
+    known: dt.date | None = None  # reports recorded by the end of this day count
 
     def by_axis(self) -> list[tuple]:
         groups = {a.id: [] for a in self.plan.axes}
@@ -346,7 +349,8 @@ class PlanState:
         return [(a, groups.get(a.id, [])) for a in self.plan.axes]
 
     def as_json(self) -> dict:
-        return {"as_of": self.day.isoformat(), "revision": self.revision, "levels": list(LEVELS),
+        return {"as_of": self.day.isoformat(), "known": self.known.isoformat() if self.known else None,
+                "revision": self.revision, "levels": list(LEVELS),
                 "commitments": [c.as_json() for c in self.commitments]}
 
 
@@ -364,11 +368,19 @@ def log_events_as_of(repo: GitRepo, cid: str, day: dt.date) -> list:
     return [e for e in reviewlog.read_events(repo, reviewlog.commitment_log(cid)) if _when(e.time) <= end]
 
 
-def state_as_of(repo: GitRepo, day=None) -> PlanState:
-    """Per commitment and milestone: the level in force, overdue milestones, last report, contests."""
+def state_as_of(repo: GitRepo, day=None, known=None) -> PlanState:
+    """Per commitment and milestone: the level in force, overdue milestones, last report, contests.
+
+    The level on `day` is the one the reports give for that day (their `as_of`), however
+    late they were written: a milestone reported complete as of 30 June is complete on
+    1 July even if the report was written in September. `known` (a day, default today)
+    limits the reports to those recorded by its end: `known=day` gives the state as it
+    could be read on that day, which never changes afterwards.
+    """
     day = today() if day in (None, "") else parse_day(day)
     plan_now = core.read_plan(repo, core.resolve(repo, "main"))
     check_day(plan_now, day)
+    known = today() if known in (None, "") else check_day(plan_now, parse_day(known, "known"), "known")
     try:
         commit = core.resolve_as_of(repo, day)
     except core.NotFound:
@@ -378,11 +390,11 @@ def state_as_of(repo: GitRepo, day=None) -> PlanState:
     for s in core.readable(core.list_commitments(repo, commit)):
         c = core.read_commitment(repo, commit, s.id)
         try:
-            known = list(fold(log_events_as_of(repo, s.id, day)).values())
+            recorded = list(fold(log_events_as_of(repo, s.id, known)).values())
         except Damaged:  # a damaged log: this commitment shows no report; its own page says why
-            known = []
-        in_force = current(known, day)
-        visible = [r for r in known if not r.hidden and r.as_of <= day.isoformat()]
+            recorded = []
+        in_force = current(recorded, day)
+        visible = [r for r in recorded if not r.hidden and r.as_of <= day.isoformat()]
         states = []
         for m in c.milestones:
             r = in_force.get(m.id)
@@ -391,7 +403,7 @@ def state_as_of(repo: GitRepo, day=None) -> PlanState:
         last = max(visible, key=lambda r: (r.time, r.seq), default=None)
         out.append(CommitmentState(c.id, c.number, c.titles, c.axis, c.leads, in_force.get(WHOLE), states,
                                    last, sum(1 for r in visible if r.contested), len(visible)))
-    return PlanState(day, commit, plan, out)
+    return PlanState(day, commit, plan, out, known)
 
 
 def recent(repo: GitRepo, limit: int = 100) -> list[Report]:

@@ -439,3 +439,91 @@ def pending_for(repo: GitRepo, person: Person) -> list[tuple[am.Amendment, Evalu
             continue
         out.append((a, ev))
     return out
+
+
+# -- who can unblock a requirement (issue 17, point 3) ------------------------------------
+
+@dataclass
+class Unmet:
+    """A requirement not met yet at the current revision, with who could still meet it.
+
+    `people`: handles whose approval would count for it and who have not given one;
+    `organisations`: the organisations such people must belong to (the leads, the
+    civil-society organisations, or none for coordinators). When fewer people can approve
+    than are missing, `blocked` is true and `unblock` says what would change that
+    (`add-lead-signatory`, `add-civil-society-signatory`, `add-coordinator`), with
+    `unblock_organisations` the organisations a new signatory could belong to.
+    """
+
+    target: str
+    kind: str
+    missing: int
+    people: list[str]
+    organisations: list[str]
+    blocked: bool
+    unblock: str | None = None
+    unblock_organisations: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)   # entitled, but of the author's organisation
+
+    def as_json(self) -> dict:
+        return {"commitment": self.target, "kind": self.kind, "missing": self.missing, "people": self.people,
+                "organisations": self.organisations, "blocked": self.blocked, "unblock": self.unblock,
+                "unblock_organisations": self.unblock_organisations, "excluded_author_organisation": self.excluded}
+
+
+def _kind_organisations(plan: Plan, kind: str, leads: tuple[str, ...]) -> list[str]:
+    if kind == "lead-signatories":
+        return [o for o in leads if o in plan.organisations] or list(leads)
+    if kind == "civil-society":
+        return [o.id for o in plan.organisations.values() if o.kind == "civil-society"]
+    return []
+
+
+def unmet(plan: Plan, scopes: list[Scope], author: str, states: list[ScopeState] | None = None) -> list[Unmet]:
+    """For each requirement not met (all of them when `states` is None: a forecast before any
+    approval, for the author who proposes), who can approve it, or that nobody can and what
+    would unblock it. Pure: the amendment page, the editor, the API and "For you" show it."""
+    author_person = plan.people.get(author)
+    author_org = author_person.organisation if author_person else None
+    out = []
+    for i, sc in enumerate(scopes):
+        st = states[i] if states is not None else None
+        for j, req in enumerate(sc.policy.requirements):
+            by = {v.handle for v in st.requirements[j].by} if st is not None else set()
+            missing = max(0, req.count - len(by))
+            if missing == 0:
+                continue
+            orgs = _kind_organisations(plan, req.kind, sc.leads)
+            able, excluded = [], []
+            for p in plan.people.values():
+                if p.handle in by or req.kind not in entitled_kinds(plan, p, sc.policy, sc.leads):
+                    continue
+                if sc.policy.exclude_author_organisation and (p.handle == author or (author_org and p.organisation == author_org)):
+                    excluded.append(p.handle)
+                    continue
+                able.append(p.handle)
+            blocked = len(able) < missing
+            fix, fix_orgs = None, []
+            if blocked:
+                if req.kind == "coordinators":
+                    fix = "add-coordinator"
+                else:
+                    fix = "add-lead-signatory" if req.kind == "lead-signatories" else "add-civil-society-signatory"
+                    fix_orgs = [o for o in orgs if not (sc.policy.exclude_author_organisation and o == author_org)]
+            out.append(Unmet(sc.target, req.kind, missing, sorted(able), orgs, blocked, fix, fix_orgs, sorted(excluded)))
+    return out
+
+
+def explain(repo: GitRepo, a: am.Amendment, ev: Evaluation) -> list[Unmet]:
+    """Every requirement of an amendment not met at its current revision, with who can meet it."""
+    plan = core.read_plan(repo, ev.main)
+    return unmet(plan, [s.scope for s in ev.scopes], a.author, ev.scopes)
+
+
+def forecast(repo: GitRepo, author: str, targets: list[str], main: str | None = None) -> list[Unmet]:
+    """Before proposing: the requirements nobody could meet for an amendment by `author` that
+    touches `targets` (commitment ids or `plan`), under the policy on main."""
+    main = main or core.resolve(repo, "main")
+    plan = core.read_plan(repo, main)
+    scopes = scopes_for(plan, targets, leads_reader(repo, main, main))
+    return [u for u in unmet(plan, scopes, author) if u.blocked]

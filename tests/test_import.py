@@ -312,7 +312,7 @@ def test_the_plan_reads_by_axis_and_theme_with_pages_and_cover(web, imported):
 
 def test_commitment_page_has_theme_parts_and_reading_order(web):
     html = _get(web, "/commitments/engagement-01")
-    assert 'class="theme-title">Thème A de l&#39;axe 1' in html
+    assert re.search(r'class="theme-title"><a href="/axes/[a-z0-9-]+/themes/[a-z0-9-]+">Thème A de l&#39;axe 1</a>', html)
     assert "Sous-engagements" in html and "Sous-engagement A 1" in html
     assert 'rel="prev" href="/pages/theme-a-transparence"' in html and 'rel="next"' in html
     assert '<a href="http://www.data.gouv.fr/">' in html            # linkify

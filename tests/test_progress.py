@@ -32,8 +32,10 @@ def at(monkeypatch):
     return set_time
 
 
-def _state(repo, day, cid=CID):
-    return next(c for c in progress.state_as_of(repo, day).commitments if c.id == cid)
+def _state(repo, day, cid=CID, known=None):
+    """known="same": as it could be read on that day (only the events recorded by then)."""
+    known = str(day) if known == "same" else known
+    return next(c for c in progress.state_as_of(repo, day, known).commitments if c.id == cid)
 
 
 def _levels(cs):
@@ -216,13 +218,20 @@ def test_state_as_of_a_day_uses_as_of_and_when_it_was_reported(repo, people, at)
     progress.hide_report(repo, people["lucie"], CID, late.id, "erreur")
 
     s = _state(repo, "2016-01-04")
+    assert _levels(s) == {M_2015: "complete", M_DEC: None, M_JAN: None, M_NONE: None}  # reported late, as of 2015
+    assert {m.milestone.id for m in s.overdue} == {M_DEC}
+    s = _state(repo, "2016-01-04", known="same")
     assert _levels(s) == {M_2015: None, M_DEC: None, M_JAN: None, M_NONE: None}
     assert {m.milestone.id for m in s.overdue} == {M_2015, M_DEC} and s.last_report is None
 
-    s = _state(repo, dt.date(2016, 1, 10))
+    s = _state(repo, dt.date(2016, 1, 10), known="same")
     assert _levels(s)[M_DEC] == "limited" and s.last_report.level == "limited" and s.reports == 1
 
-    s = _state(repo, "2016-02-20")  # the "complete" of 15 February was only reported on 1 March
+    # the "complete" of 15 February was only reported on 1 March: it speaks for 20 February...
+    s = _state(repo, "2016-02-20")
+    assert _levels(s)[M_DEC] == "complete" and s.level is None
+    # ...but a reader on 20 February could not know it yet
+    s = _state(repo, "2016-02-20", known="same")
     assert _levels(s)[M_DEC] == "limited" and s.level is None
     assert {m.milestone.id for m in s.overdue} == {M_2015, M_DEC, M_JAN}
 
@@ -231,7 +240,8 @@ def test_state_as_of_a_day_uses_as_of_and_when_it_was_reported(repo, people, at)
     assert [m.milestone.id for m in s.overdue] == [M_JAN] and s.level == "substantial"
     assert s.last_report.time.startswith("2016-03-01") and s.reports == 4
 
-    assert _levels(_state(repo, "2016-04-01"))[M_JAN] == "limited"   # hidden only the next day
+    assert _levels(_state(repo, "2016-04-01", known="same"))[M_JAN] == "limited"   # hidden only the next day
+    assert _levels(_state(repo, "2016-04-01"))[M_JAN] is None   # hidden since: it no longer counts
     assert _levels(_state(repo, "2016-04-02"))[M_JAN] is None
     assert _state(repo, "2016-04-02").overdue[0].milestone.id == M_JAN
 
@@ -264,3 +274,29 @@ def test_state_reads_the_plan_as_it_stood_that_day(repo, people):
     assert "nouveau-jalon" in _levels(_state(repo, None))
     assert "nouveau-jalon" not in _levels(_state(repo, "2016-06-01"))
     progress.report(repo, people["antoine"], CID, "limited", "", milestone="nouveau-jalon")
+
+
+def test_a_report_speaks_for_its_as_of_date_not_the_day_it_was_written(repo, people, at):
+    """Issue 17, point 8: "complete as of 2016-06-30", written in September, is complete on 2016-07-01."""
+    at("2016-09-15")
+    r = progress.report(repo, people["antoine"], CID, "complete", "", milestone=M_DEC, as_of="2016-06-30")
+    assert r.as_of == "2016-06-30" and r.time.startswith("2016-09-15")
+    assert _levels(_state(repo, "2016-07-01"))[M_DEC] == "complete"
+    assert _levels(_state(repo, "2016-06-29"))[M_DEC] is None
+    assert _levels(_state(repo, "2016-07-01", known="2016-07-01"))[M_DEC] is None
+    j = progress.state_as_of(repo, "2016-07-01").as_json()
+    last = next(c for c in j["commitments"] if c["id"] == CID)["last_report"]
+    assert last["as_of"] == "2016-06-30" and last["written"] == "2016-09-15"
+    with pytest.raises(Invalid, match="known .* is in the future"):
+        progress.state_as_of(repo, "2016-07-01", (dt.date.today() + dt.timedelta(days=3)).isoformat())
+
+
+def test_an_old_report_without_as_of_speaks_for_the_day_it_was_written(repo, people, at):
+    at("2016-05-04")
+    reviewlog.append(repo, reviewlog.commitment_log(CID), reviewlog.identity("antoine", "Antoine Girard"), "antoine",
+                     progress.REPORT, {"commitment": CID, "milestone": M_DEC, "level": "limited", "note": "",
+                                       "evidence": []}, "Progress (an old report, before as_of)")
+    (r,) = progress.reports(repo, CID)
+    assert r.as_of == "2016-05-04"
+    assert _levels(_state(repo, "2016-05-04"))[M_DEC] == "limited"
+    assert _levels(_state(repo, "2016-05-03"))[M_DEC] is None

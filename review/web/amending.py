@@ -106,7 +106,9 @@ def api_update(n: str):
 
 
 def api_policy(n: str):
-    return jsonify(signoff.evaluate(repo(), _get(n)).as_json())
+    a = _get(n)
+    ev = signoff.evaluate(repo(), a)
+    return jsonify({**ev.as_json(), "unmet": [u.as_json() for u in signoff.explain(repo(), a, ev)]})
 
 
 def api_approve(n: str):
@@ -189,10 +191,15 @@ def page(n: str):
     me = g.person
     can_verdict = signoff.can_give_verdict(r, me, a, ev)  # the template explains the author's-organisation rule
     own_organisation = can_verdict and signoff.own_organisation_excluded(plan, me, a.author, [s.scope for s in ev.scopes])
+    why_not_me = None
+    if me is not None and a.state == "open" and not can_verdict:
+        reason = signoff.why_no_verdict(r, me, a)
+        why_not_me = localise(reason) if reason else None
     return render_template(
         "amendments/page.html", **_discussion(r, a), a=a, changes=rows, coarse=coarse, side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
-        can_verdict=can_verdict, own_organisation=own_organisation, titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
+        can_verdict=can_verdict, own_organisation=own_organisation, why_not_me=why_not_me,
+        unmet=signoff.explain(r, a, ev) if a.state == "open" else [], titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
         commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))
 
 
@@ -322,8 +329,11 @@ def _texts_from_form(state: dict, cid: str) -> dict[str, str]:
 def _render_editor(cid, state, commit, plan, a=None, preview=None, status=200):
     r = repo()
     c = core.read_commitment(r, commit, cid)
+    targets = _editor_targets(r, a, cid)
+    blocked = signoff.forecast(r, a.author if a else g.person.handle, targets or [cid])
     return render_template("amendments/editor.html", cid=cid, c=c, s=state, plan=plan, a=a, preview=preview,
-                           base_commit=commit, signoff_targets=_editor_targets(r, a, cid)), status
+                           base_commit=commit, signoff_targets=targets, blocked=blocked,
+                           titles=_titles(r, core.resolve(r, "main"))), status
 
 
 def _editor_targets(r, a, cid) -> list[str]:
@@ -380,6 +390,7 @@ def editor(cid: str, n: str | None = None):
         if a is None:
             a = am.propose(r, g.person, cid, posted["amendment_title"], posted["rationale"], _exact(texts))
             flash(_("Amendment %(n)d is open.", n=a.number), "info")
+            _warn_if_blocked(r, a)
         else:
             if not texts:
                 raise Invalid(_("nothing changed compared to the current revision"))
@@ -389,6 +400,14 @@ def editor(cid: str, n: str | None = None):
         flash(localise(exc.message), "error")
         return _render_editor(cid, posted, commit, plan, a if n else None, status=exc.status)
     return redirect(url_for("amendment", n=a.number))
+
+
+def _warn_if_blocked(r, a: am.Amendment) -> None:
+    """Right after opening: say so when some requirement can be met by nobody in the plan."""
+    ev = signoff.evaluate(r, a)
+    if any(u.blocked for u in signoff.explain(r, a, ev)):
+        flash(_("Warning: nobody in the plan can give some of the approvals this amendment needs; "
+                "see the sign-off section for what would unblock it."), "warning")
 
 
 def revise_editor(n: str):
@@ -450,6 +469,7 @@ def page_editor(slug: str, n: str | None = None):
             if a is None:
                 a = am.propose(r, g.person, am.PLAN_TARGET, posted["amendment_title"], posted["rationale"], _exact(texts))
                 flash(_("Amendment %(n)d is open.", n=a.number), "info")
+                _warn_if_blocked(r, a)
             else:
                 if not texts:
                     raise Invalid(_("nothing changed compared to the current revision"))

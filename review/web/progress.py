@@ -36,11 +36,14 @@ FEED_SIZE = 100
 def _state(api: bool):
     """The plan's state as of ?as_of= (default today); a malformed date is a 400 that says why."""
     raw = request.args.get("as_of", "").strip()
+    known = request.args.get("known", "").strip()
     try:
-        return progress.state_as_of(repo(), raw or None)
+        return progress.state_as_of(repo(), raw or None, known or None)
     except Invalid as exc:
         if api:
             raise ApiError(400, exc.message) from None
+        if known and exc.message.startswith("known"):
+            raise ApiError(400, localise(exc.message)) from None
         try:
             progress.parse_day(raw)
         except Invalid:
@@ -59,6 +62,7 @@ def dashboard():
             if m.level:
                 counts[m.level] += 1
     return render_template("progress/dashboard.html", state=state, asked=asked, level_names=LEVEL_NAMES,
+                           known_asked=request.args.get("known", "").strip() or None,
                            counts=counts, today=progress.today().isoformat(),
                            adopted=state.plan.adopted.isoformat() if state.plan.adopted else "")
 

@@ -9,7 +9,7 @@ from flask import current_app, g, make_response, render_template, request, sessi
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import amendments, audit, comments, pages, render
+from .. import amendments, audit, axes, comments, pages, render
 from ..errors import Damaged
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
@@ -261,3 +261,20 @@ def commitment_history(cid: str):
 
 def set_language(lang: str):
     return switch_language(lang)
+
+
+@cached_page
+def axis_page(axis_id: str, theme_id: str | None = None):
+    """An axis or one of its themes: its introduction, its commitments in plan order, their progress."""
+    name, commit = _rev()
+    r = repo()
+    sec = axes.section(r, commit, axis_id, theme_id)
+    lang = current_lang()
+    intro = Markup(render.render_markdown(sec.intro.body_in(lang))) if sec.intro else None
+    return render_template("plan/axis.html", sec=sec, plan=core.read_plan(r, commit), intro=intro,
+                           intro_translated=bool(sec.intro and lang in sec.intro.bodies),
+                           version=_version(name, commit), rev=name)
+
+
+def theme_page(axis_id: str, theme_id: str):
+    return axis_page(axis_id, theme_id)

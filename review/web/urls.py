@@ -10,6 +10,7 @@ from . import audit
 from . import integrity
 from . import compare
 from . import versions
+from . import foryou
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -17,6 +18,8 @@ ROUTES = [
     ("/plan", "whole_plan", reading.whole_plan, ["GET"]),
     ("/commitments/<cid>", "commitment", reading.commitment_page, ["GET"]),
     ("/pages/<slug>", "plan_page", reading.page_view, ["GET"]),
+    ("/axes/<axis_id>", "axis_page", reading.axis_page, ["GET"]),
+    ("/axes/<axis_id>/themes/<theme_id>", "theme_page", reading.theme_page, ["GET"]),
     ("/assets/<name>", "plan_asset", reading.asset, ["GET"]),
     ("/commitments/<cid>/history", "commitment_history", reading.commitment_history, ["GET"]),
     ("/commitments/<cid>/diff", "commitment_diff", compare.commitment_diff, ["GET"]),
@@ -65,6 +68,8 @@ ROUTES = [
     # Amendments and sign-off (pages)
     ("/amendments", "amendments", amending.list_page, ["GET"]),
     ("/amendments/pending", "pending_approvals", amending.pending, ["GET"]),
+    ("/for-you", "for_you", foryou.page, ["GET"]),
+    ("/api/v1/for-you", "api_for_you", foryou.api, ["GET"]),
     ("/amendments/<n>", "amendment", amending.page, ["GET"]),
     ("/amendments/<n>/feed.atom", "amendment_feed", feeds.amendment_feed, ["GET"]),
     ("/commitments/<cid>/feed.atom", "commitment_feed", feeds.commitment_feed, ["GET"]),
@@ -115,5 +120,6 @@ def register(app) -> None:
     for rule, endpoint, view, methods in ROUTES:
         app.add_url_rule(rule, endpoint, view, methods=methods)
     progress.init_app(app)  # progress_section() for the commitment page's "Progress" section
+    foryou.init_app(app)  # for_you_count() for the header
     integrity.init_app(app)  # the incremental verify behind /integrity, the footer and the badges
     githttp.init_app(app)  # mirrors: every write reaches the configured git remotes

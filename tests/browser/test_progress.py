@@ -71,7 +71,7 @@ def test_report_contest_dashboard_and_state_of_the_day_before(page: Page, live_s
     row = page.locator("#progress-engagement-04")
     expect(row.locator(".milestone-levels li", has_text=MILESTONE)).to_contain_text("substantiel")
     expect(row.locator("td.contested")).to_have_text("1 contesté")
-    expect(row.locator("td.last-report")).to_have_text(today.isoformat())
+    expect(row.locator("td.last-report")).to_have_text(f"au {today.isoformat()}, écrit le {today.isoformat()}")
     axe(page)
 
     # The day before, nothing was reported yet (the report holds as of today).

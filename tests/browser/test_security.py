@@ -32,7 +32,10 @@ PAGES = {
     # the demo has no pages (404 here): tests/browser/test_import.py reads them on an imported plan
     "plan_page": ["/pages/preface"],
     "amend_page": ["/pages/preface/amend"],
-    "progress_dashboard": ["/progress", "/progress?as_of=2016-01-01"],
+    "progress_dashboard": ["/progress", "/progress?as_of=2016-01-01", "/progress?as_of=2016-01-01&known=2016-01-01"],
+    "axis_page": ["/axes/rendre-des-comptes"],
+    "theme_page": ["/axes/rendre-des-comptes/themes/evaluation-publique"],
+    "for_you": ["/for-you"],
     "plan_history": ["/history"],
     "verify_history": ["/verify-history"],
     "audit_log": ["/audit"],

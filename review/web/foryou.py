@@ -1,0 +1,44 @@
+""""For you" (/for-you): what waits for the signed-in person, and its count in the header."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, render_template
+
+from .. import commitment as core
+from .. import foryou
+from ..errors import ReviewError
+from .auth import require_signed_in
+from .errors import ApiError
+from .i18n import current_lang
+from .reading import repo
+
+
+def page():
+    require_signed_in()
+    r = repo()
+    data = foryou.for_person(r, g.person)
+    main = core.resolve(r, "main")
+    lang = current_lang()
+    titles = {s.id: f"{s.number}. {s.title_in(lang)}" for s in core.list_commitments(r, main)}
+    return render_template("people/for_you.html", fy=data, plan=core.read_plan(r, main), titles=titles)
+
+
+def api():
+    if g.get("person") is None:
+        raise ApiError(401, "send Authorization: Bearer <token> to read what waits for you")
+    return jsonify(foryou.for_person(repo(), g.person).as_json())
+
+
+def count() -> int | None:
+    """The header's count: None when nobody is signed in or the repository cannot be read."""
+    person = g.get("person")
+    if person is None:
+        return None
+    try:
+        return foryou.for_person(repo(), person).count
+    except (ReviewError, LookupError, OSError):
+        return None
+
+
+def init_app(app) -> None:
+    app.add_template_global(count, "for_you_count")
