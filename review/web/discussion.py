@@ -33,7 +33,7 @@ def _amendment_target(n: str):
     try:
         a = (am.for_write if request.method == "POST" else am.get)(repo(), int(n))
     except ReviewError as exc:
-        raise ApiError(exc.status, exc.message) from None
+        raise ApiError(exc.status, exc.text or exc.message) from None
     return a, reviewlog.amendment_log(a.number)
 
 
@@ -128,7 +128,7 @@ def _formapi_write(cid: str, fn, *args, **kwargs):
     try:
         return fn(repo(), g.person, cid, *args, **kwargs)
     except ReviewError as exc:
-        flash(localise(exc.message), "error")
+        flash(localise(exc), "error")
         return None
 
 

@@ -200,11 +200,11 @@ def _amendment_event(a: am.Amendment, e, plan, r) -> tuple[str, str] | None:
 def amendment_feed(n: str):
     r = repo()
     if not n.isdigit() or len(n) > 9:
-        raise core.NotFound(f"there is no amendment {n!r}")
+        raise core.NotFound("notfound.amendment", n=repr(n))
     try:
         a = am.get(r, int(n))
     except ReviewError as exc:
-        raise core.NotFound(exc.message) from None
+        raise core.NotFound(exc.text or exc.message) from None
     main = core.resolve(r, "main")
     plan = core.read_plan(r, main)
     page = url_for("amendment", n=a.number, _external=True)

@@ -42,7 +42,7 @@ def _state(api: bool):
         return progress.state_as_of(repo(), raw or None)
     except Invalid as exc:
         if api:
-            raise ApiError(400, exc.message) from None
+            raise ApiError(400, exc.text or exc.message) from None
         try:
             progress.parse_day(raw)
         except Invalid:
@@ -195,7 +195,7 @@ def _formapi_write(fn, *args, **kwargs):
     try:
         return fn(repo(), g.person, *args, **kwargs)
     except ReviewError as exc:
-        flash(localise(exc.message), "error")
+        flash(localise(exc), "error")
         return None
 
 

@@ -274,7 +274,7 @@ def commitment_diff(cid: str):
     old_files = _files_or_empty(r, frm, cid)
     new_files = _files_or_empty(r, to, cid)
     if not old_files and not new_files:
-        raise core.NotFound(f"no commitment {cid!r} at either revision")
+        raise core.NotFound("notfound.commitment_either", cid=repr(cid))
     c = core.read_commitment(r, to, cid) if new_files else core.read_commitment(r, frm, cid)
     segments = render.word_diff(old_files.get(lang, old_files.get("fr", "")),
                                 new_files.get(lang, new_files.get("fr", "")))
