@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from review import comments, commitment, deployment, render
+from review.permissions import can
 from review.gitrepo import GitRepo
 
 from .tools import SAMPLE_PLAN, BenchError, git
@@ -99,14 +100,14 @@ def _comment_body(rng: random.Random, i: int) -> str:
 def add_comments(dep_dir: Path, cid: str, n: int, seed: int = 2015) -> tuple[int, int]:
     """`n` comments on `cid` through the core (review.comments.add), as the web writes them.
 
-    By the people of the deployment's plan.yaml in turn; threads spread at random over the
-    text's paragraphs (headings left out), one root in 10 on the whole commitment, one in 3
+    By the people of the deployment's plan.yaml who may comment (not the auditor), in turn;
+    threads spread at random over the text's paragraphs (headings left out), one root in 10 on the whole commitment, one in 3
     quoting a few words of its paragraph (the others quote the whole paragraph); one comment
     in 4 is a reply to an earlier thread; stances cycle. Returns (threads, replies).
     """
     repo = GitRepo(dep_dir / deployment.REPO_DIR)
     main = repo.resolve("main")
-    people = list(commitment.read_plan(repo, main).people.values())
+    people = [p for p in commitment.read_plan(repo, main).people.values() if can(p, "comment")]  # not the auditor
     blocks = [(i, render.plain_text(b.text)) for i, b in
               enumerate(render.source_blocks(commitment.read_commitment(repo, main, cid).body_in("fr")))
               if not b.text.startswith("#")]

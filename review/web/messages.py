@@ -16,7 +16,7 @@ import re
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from ..errors import Message, coded
+from ..errors import coded
 from .i18n import REQUIREMENT_NAMES, ROLE_NAMES, STATE_NAMES
 
 
@@ -68,6 +68,3 @@ def localise(message) -> str:
     if str(get_locale()) == "en":
         return str(text)
     return text.render(gettext, _value)
-
-
-__all__ = ["Message", "VALUES", "localise"]
