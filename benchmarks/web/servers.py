@@ -19,6 +19,7 @@ from .tools import ROOT, WARMUP_REQUESTS, WRK_CONNECTIONS, WRK_THREADS, BenchErr
 
 # Local servers only: never through an HTTP proxy the environment may name.
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+START_SECONDS = 180  # a server's first page must answer within this
 
 
 def free_port() -> int:
@@ -38,7 +39,10 @@ class Servers:
               pythonpath: Path | None = None, check_path: str = "/", expect: str = "") -> tuple[subprocess.Popen, str]:
         port = free_port()
         log = self.logdir / f"gunicorn-{re.sub(r'[^A-Za-z0-9_.-]+', '-', name).strip('-')}.log"
-        cmd = self.gunicorn + ["--workers", "2", "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
+        # --timeout 120: the first request of a 5,000-commitment plan parses every commitment, which
+        # takes more than gunicorn's default 30 s on a loaded machine (the worker would be killed).
+        cmd = self.gunicorn + ["--workers", "2", "--worker-class", "sync", "--timeout", "120",
+                               "--bind", f"127.0.0.1:{port}",
                                "--log-level", "warning", "--error-logfile", str(log)]
         if pythonpath:
             cmd += ["--pythonpath", str(pythonpath)]
@@ -49,7 +53,7 @@ class Servers:
                                     start_new_session=True)
         self.procs.append(proc)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + START_SECONDS
         while True:
             if proc.poll() is not None:
                 raise BenchError(f"gunicorn for {name} exited with {proc.returncode}:\n{_tail(log)}")
@@ -61,7 +65,7 @@ class Servers:
                 raise BenchError(f"{name}: GET {check_path} answered {exc.code}:\n{_tail(log)}") from None
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 if time.monotonic() > deadline:
-                    raise BenchError(f"gunicorn for {name} did not answer within 60 s:\n{_tail(log)}") from None
+                    raise BenchError(f"gunicorn for {name} did not answer within {START_SECONDS} s:\n{_tail(log)}") from None
                 time.sleep(0.1)
         if expect and expect not in body:
             raise BenchError(f"{name}: GET {check_path} did not contain {expect!r}")
