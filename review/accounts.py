@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from . import commitment
 from .deployment import Deployment
+from .errors import Coded
 
 DB_FILE = "accounts.sqlite"
 DEMO_FILE = "demo-accounts.txt"
@@ -100,8 +101,9 @@ CREATE INDEX IF NOT EXISTS sessions_by_handle ON sessions(handle);
 """
 
 
-class AccountError(Exception):
-    """Bad input for an account operation; the message says how to fix it."""
+class AccountError(Coded, Exception):
+    """Bad input for an account operation; the message says how to fix it (a code of
+    review.errormessages)."""
 
 
 class Throttled(Exception):
@@ -164,21 +166,20 @@ class Accounts:
     @staticmethod
     def _check_password(password: str) -> None:
         if len(password) < MIN_PASSWORD:
-            raise AccountError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+            raise AccountError("account.password_short", n=MIN_PASSWORD)
         if len(password) > MAX_PASSWORD:
-            raise AccountError(f"the password is too long: use at most {MAX_PASSWORD} characters")
+            raise AccountError("account.password_long", n=MAX_PASSWORD)
 
     def add(self, handle: str, password: str) -> None:
         if self._person(handle) is None:
-            raise AccountError(f"'{handle}' is not a person of plan.yaml on main: add them to "
-                               "plan.yaml (through an amendment) before creating their account")
+            raise AccountError("account.not_a_person", handle=repr(handle))
         self._check_password(password)
         now = _now()
         with self._db() as db:
             try:
                 db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?)", (handle, _hasher.hash(password), now, now))
             except sqlite3.IntegrityError:
-                raise AccountError(f"'{handle}' already has an account: use 'review user passwd' to change the password") from None
+                raise AccountError("account.exists", handle=repr(handle)) from None
 
     def exists(self, handle: str) -> bool:
         with self._db() as db:
@@ -195,7 +196,7 @@ class Accounts:
                              (digest, _now(), handle))
             if cur.rowcount == 0:
                 db.execute("ROLLBACK")
-                raise AccountError(f"'{handle}' has no account: create it with 'review user add'")
+                raise AccountError("account.missing", handle=repr(handle))
             ended = db.execute("DELETE FROM sessions WHERE handle = ?", (handle,)).rowcount
             if revoke_tokens:
                 db.execute("UPDATE tokens SET revoked = ? WHERE handle = ? AND revoked IS NULL", (_now(), handle))
@@ -361,10 +362,10 @@ class Accounts:
     def create_token(self, handle: str, label: str = "") -> tuple[str, str]:
         """(token id, secret to show once). Only a digest of the secret is kept."""
         if not self.exists(handle):
-            raise AccountError(f"'{handle}' has no account: create it with 'review user add'")
+            raise AccountError("account.missing", handle=repr(handle))
         label = (label or "").strip() or "token"
         if len(label) > 100:
-            raise AccountError("the token name is too long: use at most 100 characters")
+            raise AccountError("account.token_name_long", n=100)
         tid = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         with self._db() as db:

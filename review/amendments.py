@@ -113,7 +113,7 @@ def get(repo: GitRepo, number: int) -> Amendment:
     a = _fold(number, events)
     head = repo.ref_target(branch(number))
     if a is None or head is None:
-        raise Missing(f"there is no amendment {number}")
+        raise Missing("amendment.missing", number=number)
     a.head = head
     a.revisions = _revisions(repo, a)
     if a.state != "merged" and repo.is_ancestor(head, core.resolve(repo, "main")):
@@ -156,7 +156,7 @@ def repair_merge(repo: GitRepo, number: int) -> reviewlog.Event | None:
 
     def check(now):
         if (_fold(number, now) or a).state == "merged":
-            raise Conflict(f"amendment {number} is recorded as merged already")
+            raise Conflict("amendment.recorded_merged", number=number)
 
     try:
         return reviewlog.append(
@@ -278,9 +278,7 @@ def check_modes(changes) -> None:
     for ch in changes:
         if ch.new_mode is not None and ch.new_mode != REGULAR:
             kind = MODE_KINDS.get(ch.new_mode, "not a regular file")
-            raise Invalid(f"{ch.path} would be {kind} (mode {ch.new_mode:06o}): the plan holds only regular "
-                          "files (mode 100644); make it a plain, non-executable file "
-                          "(git update-index --chmod=-x, or replace the link by the file) and commit again")
+            raise Invalid("amendment.irregular_mode", path=ch.path, kind=kind, mode=f"{ch.new_mode:06o}")
 
 
 # -- checks ---------------------------------------------------------------------------
@@ -294,24 +292,22 @@ def in_plan(path: str) -> bool:
 
 def _normalise_files(files) -> dict[str, bytes]:
     if not isinstance(files, dict) or not files:
-        raise Invalid("files must map at least one path of the plan to its full new text")
+        raise Invalid("amendment.no_files")
     out = {}
     for path, text in files.items():
         if not isinstance(path, str) or not in_plan(path):
-            raise Invalid(f"{path!r} is outside the plan: amendments change plan.yaml, "
-                          "commitments/<id>/fr.md and en.md, pages/<slug>/fr.md and en.md, or assets/<image>")
+            raise Invalid("amendment.outside_plan", path=repr(path))
         if text is None:
-            raise Invalid(f"{path}: removing a file is not something an amendment can do here; "
-                          "send its full new text")
+            raise Invalid("amendment.removes_file", path=path)
         if isinstance(text, str):
             try:
                 text = text.replace("\r\n", "\n").encode("utf-8")
             except UnicodeEncodeError:
-                raise Invalid(f"{path}: the text is not valid UTF-8") from None
+                raise Invalid("amendment.not_utf8", path=path) from None
         if not isinstance(text, bytes):
-            raise Invalid(f"{path}: the text must be a string")
+            raise Invalid("amendment.not_text", path=path)
         if len(text) > model.MAX_FILE_BYTES and not model.ASSET_RE.match(path):  # images: pages.asset_problem
-            raise Invalid(f"{path} is {len(text)} bytes; the limit is {model.MAX_FILE_BYTES} bytes (200 KB)")
+            raise Invalid("amendment.file_too_big", path=path, size=len(text), limit=model.MAX_FILE_BYTES)
         out[path] = text
     return out
 
@@ -351,20 +347,20 @@ def validate_change(repo: GitRepo, base: str, files: dict[str, bytes]) -> None:
             if others.get(c.number, cid) != cid:
                 raise SchemaError([f"{fr_path}:2: number {c.number} is already used by {others[c.number]}"])
     except SchemaError as exc:
-        raise Invalid("the text does not fit the plan's format: " + "; ".join(exc.problems)) from None
+        raise Invalid("amendment.bad_format", problems="; ".join(exc.problems)) from None
 
 
 def _check_words(title, rationale):
     if not isinstance(title, str) or not title.strip():
-        raise Invalid("give the amendment a title")
+        raise Invalid("amendment.no_title")
     if len(title) > MAX_TITLE:
-        raise Invalid(f"the title is too long: at most {MAX_TITLE} characters")
+        raise Invalid("amendment.title_long", n=MAX_TITLE)
     if any(ch < " " for ch in title):
-        raise Invalid("the title must be one line, without control characters")
+        raise Invalid("amendment.title_lines")
     if rationale is not None and not isinstance(rationale, str):
-        raise Invalid("the rationale must be text")
+        raise Invalid("amendment.rationale_not_text")
     if rationale and len(rationale) > MAX_RATIONALE:
-        raise Invalid(f"the rationale is too long: at most {MAX_RATIONALE} characters")
+        raise Invalid("amendment.rationale_long", n=MAX_RATIONALE)
 
 
 def _unchanged(repo: GitRepo, commit: str, files: dict[str, bytes]) -> bool:
@@ -385,9 +381,9 @@ def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, r
             core.read_commitment(repo, main, commitment)
         except core.NotFound:
             if not any(PATH_RE.match(p) and PATH_RE.match(p).group(1) == commitment for p in files):
-                raise Missing(f"there is no commitment {commitment!r} in the plan") from None
+                raise Missing("amendment.unknown_commitment", commitment=repr(commitment)) from None
     if _unchanged(repo, main, files):
-        raise Invalid("the text is identical to the plan: change something before proposing")
+        raise Invalid("amendment.identical")
     validate_change(repo, main, files)
     who = reviewlog.identity(person.handle, person.name)
     tree = repo.write_tree(main, files)
@@ -413,7 +409,7 @@ def _allocate(repo: GitRepo, commit: str) -> int:
             return number
         except RefMoved:
             number += 1
-    raise Conflict("could not allocate an amendment number: try again")  # pragma: no cover
+    raise Conflict("amendment.number_busy")  # pragma: no cover
 
 
 def _branch_numbers(repo: GitRepo) -> list[int]:
@@ -435,28 +431,27 @@ def check_open_at(repo: GitRepo, person: Person | None, commitment: str,
     review/hooks.py runs it in pre-receive, `open_at` again when it writes."""
     require(person, "propose_amendment")
     if commitment != PLAN_TARGET and not model.valid_id(commitment):
-        raise Invalid(f"{commitment!r} is not a commitment id: push to refs/for/<commitment-id> "
-                      f"(for instance refs/for/engagement-04), or refs/for/{PLAN_TARGET} to amend plan.yaml")
+        raise Invalid("amendment.bad_target", commitment=repr(commitment), plan=PLAN_TARGET)
     main = core.resolve(repo, "main")
     base = repo.merge_base(commit, main)
     if base is None:
-        raise Invalid("this commit shares no history with the plan: clone the plan and commit on top of main")
+        raise Invalid("amendment.unrelated_history")
     if repo.is_ancestor(commit, main):
-        raise Invalid("this commit is already part of the plan: commit your change on top of main first")
+        raise Invalid("amendment.already_in_plan")
     title, rationale = pushed_words(repo.commit_info(commit).message)
     _check_words(title, rationale)
     diff = repo.diff(base, commit)
     check_modes(diff)
     paths = [ch.path for ch in diff]
     if not paths:
-        raise Invalid("the text is identical to the plan: change something before proposing")
+        raise Invalid("amendment.identical")
     files = _normalise_files({p: repo.read_file(commit, p) for p in paths})
     if commitment != PLAN_TARGET:
         try:
             core.read_commitment(repo, main, commitment)
         except core.NotFound:
             if not any(PATH_RE.match(p).group(1) == commitment for p in files if PATH_RE.match(p)):
-                raise Missing(f"there is no commitment {commitment!r} in the plan") from None
+                raise Missing("amendment.unknown_commitment", commitment=repr(commitment)) from None
     validate_change(repo, base, files)
     return title, rationale, base, sorted(paths)
 
@@ -484,13 +479,11 @@ def revise(repo: GitRepo, person: Person | None, number: int, files, expected_re
     require(person, "revise_amendment", a.subject())
     files = _normalise_files(files)
     if not expected_revision:
-        raise Invalid("say which revision you edited (expected_revision): it guards against "
-                      "overwriting someone else's revision")
+        raise Invalid("amendment.no_expected_revision")
     if expected_revision != a.head:
-        raise Conflict("this amendment changed since you opened it: reload it and apply your changes again "
-                       f"(current revision {a.head[:12]})")
+        raise Conflict("amendment.changed_since_revision", revision=a.head[:12])
     if _unchanged(repo, a.head, files):
-        raise Invalid("nothing changed compared to the current revision")
+        raise Invalid("amendment.nothing_changed")
     validate_change(repo, a.head, files)
     check_modes(repo.diff_trees(core.resolve(repo, "main"), repo.write_tree(a.head, files)))
     who = reviewlog.identity(person.handle, person.name)
@@ -498,7 +491,7 @@ def revise(repo: GitRepo, person: Person | None, number: int, files, expected_re
     try:
         commit, _ = repo.commit_on(branch(number), lambda tip: (files, summary + "\n"), who, expected=a.head)
     except RefMoved:
-        raise Conflict("this amendment changed since you opened it: reload it and apply your changes again") from None
+        raise Conflict("amendment.changed_since") from None
     record_revision(repo, person, number, commit, a.head, sorted(files), "web")
     return get(repo, number)
 
@@ -517,7 +510,7 @@ def _state_event(repo, person, number, action, etype, data, summary, check_state
     def check(events):
         now = _fold(number, events)
         if now.state != a.state:
-            raise Conflict(f"the amendment became {now.state} meanwhile: reload it")
+            raise Conflict("amendment.became", state=now.state)
 
     reviewlog.append(repo, reviewlog.amendment_log(number), reviewlog.identity(person.handle, person.name),
                      person.handle, etype, data, summary, check,
@@ -536,7 +529,7 @@ def reopen(repo: GitRepo, person: Person | None, number: int) -> Amendment:
 
 def reject(repo: GitRepo, person: Person | None, number: int, reason: str) -> Amendment:
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid("give the reason for rejecting: the author and the public will read it")
+        raise Invalid("amendment.no_reject_reason")
     return _state_event(repo, person, number, "reject_amendment", REJECT, {"reason": reason.strip()},
                         f"Reject amendment {number}")
 
@@ -549,10 +542,10 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
     a = for_write(repo, number)
     require(person, "update_amendment", a.subject())
     if expected_revision and expected_revision != a.head:
-        raise Conflict("this amendment changed since you opened it: reload it")
+        raise Conflict("amendment.changed_reload")
     main = core.resolve(repo, "main")
     if repo.is_ancestor(main, a.head):
-        raise Invalid("the amendment is already up to date with the plan")
+        raise Invalid("amendment.up_to_date")
     res = _normalise_files(resolutions) if resolutions else None
     tree, conflicts = repo.merge_trees(a.head, main, res)
     if conflicts:
@@ -568,7 +561,7 @@ def update_from_main(repo: GitRepo, person: Person | None, number: int,
         commit = repo.commit_tree_on(branch(number), tree, [a.head, main], who,
                                      f"Bring the plan's changes into amendment {number}\n", a.head)
     except RefMoved:
-        raise Conflict("this amendment changed meanwhile: reload it") from None
+        raise Conflict("amendment.changed_meanwhile") from None
     record_update(repo, person, number, commit, a.head, main, "web")
     return get(repo, number), {}
 

@@ -178,7 +178,7 @@ def parse_filters(args) -> Filters:
         value = (args.get(key) or "").strip()
         if value:
             if len(value) > 100:
-                raise Invalid(f"{key} is too long")
+                raise Invalid("audit.too_long", key=key)
             setattr(f, key, value)
     for key in ("since", "until"):
         value = (args.get(key) or "").strip()
@@ -186,15 +186,14 @@ def parse_filters(args) -> Filters:
             try:
                 setattr(f, key, dt.date.fromisoformat(value))
             except ValueError:
-                raise Invalid(f"{key} must be a date written YYYY-MM-DD, for example 2016-07-16, "
-                              f"not {value[:40]!r}") from None
+                raise Invalid("audit.bad_date", key=key, value=repr(value[:40])) from None
     value = (args.get("amendment") or "").strip()
     if value:
         f.amendment = am.parse_number(value)
         if f.amendment is None:
-            raise Invalid(f"amendment must be an amendment number, not {value[:40]!r}")
+            raise Invalid("audit.bad_amendment", value=repr(value[:40]))
     if f.since and f.until and f.since > f.until:
-        raise Invalid("since is after until: give since on or before until")
+        raise Invalid("audit.since_after_until")
     return f
 
 
@@ -264,7 +263,7 @@ def blame(repo: GitRepo, cid: str, commit: str, lang: str = model.AUTHORITATIVE)
         lang, path = model.AUTHORITATIVE, model.commitment_path(cid)
         blob = repo.blob_id(commit, path)
         if blob is None:
-            raise core.NotFound(f"no commitment {cid!r} at this revision")
+            raise core.NotFound("notfound.commitment_at", cid=repr(cid))
     key = (repo.path, commit, path)
     hit = _blames.get(key)
     if hit is not None:
@@ -450,8 +449,8 @@ def paginate(items: list, page, per_page, default: int = 100, maximum: int = 100
         page = int(page or 1)
         per_page = int(per_page or default)
     except (TypeError, ValueError):
-        raise Invalid("page and per_page must be whole numbers") from None
+        raise Invalid("audit.page_not_number") from None
     if page < 1 or not 1 <= per_page <= maximum:
-        raise Invalid(f"page starts at 1 and per_page is from 1 to {maximum}")
+        raise Invalid("audit.page_range", maximum=maximum)
     start = (page - 1) * per_page
     return Page(items[start:start + per_page], page, per_page, len(items))

@@ -117,7 +117,7 @@ def report_thread(repo: GitRepo, cid: str, report_id: str) -> list[Comment]:
 def get(repo: GitRepo, cid: str, comment_id: str, log: str | None = None) -> Comment:
     c = fold(reviewlog.read_events(repo, _log(cid, log))).get(comment_id)
     if c is None:
-        raise Missing(f"no comment {comment_id!r} on {cid}")
+        raise Missing("comment.missing", comment=repr(comment_id), commitment=cid)
     return c
 
 
@@ -165,13 +165,13 @@ def place(comments: list[Comment], body: str, blob: str | None) -> None:
 
 def _check_body(body) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise Invalid("the comment is empty: write something")
+        raise Invalid("comment.empty")
     if len(body) > MAX_BODY:
-        raise Invalid(f"the comment is {len(body)} characters long; the limit is {MAX_BODY}")
+        raise Invalid("comment.too_long", length=len(body), limit=MAX_BODY)
     try:
         body.encode("utf-8")
     except UnicodeEncodeError:
-        raise Invalid("the comment is not valid UTF-8 text") from None
+        raise Invalid("comment.not_utf8") from None
     return body.replace("\r\n", "\n")
 
 
@@ -191,42 +191,42 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
     body = _check_body(body)
     stances = REPORT_STANCES if on_report else STANCES
     if stance not in (None, "", *stances):
-        raise Invalid(f"stance must be one of {', '.join(stances)} (or left out), not {stance!r}")
+        raise Invalid("comment.bad_stance", choices=", ".join(stances), value=repr(stance))
     if on_report and (reply_to or anchor or quote):
-        raise Invalid("an answer on a progress report takes no reply_to, anchor or quote")
+        raise Invalid("comment.answer_fields")
     if lang not in model.LANGUAGES:
-        raise Invalid(f"lang must be one of {', '.join(model.LANGUAGES)}")
+        raise Invalid("comment.bad_lang", choices=", ".join(model.LANGUAGES))
     try:
         commit = core.resolve(repo, rev or "main")
     except core.NotFound:
-        raise Invalid(f"revision {rev!r} does not exist: give a commit id, a tag or 'main'") from None
+        raise Invalid("comment.unknown_revision", revision=repr(rev)) from None
     if log is not None and not model.valid_id(cid):  # an amendment of plan.yaml: no text to anchor in
         if anchor or quote:
-            raise Invalid("this discussion has no paragraphs to anchor in: leave anchor and quote out")
+            raise Invalid("comment.no_paragraphs")
         c, blob = None, None
     else:
         try:
             c = core.read_commitment(repo, commit, cid)
         except core.NotFound:
-            raise Missing(f"no commitment {cid!r} at revision {rev or 'main'}") from None
+            raise Missing("comment.no_commitment_at", commitment=repr(cid), revision=rev or "main") from None
         blob = repo.blob_id(commit, model.commitment_path(cid, lang if lang in c.bodies else model.AUTHORITATIVE))
     if reply_to:
         if anchor or quote:
-            raise Invalid("a reply takes its thread's place: leave anchor and quote out")
+            raise Invalid("comment.reply_anchor")
     elif anchor:
         m = ANCHOR_RE.match(anchor) if isinstance(anchor, str) else None
         blocks = [b.text for b in render.source_blocks(c.body_in(lang))]
         if m is None or int(m.group(1)) > len(blocks):
-            raise Invalid(f"anchor {anchor!r} is not a paragraph of this revision (p-1 to p-{len(blocks)})")
+            raise Invalid("comment.bad_anchor", anchor=repr(anchor), last=len(blocks))
         block = blocks[int(m.group(1)) - 1]
         if quote is None or not str(quote).strip():
             quote = render.plain_text(block)
         elif not isinstance(quote, str) or len(quote) > MAX_QUOTE:
-            raise Invalid(f"the quote must be text of at most {MAX_QUOTE} characters")
+            raise Invalid("comment.quote_long", n=MAX_QUOTE)
         elif quote not in block and quote not in render.plain_text(block):
-            raise Invalid(f"the quoted words are not in paragraph {anchor} of this revision: quote them exactly")
+            raise Invalid("comment.quote_not_found", anchor=anchor)
     elif quote:
-        raise Invalid("a quote needs the anchor of its paragraph (p-1, p-2, ...)")
+        raise Invalid("comment.quote_no_anchor")
     data = {"commitment": cid, "body": body, "rev": commit, "blob": blob, "lang": lang,
             "anchor": None if reply_to else anchor, "quote": None if reply_to else quote,
             "stance": stance or None, "reply_to": reply_to or None}
@@ -239,9 +239,9 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
         if reply_to:
             target = fold(events).get(reply_to)
             if target is None:
-                raise Invalid(f"there is no comment {reply_to!r} to reply to on {cid}")
+                raise Invalid("comment.reply_missing", comment=repr(reply_to), commitment=cid)
             if target.hidden:
-                raise Invalid("this comment was hidden by moderation: it takes no more replies")
+                raise Invalid("comment.reply_hidden")
             if target.reply_to:  # replies attach to the thread's first comment
                 data["reply_to"] = target.reply_to
 
@@ -258,12 +258,12 @@ def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_che
         comments = fold(events)
         target = comments.get(comment_id)
         if target is None:
-            raise Missing(f"no comment {comment_id!r} on {cid}")
+            raise Missing("comment.missing", comment=repr(comment_id), commitment=cid)
         require(person, action, Subject(author=target.author, leads=core.leads_on_main(repo, cid), hidden=bool(target.hidden)))
         state_check(target)
 
     if person is None:
-        raise Forbidden("sign in first")
+        raise Forbidden("permission.sign_in")
     reviewlog.append(repo, _log(cid, log), reviewlog.identity(person.handle, person.name),
                      person.handle, etype, {"target": comment_id, **extra}, summary, check)
     return get(repo, cid, comment_id, log)
@@ -271,7 +271,7 @@ def _act(repo, person, cid, comment_id, etype, action, extra, summary, state_che
 
 def _not_hidden(c):
     if c.hidden:
-        raise Conflict("this comment was hidden by moderation")
+        raise Conflict("comment.hidden")
 
 
 def edit(repo: GitRepo, person: Person | None, cid: str, comment_id: str, body: str,
@@ -281,32 +281,32 @@ def edit(repo: GitRepo, person: Person | None, cid: str, comment_id: str, body: 
     def state(c):
         _not_hidden(c)
         if c.body == body:
-            raise Invalid("the new text is the same as the current one")
+            raise Invalid("comment.same_text")
     return _act(repo, person, cid, comment_id, EDIT, "edit_comment", {"body": body}, f"Edit a comment on {cid}", state, log)
 
 
 def resolve(repo: GitRepo, person: Person | None, cid: str, comment_id: str, log: str | None = None) -> Comment:
     def state(c):
         if c.reply_to:
-            raise Invalid("resolve the thread's first comment, not a reply")
+            raise Invalid("comment.resolve_reply")
         if c.resolved:
-            raise Conflict("this thread is already resolved")
+            raise Conflict("comment.resolved_already")
     return _act(repo, person, cid, comment_id, RESOLVE, "resolve_comment", {}, f"Resolve a thread on {cid}", state, log)
 
 
 def reopen(repo: GitRepo, person: Person | None, cid: str, comment_id: str, log: str | None = None) -> Comment:
     def state(c):
         if not c.resolved:
-            raise Conflict("this thread is open already")
+            raise Conflict("comment.open_already")
     return _act(repo, person, cid, comment_id, REOPEN, "resolve_comment", {}, f"Reopen a thread on {cid}", state, log)
 
 
 def hide(repo: GitRepo, person: Person | None, cid: str, comment_id: str, reason: str,
          log: str | None = None) -> Comment:
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid("give the reason for hiding this comment: it is shown in its place")
+        raise Invalid("comment.no_hide_reason")
     if len(reason) > MAX_REASON:
-        raise Invalid(f"the reason is too long: at most {MAX_REASON} characters")
+        raise Invalid("moderation.reason_long", n=MAX_REASON)
     return _act(repo, person, cid, comment_id, HIDE, "hide", {"reason": reason.strip()},
                 f"Hide a comment on {cid}", _not_hidden, log)
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import model
-from .errors import Damaged
+from .errors import Coded, Damaged
 from .lru import LRU, MB, sized
 from .gitrepo import CommitInfo, GitRepo, UnknownRevision
 from .model import Commitment, Plan, SchemaError
@@ -20,8 +20,8 @@ from .model import Commitment, Plan, SchemaError
 MAIN = "refs/heads/main"
 
 
-class NotFound(LookupError):
-    """An unknown commitment or revision: the web answers 404."""
+class NotFound(Coded, LookupError):
+    """An unknown commitment or revision: the web answers 404 (a code of review.errormessages)."""
 
 
 
@@ -53,7 +53,7 @@ def resolve(repo: GitRepo, rev: str | None) -> str:
     try:
         return repo.resolve(rev or "main")
     except UnknownRevision:
-        raise NotFound(f"unknown revision {rev!r}") from None
+        raise NotFound("notfound.revision", rev=repr(rev)) from None
 
 
 def resolve_as_of(repo: GitRepo, day: dt.date, ref: str = MAIN) -> str:
@@ -61,14 +61,14 @@ def resolve_as_of(repo: GitRepo, day: dt.date, ref: str = MAIN) -> str:
     end = dt.datetime.combine(day, dt.time.max, tzinfo=dt.timezone.utc)
     commit = repo.as_of(repo.resolve(ref), end)
     if commit is None:
-        raise NotFound(f"the plan did not exist yet on {day.isoformat()}")
+        raise NotFound("notfound.before_plan", day=day.isoformat())
     return commit
 
 
 def read_plan(repo: GitRepo, commit: str) -> Plan:
     blob = repo.blob_id(commit, model.PLAN_PATH)
     if blob is None:
-        raise NotFound(f"no {model.PLAN_PATH} at {commit}")
+        raise NotFound("notfound.plan_file", path=model.PLAN_PATH, commit=commit)
     plan = _plans.get(blob)
     if plan is None:
         plan = _plans.put(blob, model.parse_plan(repo.read_blob(blob)))
@@ -86,10 +86,10 @@ def commitment_ids(repo: GitRepo, commit: str) -> list[str]:
 
 def read_commitment(repo: GitRepo, commit: str, cid: str) -> Commitment:
     if not model.valid_id(cid):
-        raise NotFound(f"unknown commitment {cid!r}")
+        raise NotFound("notfound.commitment", cid=repr(cid))
     fr = repo.blob_id(commit, model.commitment_path(cid))
     if fr is None:
-        raise NotFound(f"no commitment {cid!r} at this revision")
+        raise NotFound("notfound.commitment_at", cid=repr(cid))
     en = repo.blob_id(commit, model.commitment_path(cid, "en"))
     plan = read_plan(repo, commit)
     key = (cid, fr, en, plan_blob_id(repo, commit))
@@ -134,7 +134,7 @@ def history(repo: GitRepo, cid: str, start: str | None = None, limit: int | None
     start = start or resolve(repo, "main")
     path = f"{model.COMMITMENTS_DIR}/{cid}"
     if repo.tree_entry_id(start, path) is None:
-        raise NotFound(f"no commitment {cid!r} at this revision")
+        raise NotFound("notfound.commitment_at", cid=repr(cid))
     return list(path_history(repo, path, start, limit))
 
 
@@ -200,7 +200,7 @@ def read_files(repo: GitRepo, commit: str, cid: str) -> dict[str, str]:
         if data is not None:
             out[lang] = data.decode("utf-8")
     if not out:
-        raise NotFound(f"no commitment {cid!r} at this revision")
+        raise NotFound("notfound.commitment_at", cid=repr(cid))
     return out
 
 

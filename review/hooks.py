@@ -104,8 +104,9 @@ def install(repo_path: str | os.PathLike) -> list[Path]:
 
 # -- checks (pre-receive) ----------------------------------------------------------------------
 
-def _short(repo: GitRepo, commit: str) -> str:
-    return f"commit {commit[:12]} ({repo.commit_info(commit).summary[:50]})"
+def _short(repo: GitRepo, commit: str) -> dict:
+    """The parameters naming a commit in a message: `commit <id> (<summary>)`."""
+    return {"commit": commit[:12], "summary": repo.commit_info(commit).summary[:50]}
 
 
 def _own_commits(repo: GitRepo, new: str, stop) -> list:
@@ -117,8 +118,7 @@ def _own_commits(repo: GitRepo, new: str, stop) -> list:
             return chain[::-1]
         chain.append(info)
         if len(chain) > MAX_PUSH_COMMITS:
-            raise Invalid(f"more than {MAX_PUSH_COMMITS} new commits in one push: squash them "
-                          "(git rebase -i) into fewer revisions")
+            raise Invalid("push.too_many_commits", n=MAX_PUSH_COMMITS)
     return None
 
 
@@ -127,95 +127,80 @@ def check_commit(repo: GitRepo, info, main: str) -> None:
     files, no deletion, at most 200 KB a file, front matter and plan.yaml schemas."""
     what = _short(repo, info.id)
     if len(info.parents) > 2:
-        raise Invalid(f"{what} merges {len(info.parents) - 1} branches: an amendment only merges main in")
+        raise Invalid("push.octopus", **what, n=len(info.parents) - 1)
     if len(info.parents) == 2:
         base = info.parents[1]
         if not repo.is_ancestor(base, main):
-            raise Invalid(f"{what} merges something that is not the plan's main: an amendment may only "
-                          "bring main in (git fetch origin && git merge origin/main)")
+            raise Invalid("push.foreign_merge", **what)
     elif len(info.parents) == 1:
         base = info.parents[0]
     else:
-        raise Invalid(f"{what} has no parent: commit on top of the plan (clone it and start from main)")
+        raise Invalid("push.no_parent", **what)
     changes = repo.diff(base, info.id)
     if not changes:
-        raise Invalid(f"{what} changes nothing: drop it or fold it into another commit (git rebase -i)")
+        raise Invalid("push.empty_commit", **what)
     try:
         am.check_modes(changes)
     except ReviewError as exc:
-        raise type(exc)(f"{what}: {exc.message}") from None
+        raise type(exc)("push.commit_refused", **what, reason=exc.text or exc.message) from None
     for ch in changes:
         if ch.status == "D":
-            raise Invalid(f"{what} deletes {ch.path}: an amendment changes texts, it does not remove "
-                          "files; restore the file (git checkout origin/main -- PATH) and commit again")
+            raise Invalid("push.deletes", **what, path=ch.path)
     try:
         files = am._normalise_files({ch.path: repo.read_file(info.id, ch.path) for ch in changes})
         am.validate_change(repo, base, files)
     except ReviewError as exc:
-        raise type(exc)(f"{what}: {exc.message}") from None
+        raise type(exc)("push.commit_refused", **what, reason=exc.text or exc.message) from None
 
 
 def check_update(repo: GitRepo, person: Person, u: Update, main: str) -> None:
     """Raise a ReviewError saying why this ref update is refused and how to do it instead."""
     ref = u.ref
     if ref == core.MAIN:
-        raise Forbidden("main changes only when a coordinator merges an approved amendment; to propose "
-                        "a change, push it to refs/for/<commitment-id> "
-                        "(git push origin HEAD:refs/for/engagement-04)")
+        raise Forbidden("push.main")
     if ref.startswith("refs/reviews/"):
-        raise Forbidden("review logs are written by the server only: comment, approve or withdraw on "
-                        "the web or through the API")
+        raise Forbidden("push.review_logs")
     if ref.startswith("refs/tags/"):
-        raise Forbidden("tags are published by the server only (checkpoints and adopted versions); "
-                        "tag your own commits in your clone without pushing them")
+        raise Forbidden("push.tags")
     m = AMENDMENT_RE.match(ref)
     if m:
         return _check_amendment_update(repo, person, int(m.group(1)), u, main)
     if ref.startswith(FOR_PREFIX):
         return _check_open(repo, person, ref[len(FOR_PREFIX):], u, main)
-    raise Forbidden(f"{ref} does not take pushes: push a revision of your own amendment to "
-                    "refs/heads/amendments/<n>, or a new amendment to refs/for/<commitment-id>")
+    raise Forbidden("push.other_ref", ref=ref)
 
 
 def _check_amendment_update(repo, person, number, u, main) -> None:
     if u.new is None:
-        raise Forbidden(f"amendment branches are never deleted, so every revision stays on record; "
-                        f"to give up amendment {number}, withdraw it on its page")
+        raise Forbidden("push.delete_amendment", number=number)
     if u.old is None:
-        raise Forbidden("amendment branches are created by the server: open a new amendment by "
-                        "pushing to refs/for/<commitment-id>")
+        raise Forbidden("push.create_amendment")
     try:
         a = am.get(repo, number)
     except Missing:
-        raise Missing(f"there is no amendment {number}: open one by pushing to refs/for/<commitment-id>") from None
+        raise Missing("push.no_amendment", number=number) from None
     reason = why_not(person, "revise_amendment", a.subject())
     if reason:
         if a.author != person.handle:
-            reason = (f"amendment {number} is @{a.author}'s: only its author pushes revisions; comment "
-                      f"on it, or open your own amendment with refs/for/{a.commitment}")
-        else:
-            reason = f"amendment {number}: {reason}"
-        raise Forbidden(reason)
+            raise Forbidden("push.not_author", number=number, author=a.author, commitment=a.commitment)
+        raise Forbidden("push.amendment_refused", number=number, reason=reason)
     if not repo.is_ancestor(u.old, u.new):
-        raise Forbidden(f"this is a forced update: amendment branches only move forward, so every "
-                        f"revision anyone approved stays reachable; fetch amendments/{number}, put your "
-                        "commits on top of it (git pull --rebase) and push again without --force")
+        raise Forbidden("push.forced", number=number)
     chain = _own_commits(repo, u.new, lambda c: c == u.old)
     if chain is None:
-        raise Forbidden(f"amendments/{number} must stay the first parent of your commits: merge main "
-                        "into the amendment (git merge origin/main), not the amendment into main")
+        raise Forbidden("push.first_parent", number=number)
     for info in chain:
         check_commit(repo, info, main)
 
 
 def _check_open(repo, person, cid, u, main) -> None:
     if u.new is None:
-        raise Forbidden(f"{u.ref} only takes new amendments: there is nothing to delete")
+        raise Forbidden("push.delete_for", ref=u.ref)
     if u.old is not None:
-        raise Forbidden(f"{u.ref} is busy: another amendment of {cid} is being opened; push again")
+        raise Forbidden("push.for_busy", ref=u.ref, commitment=cid)
     chain = _own_commits(repo, u.new, lambda c: repo.is_ancestor(c, main))
     if chain is None:
-        raise Invalid("this commit shares no history with the plan: clone the plan and commit on top of main")
+        raise Invalid("amendment.unrelated_history")
     for info in chain:
         check_commit(repo, info, main)
     am.check_open_at(repo, person, cid, u.new)

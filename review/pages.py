@@ -60,10 +60,10 @@ def page_slugs(repo: GitRepo, commit: str) -> list[str]:
 
 def read_page(repo: GitRepo, commit: str, slug: str) -> Page:
     if not model.valid_id(slug):
-        raise core.NotFound(f"unknown page {slug!r}")
+        raise core.NotFound("notfound.page", slug=repr(slug))
     fr = repo.blob_id(commit, model.page_path(slug))
     if fr is None:
-        raise core.NotFound(f"no page {slug!r} at this revision")
+        raise core.NotFound("notfound.page_at", slug=repr(slug))
     en = repo.blob_id(commit, model.page_path(slug, "en"))
     plan = core.read_plan(repo, commit)
     key = (slug, fr, en, core.plan_blob_id(repo, commit))
@@ -90,7 +90,7 @@ def read_asset(repo: GitRepo, commit: str, name: str) -> tuple[bytes, str]:
     path = f"{model.ASSETS_DIR}/{name}"
     data = repo.read_file(commit, path) if model.ASSET_RE.match(path) else None
     if data is None:
-        raise core.NotFound(f"no image {name!r} at this revision")
+        raise core.NotFound("notfound.image_at", name=repr(name))
     return data, content_type(name)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import Forbidden
+from .errors import Forbidden, Message
 from .model import Person
 
 
@@ -80,47 +80,47 @@ def _qualifies(p: Person, s: Subject | None, who: str) -> bool:
 
 
 # Why a person who is not entitled is refused, per action (the state checks follow).
-def _refusal(action: str, p: Person) -> str:
+def _refusal(action: str, p: Person) -> Message:
     who = RIGHTS[action][1]
     if who == PARTICIPANTS:
-        return "only members of the plan's organisations take part in the review: an auditor reads and verifies"
+        return Message("permission.auditor")
     if action == "resolve_comment":
-        return "only the comment's author, a member of a lead administration or a moderator may do this"
+        return Message("permission.moderate")
     if action == "approve_amendment":
-        return "only a signatory (or a coordinator, for the plan's own rules) may approve"
+        return Message("permission.approve")
     if action == "report_progress":
-        return "only members of this commitment's lead administrations may do this"
+        return Message("permission.leads")
     if action == "manage_tokens":
-        return "you can only manage your own tokens"
+        return Message("permission.own_tokens")
     if action == "manage_account":
-        return "you can only manage your own account"
+        return Message("permission.own_account")
     if who == ("author",):
-        return "only its author may do this"
-    return f"only a {who[0]} may do this"
+        return Message("permission.author")
+    return Message("permission.role", role=who[0])
 
 
 def _open_to_change(s):
-    return None if s.state == "open" else f"the amendment is {s.state}: it can no longer change"
+    return None if s.state == "open" else Message("permission.closed", state=s.state)
 
 
 def _withdrawn(s):
-    return None if s.state == "withdrawn" else f"only a withdrawn amendment can be reopened (this one is {s.state})"
+    return None if s.state == "withdrawn" else Message("permission.reopen", state=s.state)
 
 
 def _open_or_none(s):
-    return None if s is None or s.state == "open" else f"the amendment is {s.state}"
+    return None if s is None or s.state == "open" else Message("permission.state", state=s.state)
 
 
 def _open_to_merge(s):
-    return None if s is None or s.state == "open" else f"the amendment is {s.state}: only an open amendment can be merged"
+    return None if s is None or s.state == "open" else Message("merge.not_open", state=s.state)
 
 
 def _open_for_verdicts(s):
-    return None if s is None or s.state == "open" else f"the amendment is {s.state}: approvals are closed"
+    return None if s is None or s.state == "open" else Message("permission.approvals_closed", state=s.state)
 
 
 def _not_hidden(s):
-    return "you cannot reply to a hidden comment" if s is not None and s.hidden else None
+    return Message("permission.hidden_reply") if s is not None and s.hidden else None
 
 
 # action -> condition on the subject, checked once the person is entitled.
@@ -138,8 +138,8 @@ CONDITIONS = {
 ACTIONS = {action: description for action, (description, _who) in RIGHTS.items()}
 
 
-def why_not(person: Person | None, action: str, subject: Subject | None = None) -> str | None:
-    """None when allowed, else the reason in words a person can act on."""
+def why_not(person: Person | None, action: str, subject: Subject | None = None) -> Message | None:
+    """None when allowed, else the reason in words a person can act on (str() gives the English)."""
     try:
         _description, who = RIGHTS[action]
     except KeyError:
@@ -147,7 +147,7 @@ def why_not(person: Person | None, action: str, subject: Subject | None = None) 
     if "anyone" in who:
         return None
     if person is None:
-        return "sign in first"
+        return Message("permission.sign_in")
     if not any(_qualifies(person, subject, w) for w in who):
         return _refusal(action, person)
     condition = CONDITIONS.get(action)

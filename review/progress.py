@@ -88,7 +88,7 @@ def parse_day(value, what: str = "as_of") -> dt.date:
     day = model.as_date(value)
     if day is not None:
         return day
-    raise Invalid(f"{what} must be a date written YYYY-MM-DD (for example 2016-07-16), not {value!r}")
+    raise Invalid("progress.bad_date", what=what, value=repr(value))
 
 
 def due_end(due: str | None) -> dt.date | None:
@@ -110,10 +110,9 @@ def _end_of(day: dt.date) -> dt.datetime:
 def check_day(plan: Plan, day: dt.date, what: str = "as_of") -> dt.date:
     """A date of the plan's life: not in the future, not before the plan was adopted."""
     if day > today():
-        raise Invalid(f"{what} {day.isoformat()} is in the future: give today ({today().isoformat()}) or an earlier date")
+        raise Invalid("progress.future", what=what, day=day.isoformat(), today=today().isoformat())
     if plan.adopted and day < plan.adopted:
-        raise Invalid(f"{what} {day.isoformat()} is before the plan was adopted ({plan.adopted.isoformat()}): "
-                      "give a later date")
+        raise Invalid("progress.before_adoption", what=what, day=day.isoformat(), adopted=plan.adopted.isoformat())
     return day
 
 
@@ -148,9 +147,9 @@ def check_answerable(events, cid: str, report_id) -> None:
     """Raise unless `report_id` is a visible progress report of this log (for review.comments.add)."""
     r = fold(events).get(report_id) if isinstance(report_id, str) else None
     if r is None:
-        raise Invalid(f"there is no progress report {report_id!r} on {cid} to answer")
+        raise Invalid("progress.answer_missing", report=repr(report_id), commitment=cid)
     if r.hidden:
-        raise Invalid("this progress report was hidden by moderation: it takes no more answers")
+        raise Invalid("progress.answer_hidden")
 
 
 def answer(repo: GitRepo, person: Person | None, cid: str, report_id: str, body: str, stance: str | None = None,
@@ -169,7 +168,7 @@ def reports(repo: GitRepo, cid: str) -> list[Report]:
 def get(repo: GitRepo, cid: str, report_id: str) -> Report:
     r = fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).get(report_id)
     if r is None:
-        raise Missing(f"no progress report {report_id!r} on {cid}")
+        raise Missing("progress.missing", report=repr(report_id), commitment=cid)
     return r
 
 
@@ -190,23 +189,22 @@ def _check_evidence(evidence) -> list[str]:
     if evidence is None:
         return []
     if not isinstance(evidence, (list, tuple)):
-        raise Invalid("evidence must be a list of links (http:// or https:// addresses)")
+        raise Invalid("progress.evidence_list")
     links: list[str] = []
     for link in evidence:
         if not isinstance(link, str):
-            raise Invalid(f"evidence link {link!r} is not text: give http:// or https:// addresses")
+            raise Invalid("progress.evidence_not_text", link=repr(link))
         link = link.strip()
         if not link:
             continue
         parts = urlsplit(link) if len(link) <= MAX_URL else None
         if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
                 or any(ch.isspace() or ord(ch) < 32 for ch in link)):
-            raise Invalid(f"evidence link {link[:100]!r} is not an http:// or https:// address "
-                          f"(at most {MAX_URL} characters, no spaces): fix or remove it")
+            raise Invalid("progress.evidence_bad", link=repr(link[:100]), n=MAX_URL)
         if link not in links:
             links.append(link)
     if len(links) > MAX_EVIDENCE:
-        raise Invalid(f"{len(links)} evidence links given; the limit is {MAX_EVIDENCE}: keep the most telling ones")
+        raise Invalid("progress.evidence_many", count=len(links), limit=MAX_EVIDENCE)
     return links
 
 
@@ -214,11 +212,10 @@ def _check_note(note) -> str:
     if note is None:
         return ""
     if not isinstance(note, str):
-        raise Invalid("the note must be text (Markdown)")
+        raise Invalid("progress.note_not_text")
     note = note.replace("\r\n", "\n").strip()
     if len(note) > MAX_NOTE:
-        raise Invalid(f"the note is {len(note)} characters long; the limit is {MAX_NOTE}: shorten it, "
-                      "and link to the details as evidence")
+        raise Invalid("progress.note_long", length=len(note), limit=MAX_NOTE)
     return note
 
 
@@ -229,18 +226,17 @@ def report(repo: GitRepo, person: Person | None, cid: str, level: str, note: str
     try:
         c = core.read_commitment(repo, main, cid)
     except core.NotFound:
-        raise Missing(f"no commitment {cid!r} in the plan") from None
+        raise Missing("progress.unknown_commitment", commitment=repr(cid)) from None
     require(person, "report_progress", Subject(leads=c.leads))
     plan = core.read_plan(repo, main)
     if level not in LEVELS:
-        raise Invalid(f"level must be one of {', '.join(LEVELS)} (the OGP IRM scale), not {level!r}")
+        raise Invalid("progress.bad_level", choices=", ".join(LEVELS), value=repr(level))
     milestone = milestone or None
     if milestone is not None and not isinstance(milestone, str):
-        raise Invalid("milestone must be a milestone id (text), or left out for the whole commitment")
+        raise Invalid("progress.milestone_not_text")
     if milestone is not None and milestone not in {m.id for m in c.milestones}:
         known = ", ".join(m.id for m in c.milestones) or "none"
-        raise Invalid(f"{cid} has no milestone {milestone!r} (its milestones: {known}); "
-                      "leave it out to report on the whole commitment")
+        raise Invalid("progress.unknown_milestone", commitment=cid, milestone=repr(milestone), known=known)
     day = check_day(plan, today() if as_of in (None, "") else parse_day(as_of))
     data = {"commitment": cid, "milestone": milestone, "level": level, "note": _check_note(note),
             "evidence": _check_evidence(evidence), "as_of": day.isoformat()}
@@ -256,20 +252,20 @@ def report(repo: GitRepo, person: Person | None, cid: str, level: str, note: str
 def hide_report(repo: GitRepo, person: Person | None, cid: str, report_id: str, reason: str) -> Report:
     """Moderation: the report stays in the log, shown as a stub with the reason."""
     if person is None:
-        raise Forbidden("sign in first")
+        raise Forbidden("permission.sign_in")
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid("give the reason for hiding this report: it is shown in its place")
+        raise Invalid("progress.no_hide_reason")
     if len(reason) > MAX_REASON:
-        raise Invalid(f"the reason is too long: at most {MAX_REASON} characters")
+        raise Invalid("moderation.reason_long", n=MAX_REASON)
 
     def check(events):
         target = fold(events).get(report_id)
         if target is None:
-            raise Missing(f"no progress report {report_id!r} on {cid}")
+            raise Missing("progress.missing", report=repr(report_id), commitment=cid)
         require(person, "hide", Subject(author=target.author, leads=core.leads_on_main(repo, cid),
                                        hidden=bool(target.hidden)))
         if target.hidden:
-            raise Conflict("this report is hidden already")
+            raise Conflict("progress.hidden_already")
 
     reviewlog.append(repo, reviewlog.commitment_log(cid), reviewlog.identity(person.handle, person.name),
                      person.handle, HIDE, {"target": report_id, "reason": reason.strip()},
@@ -384,7 +380,7 @@ def state_as_of(repo: GitRepo, day=None, known=None) -> PlanState:
     try:
         commit = core.resolve_as_of(repo, day)
     except core.NotFound:
-        raise Invalid(f"the plan did not exist yet on {day.isoformat()}: give a later date") from None
+        raise Invalid("progress.before_plan", day=day.isoformat()) from None
     plan = core.read_plan(repo, commit)
     out: list[CommitmentState] = []
     for s in core.readable(core.list_commitments(repo, commit)):

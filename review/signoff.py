@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from . import amendments as am
 from . import commitment as core
 from . import model, reviewlog, trailers
-from .errors import Conflict, Forbidden, Invalid
+from .errors import Conflict, Forbidden, Invalid, Message
 from .gitrepo import GitRepo, RefMoved
 from .model import Person, Plan, Policy
 from .permissions import why_not
@@ -270,10 +270,10 @@ def evaluate(repo: GitRepo, a: am.Amendment, main: str | None = None) -> Evaluat
                       states, files)
 
 
-def _not_entitled(scopes: list[Scope]) -> str:
+def _not_entitled(scopes: list[Scope]) -> Message:
     asks = "; ".join(", ".join(f"{r.count} {r.kind}" for r in sc.policy.requirements)
                      + (f" for {sc.target}" if len(scopes) > 1 else "") for sc in scopes)
-    return "you are not entitled to approve this amendment: the policy asks for " + asks
+    return Message("signoff.not_entitled", requirements=asks)
 
 
 def own_organisation_excluded(plan: Plan, person: Person, author: str, scopes: list[Scope]) -> bool:
@@ -291,27 +291,26 @@ def give_verdict(repo: GitRepo, person: Person | None, number: int, revision: st
     if reason:
         raise Forbidden(reason) if a.state == "open" or person is None else Conflict(reason)
     if verdict not in VERDICTS:
-        raise Invalid(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+        raise Invalid("signoff.bad_verdict", choices=", ".join(VERDICTS), value=repr(verdict))
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
-        raise Invalid(f"the comment must be text of at most {MAX_COMMENT} characters")
+        raise Invalid("signoff.comment_long", n=MAX_COMMENT)
     if not isinstance(revision, str) or revision != a.head:
-        raise Conflict(f"revision {str(revision)[:12]} is not the amendment's current revision ({a.head[:12]}): "
-                       "read the current text and approve that")
+        raise Conflict("signoff.stale_revision", revision=str(revision)[:12], current=a.head[:12])
     main, plan, scopes, _ = _context(repo, a)
     entitled = entitled_in(plan, person, scopes)
     if not entitled:
         raise Forbidden(_not_entitled(scopes))
     if verdict != "withdraw" and own_organisation_excluded(plan, person, a.author, scopes):
-        raise Forbidden("under this policy, approvals from the author's own organisation do not count")
+        raise Forbidden("signoff.own_organisation")
     kinds = [k for ks in entitled.values() for k in ks]
     kinds = [k for i, k in enumerate(kinds) if k not in kinds[:i]]
 
     def check(events):
         now = am._fold(number, events)
         if now.state != "open":
-            raise Conflict(f"the amendment is {now.state}: approvals are closed")
+            raise Conflict("permission.approvals_closed", state=now.state)
         if repo.ref_target(am.branch(number)) != revision:
-            raise Conflict("a new revision arrived meanwhile: read it and approve that")
+            raise Conflict("signoff.new_revision")
 
     reviewlog.append(repo, reviewlog.amendment_log(number), reviewlog.identity(person.handle, person.name),
                      person.handle, APPROVAL,
@@ -351,46 +350,44 @@ def merge(repo: GitRepo, person: Person | None, number: int, revision: str) -> s
     """Merge an approved amendment into main; returns the merge commit id."""
     a = am.for_write(repo, number)
     if a.state == "merged":
-        raise Conflict(f"amendment {number} is merged already")
+        raise Conflict("merge.merged_already", number=number)
     if a.state != "open":
-        raise Conflict(f"amendment {number} is {a.state}: only an open amendment can be merged")
+        raise Conflict("merge.amendment_not_open", number=number, state=a.state)
     reason = why_not(person, "merge_amendment", a.subject())
     if reason:
         raise Forbidden(reason) if a.state == "open" or person is None else Conflict(reason)
     if not isinstance(revision, str) or revision != a.head:
-        raise Conflict(f"revision {str(revision)[:12]} is not the current revision ({a.head[:12]}): "
-                       "merge only what you have read")
+        raise Conflict("merge.stale_revision", revision=str(revision)[:12], current=a.head[:12])
     ev = evaluate(repo, a)
     if not ev.satisfied:
-        raise Conflict("the policy is not satisfied at this revision: needs " + "; ".join(ev.missing()))
+        raise Conflict("merge.policy_unmet", missing="; ".join(ev.missing()))
     return _merge(repo, person, a, ev)
 
 
 def _merge(repo: GitRepo, person: Person, a: am.Amendment, ev: Evaluation, auto: bool = False) -> str:
     main = ev.main  # the merge's first parent is the main whose policy was evaluated
     if repo.is_ancestor(a.head, core.resolve(repo, "main")):
-        raise Conflict(f"amendment {a.number} is merged already")
+        raise Conflict("merge.merged_already", number=a.number)
     state = am._fold(a.number, reviewlog.read_events(repo, reviewlog.amendment_log(a.number)))
     if state is None or state.state != "open":
-        raise Conflict(f"amendment {a.number} is {state.state if state else 'unknown'}: only an open amendment can be merged")
+        raise Conflict("merge.amendment_not_open", number=a.number, state=state.state if state else "unknown")
     tree, conflicts = repo.merge_trees(main, a.head)
     if conflicts:
-        raise Conflict("the amendment does not merge cleanly with the plan: its author must update it with "
-                       "the plan first (conflicts in " + ", ".join(sorted(conflicts)) + ")")
+        raise Conflict("merge.conflicts", paths=", ".join(sorted(conflicts)))
     try:
         am.check_modes(repo.diff_trees(main, tree))
     except Invalid as exc:  # the state of the amendment forbids the merge: its author must fix it first
-        raise Conflict(exc.message) from None
+        raise Conflict(exc.text or exc.message) from None
     plan = core.read_plan(repo, main)
     who = reviewlog.identity(person.handle, person.name)
     try:
         commit = repo.commit_tree_on(core.MAIN, tree, [main, a.head], who, merge_message(a, ev, plan, auto), main)
     except RefMoved:
-        raise Conflict("the plan changed meanwhile (another merge?): reload and try again") from None
+        raise Conflict("merge.main_moved") from None
 
     def check(events):
         if am._fold(a.number, events).state == "merged":  # pragma: no cover - main's CAS already decided
-            raise Conflict("merged already")
+            raise Conflict("merge.recorded")
 
     approvals, seen = [], set()
     for r in ev.requirements:
@@ -406,7 +403,7 @@ def _merge(repo: GitRepo, person: Person, a: am.Amendment, ev: Evaluation, auto:
     return commit
 
 
-def why_no_verdict(repo: GitRepo, person: Person | None, a: am.Amendment) -> str | None:
+def why_no_verdict(repo: GitRepo, person: Person | None, a: am.Amendment) -> Message | None:
     """None when this person's approval of the amendment would count, else why not."""
     reason = why_not(person, "approve_amendment", a.subject())
     if reason:
@@ -415,7 +412,7 @@ def why_no_verdict(repo: GitRepo, person: Person | None, a: am.Amendment) -> str
     if not entitled_in(plan, person, scopes):
         return _not_entitled(scopes)
     if own_organisation_excluded(plan, person, a.author, scopes):
-        return "under this policy, approvals from the author's own organisation do not count"
+        return Message("signoff.own_organisation")
     return None
 
 

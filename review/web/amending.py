@@ -29,7 +29,7 @@ def _get(n: str) -> am.Amendment:
     except Damaged:
         raise  # the page says what is damaged (503), not "no such amendment"
     except ReviewError as exc:
-        raise core.NotFound(exc.message) from None
+        raise core.NotFound(exc.text or exc.message) from None
 
 
 
@@ -364,7 +364,7 @@ def editor(cid: str, n: str | None = None):
     try:
         state = _editor_state(r, commit, cid)
     except core.NotFound:
-        raise core.NotFound(f"no commitment {cid!r} to amend") from None
+        raise core.NotFound("notfound.commitment_to_amend", cid=repr(cid)) from None
     plan = core.read_plan(r, commit)
     state["milestone_rows"] = _rows(state)
     if request.method == "GET":
@@ -397,7 +397,7 @@ def editor(cid: str, n: str | None = None):
             a = am.revise(r, g.person, a.number, _exact(texts), request.form.get("expected_revision"), posted["message"])
             flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
     except ReviewError as exc:
-        flash(localise(exc.message), "error")
+        flash(localise(exc), "error")
         return _render_editor(cid, posted, commit, plan, a if n else None, status=exc.status)
     return redirect(url_for("amendment", n=a.number))
 
@@ -424,7 +424,7 @@ def revise_editor(n: str):
 def _page_state(r, commit: str, slug: str) -> dict:
     fr = r.read_file(commit, model.page_path(slug)) if model.valid_id(slug) else None
     if fr is None:
-        raise core.NotFound(f"no page {slug!r} at this revision")
+        raise core.NotFound("notfound.page_at", slug=repr(slug))
     files = {"fr": fr.decode("utf-8")}
     en = r.read_file(commit, model.page_path(slug, "en"))
     if en is not None:
@@ -477,7 +477,7 @@ def page_editor(slug: str, n: str | None = None):
                 flash(_("A new revision of amendment %(n)d is saved.", n=a.number), "info")
             return redirect(url_for("amendment", n=a.number))
         except ReviewError as exc:
-            flash(localise(exc.message), "error")
+            flash(localise(exc), "error")
             return render_template("amendments/page_editor.html", slug=slug, s=posted, a=a if n else None), exc.status
     return render_template("amendments/page_editor.html", slug=slug, s=posted, a=a)
 
@@ -530,7 +530,7 @@ def act(n: str, action: str):
             abort(404)
         flash(done, "info")
     except ReviewError as exc:
-        flash(localise(exc.message), "error")
+        flash(localise(exc), "error")
     return redirect(url_for("amendment", n=number))
 
 

@@ -23,14 +23,14 @@ def _filters() -> audit.Filters:
     try:
         return audit.parse_filters(request.args)
     except ReviewError as exc:
-        raise ApiError(exc.status, exc.message) from None
+        raise ApiError(exc.status, exc.text or exc.message) from None
 
 
 def _page(items: list, default: int = PER_PAGE) -> audit.Page:
     try:
         return audit.paginate(items, request.args.get("page"), request.args.get("per_page"), default)
     except ReviewError as exc:
-        raise ApiError(exc.status, exc.message) from None
+        raise ApiError(exc.status, exc.text or exc.message) from None
 
 
 def _choices(r, main: str) -> dict:

@@ -258,7 +258,7 @@ def profile(handle: str):
     plan = people_at_main()
     person = plan.people.get(handle)
     if person is None:
-        raise core.NotFound(f"no person '{handle}' in the plan")
+        raise core.NotFound("notfound.person", handle=repr(handle))
     mine = g.person is not None and g.person.handle == handle
     new_secret = None
     if request.method == "POST":
@@ -307,7 +307,7 @@ def change_password(handle: str):
     try:
         a.set_password(handle, form.new.data, revoke_tokens=form.revoke_tokens.data)
     except store.AccountError as exc:
-        if "too short" in str(exc):
+        if exc.code == "account.password_short":
             flash(_("The new password is too short: use at least %(n)d characters.", n=store.MIN_PASSWORD), "error")
         else:
             flash(_("The new password is too long: use at most %(n)d characters.", n=store.MAX_PASSWORD), "error")

@@ -32,7 +32,7 @@ def _amendment_target(n: str):
     try:
         a = (am.for_write if request.method == "POST" else am.get)(repo(), number)
     except ReviewError as exc:
-        raise ApiError(exc.status, exc.message) from None
+        raise ApiError(exc.status, exc.text or exc.message) from None
     return a, reviewlog.amendment_log(a.number)
 
 

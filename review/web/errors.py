@@ -10,19 +10,21 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..commitment import NotFound
-from ..errors import Busy, Damaged, DiskFull
+from ..errors import Busy, Damaged, DiskFull, Message, coded
 from .messages import localise  # pages show the core's messages in the reader's language; JSON keeps English
 
 
-DISK_FULL = "the server's disk is full: nothing was written; try again later"
+DISK_FULL = Message("disk.full")
 
 
 class ApiError(Exception):
     """Raised by views to answer with a status and a message that says how to fix it."""
 
-    def __init__(self, status: int, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
+    def __init__(self, status: int, message, retry_after: int | None = None):
+        """`message` is English text, or a core Message (review.errors) that pages translate."""
+        super().__init__(str(message))
+        self.status, self.message, self.retry_after = status, str(message), retry_after
+        self.text = coded(message)
 
 
 def json_object(allowed: set[str] | frozenset[str] | None = None) -> dict:
@@ -49,18 +51,24 @@ def api_write(fn, *args, **kwargs):
     try:
         return fn(repo(), g.person, *args, **kwargs)
     except ReviewError as exc:
-        raise ApiError(exc.status, exc.message, getattr(exc, "retry_after", None)) from None
+        raise ApiError(exc.status, exc.text or exc.message, getattr(exc, "retry_after", None)) from None
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _answer(status: int, message: str, retry_after: int | None = None):
+def _answer(status: int, message, retry_after: int | None = None):
+    """`message`: a core error, a Message or a text; the API answers its English text (and its
+    code, when it has one), pages the text in the reader's language."""
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if wants_json():
-        return jsonify({"error": message}), status, headers
-    return render_template("errors/error.html", status=status, message=message), status, headers
+        text = coded(message)
+        body = {"error": message.message if hasattr(message, "message") else str(message)}
+        if text is not None:
+            body["code"] = text.code
+        return jsonify(body), status, headers
+    return render_template("errors/error.html", status=status, message=localise(message)), status, headers
 
 
 def init_app(app) -> None:
@@ -68,26 +76,25 @@ def init_app(app) -> None:
     def _not_found(exc):
         if wants_json():  # the API answers in English whatever the reader's language
             return _answer(404, f"Not found: {exc}")
-        return _answer(404, _("Not found: %(what)s", what=localise(str(exc))))
+        return _answer(404, _("Not found: %(what)s", what=localise(exc)))
 
     @app.errorhandler(Damaged)
     def _damaged(exc):  # a missing or truncated object: named, on the page that needs it only
-        return _answer(exc.status, exc.message if wants_json() else localise(exc.message))
+        return _answer(exc.status, exc)
 
     @app.errorhandler(ApiError)
     def _api_error(exc):
-        return _answer(exc.status, exc.message if wants_json() else localise(exc.message), exc.retry_after)
+        return _answer(exc.status, exc.text or exc.message, exc.retry_after)
 
     @app.errorhandler(Busy)
     @app.errorhandler(DiskFull)
     def _unavailable(exc):  # a write refused for a fault of the server: 503 (locked) or 507 (disk full)
-        return _answer(exc.status, exc.message if wants_json() else localise(exc.message),
-                       getattr(exc, "retry_after", None))
+        return _answer(exc.status, exc, getattr(exc, "retry_after", None))
 
     @app.errorhandler(OSError)
     def _os_error(exc):  # the disk filled up under a write the core did not see coming (a session, a cache)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return _answer(507, DISK_FULL if wants_json() else localise(DISK_FULL))
+            return _answer(507, DISK_FULL)
         raise exc
 
     @app.errorhandler(InternalServerError)

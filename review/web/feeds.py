@@ -203,7 +203,7 @@ def amendment_feed(n: str):
     try:
         a = am.get(r, params.amendment_number(n))
     except ReviewError as exc:
-        raise core.NotFound(exc.message) from None
+        raise core.NotFound(exc.text or exc.message) from None
     main = core.resolve(r, "main")
     plan = core.read_plan(r, main)
     page = url_for("amendment", n=a.number, _external=True)

@@ -1,8 +1,8 @@
 """Query parameters read the same way on pages, feeds and the API: a malformed value is a 400
 that says what was expected (never a silent default, never a server error).
 
-The messages are English, as the JSON API answers them; pages show them through `localise`
-(review/web/messages.py).
+The messages are coded (review/errormessages.py): the JSON API answers them in English, pages
+in the reader's language.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask import request
 
 from .. import amendments, model
 from ..commitment import NotFound
+from ..errors import Message
 from .errors import ApiError
 
 _REV_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
@@ -26,7 +27,7 @@ def rev(name: str = "rev") -> str | None:
     if not value:
         return None
     if not _REV_RE.match(value) or ".." in value or "//" in value or value.endswith((".lock", "/", ".")):
-        raise ApiError(400, f"{name} must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')")
+        raise ApiError(400, Message("param.rev", name=name))
     return value
 
 
@@ -44,7 +45,7 @@ def page(name: str = "page") -> int:
     if not value:
         return 1
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
-        raise ApiError(400, f"{name} must be a whole number from 1 to {MAX_PAGE}")
+        raise ApiError(400, Message("param.number", name=name, n=MAX_PAGE))
     return int(value)
 
 
@@ -53,7 +54,7 @@ def per_page(default: int, maximum: int, name: str = "per_page") -> int:
     if not value:
         return default
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= maximum:
-        raise ApiError(400, f"{name} must be a whole number from 1 to {maximum}")
+        raise ApiError(400, Message("param.number", name=name, n=maximum))
     return int(value)
 
 
@@ -64,7 +65,7 @@ def day(name: str = "as_of") -> dt.date | None:
         return None
     parsed = model.as_date(value) if len(value) <= 10 else None
     if parsed is None:
-        raise ApiError(400, f"{name} must be a date written YYYY-MM-DD (for example 2016-07-16)")
+        raise ApiError(400, Message("param.date", name=name))
     return parsed
 
 

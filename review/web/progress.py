@@ -41,9 +41,9 @@ def _state(api: bool):
         return progress.state_as_of(repo(), raw or None, known or None)
     except Invalid as exc:
         if api:
-            raise ApiError(400, exc.message) from None
+            raise ApiError(400, exc.text or exc.message) from None
         if known and exc.message.startswith("known"):
-            raise ApiError(400, localise(exc.message)) from None
+            raise ApiError(400, exc.text or exc.message) from None
         try:
             progress.parse_day(raw)
         except Invalid:
