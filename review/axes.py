@@ -77,9 +77,9 @@ def section(repo: GitRepo, commit: str, axis_id: str, theme: str | None = None) 
     plan = core.read_plan(repo, commit)
     axis = plan.axis(axis_id)
     if axis is None:
-        raise core.NotFound(f"no axis {axis_id!r} in the plan")
+        raise core.NotFound("notfound.axis", axis=repr(axis_id))
     if theme is not None and theme not in axis.themes:
-        raise core.NotFound(f"no theme {theme!r} in axis {axis_id!r}")
+        raise core.NotFound("notfound.theme", theme=repr(theme), axis=repr(axis_id))
     of_axis = [s for s in core.readable(core.list_commitments(repo, commit)) if s.axis == axis_id]
     if theme is not None:
         chosen = [s for s in of_axis if s.theme == theme]

@@ -229,4 +229,25 @@ CATALOGUE: dict[str, str] = {
     "param.rev": N_("%(name)s must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')"),
     "param.number": N_("%(name)s must be a whole number from 1 to %(n)s"),
     "param.date": N_("%(name)s must be a date written YYYY-MM-DD (for example 2016-07-16)"),
+    "param.version": N_("%(name)s must name a branch, a tag, a commit id or a day written @YYYY-MM-DD (for example "
+                        "@2016-07-01)"),
+    "param.future_day": N_("%(name)s is a day to come: the plan can only be compared as it stood on a past day"),
+    "param.commitment": N_("commitment must be a commitment's id, for example engagement-04"),
+    "param.view": N_("view must be rendered or source"),
+    "param.from_to": N_("from and to are both needed: a branch, a tag, a commit id or a day written @YYYY-MM-DD"),
+    "param.text": N_("text must be 0 or 1"),
+
+    # -- review/axes.py
+    "notfound.axis": N_("no axis %(axis)s in the plan"),
+    "notfound.theme": N_("no theme %(theme)s in axis %(axis)s"),
+
+    # -- review/versions.py
+    "version.bad_name": N_("a version's name is lowercase letters and digits, with single '.', '-' or '_' between "
+                           "them, at most %(n)s characters (e.g. 2016-bilan)"),
+    "version.notes_missing": N_("a version needs its notes in French and in English"),
+    "version.notes_long": N_("the notes are too long: at most %(n)s characters per language"),
+    "version.notes_marker": N_("a line of the notes cannot be just [fr] or [en] (they mark the languages)"),
+    "version.not_on_main": N_("%(rev)s is not a commit of main: a version is the plan as adopted at one of its "
+                              "revisions"),
+    "version.exists": N_("version %(name)s is already published: choose another name"),
 }

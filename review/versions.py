@@ -110,8 +110,7 @@ def get(repo: GitRepo, name: str) -> Version | None:
 def check_name(name: str) -> str:
     name = (name or "").strip()
     if not (NAME_RE.match(name) and len(name) <= MAX_NAME):
-        raise Invalid("a version's name is lowercase letters and digits, with single '.', '-' or '_' "
-                      f"between them, at most {MAX_NAME} characters (e.g. 2016-bilan)")
+        raise Invalid("version.bad_name", n=MAX_NAME)
     return name
 
 
@@ -120,11 +119,11 @@ def check_notes(notes: dict) -> dict:
     for lang in model.LANGUAGES:
         text = (notes.get(lang) or "").replace("\r\n", "\n").strip()
         if not text:
-            raise Invalid("a version needs its notes in French and in English")
+            raise Invalid("version.notes_missing")
         if len(text) > MAX_NOTES:
-            raise Invalid(f"the notes are too long: at most {MAX_NOTES} characters per language")
+            raise Invalid("version.notes_long", n=MAX_NOTES)
         if any(_MARK_RE.match(line.strip()) for line in text.split("\n")):
-            raise Invalid("a line of the notes cannot be just [fr] or [en] (they mark the languages)")
+            raise Invalid("version.notes_marker")
         out[lang] = text
     return out
 
@@ -143,14 +142,14 @@ def publish_version(repo: GitRepo, person: Person | None, name: str, target: str
     except core.NotFound:
         commit = None
     if commit is None or not (commit == main or repo.contains(commit, main)):
-        raise Invalid(f"{target!r} is not a commit of main: a version is the plan as adopted at one of its revisions")
+        raise Invalid("version.not_on_main", rev=repr(target))
     tag_name = PREFIX + name
     if any(t.name == tag_name for t in repo.tags()):
-        raise Conflict(f"version {name!r} is already published: choose another name")
+        raise Conflict("version.exists", name=repr(name))
     oid = repo.create_tag_if_absent(tag_name, commit, reviewlog.identity(person.handle, person.name),
                                     message(name, notes))
     if oid is None:
-        raise Conflict(f"version {name!r} is already published: choose another name")
+        raise Conflict("version.exists", name=repr(name))
     version = get(repo, tag_name)
     assert version is not None
     return version

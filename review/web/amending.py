@@ -378,7 +378,7 @@ def editor(cid: str, n: str | None = None):
     try:
         texts = _texts_from_form(posted, cid)
     except model.SchemaError as exc:  # the file at this revision cannot be edited as it is
-        flash(localise(Invalid("the text does not fit the plan's format: " + "; ".join(exc.problems)).message), "error")
+        flash(localise(Invalid("amendment.bad_format", problems="; ".join(exc.problems))), "error")
         return _render_editor(cid, posted, commit, plan, a, status=400)
     if request.form.get("action") == "preview":
         preview = {"fr": Markup(render.render_markdown(posted["body_fr"], anchors=False)),

@@ -144,7 +144,7 @@ def form_write(fn, *args, **kwargs):
     try:
         return fn(repo(), g.person, *args, **kwargs)
     except ReviewError as exc:
-        flash(localise(exc.message), "error")
+        flash(localise(exc), "error")
         return None
 
 

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from .. import commitment as core
 from .. import compare, model
 from . import params
+from ..errors import Message
 from .errors import ApiError
 from .i18n import current_lang
 from .reading import _version, cached_page, repo
@@ -64,7 +65,7 @@ def _commitment_param() -> str | None:
     if not cid:
         return None
     if not model.valid_id(cid):
-        raise ApiError(400, "commitment must be a commitment's id, for example engagement-04")
+        raise ApiError(400, Message("param.commitment"))
     return cid
 
 
@@ -74,7 +75,7 @@ def _changes(old: str, new: str, cid: str | None) -> compare.Comparison:
         return compare.compare(r, old, new)
     ch = compare.commitment_change(r, old, new, cid)
     if ch is None and not core.commitment_ids(r, old) and not core.commitment_ids(r, new):
-        raise core.NotFound(f"no commitment {cid!r} at either revision")
+        raise core.NotFound("notfound.commitment_either", cid=repr(cid))
     return compare.Comparison(old, new, [ch] if ch else [], 0 if ch else 1)
 
 
@@ -101,7 +102,7 @@ def _render(old_name, old, new_name, new, cid, source: bool):
 def _source_view() -> bool:
     view = request.args.get("view", "rendered")
     if view not in ("rendered", "source"):
-        raise ApiError(400, "view must be rendered or source")
+        raise ApiError(400, Message("param.view"))
     return view == "source"
 
 
@@ -128,9 +129,9 @@ def commitment_diff(cid: str):
         parents = r.commit_info(new).parents
         old = parents[0] if parents else new
     if not model.valid_id(cid):
-        raise core.NotFound(f"unknown commitment {cid!r}")
+        raise core.NotFound("notfound.commitment", cid=repr(cid))
     if r.blob_id(old, model.commitment_path(cid)) is None and r.blob_id(new, model.commitment_path(cid)) is None:
-        raise core.NotFound(f"no commitment {cid!r} at either revision")
+        raise core.NotFound("notfound.commitment_either", cid=repr(cid))
     return _render(old_name, old, new_name, new, cid, source)
 
 
@@ -139,10 +140,10 @@ def api_compare():
     old_name, old = _named("from")
     new_name, new = _named("to")
     if old is None or new is None:
-        raise ApiError(400, "from and to are both needed: a branch, a tag, a commit id or a day written @YYYY-MM-DD")
+        raise ApiError(400, Message("param.from_to"))
     text = request.args.get("text", "1")
     if text not in ("0", "1"):
-        raise ApiError(400, "text must be 0 or 1")
+        raise ApiError(400, Message("param.text"))
     out = _changes(old, new, _commitment_param()).as_json(with_text=text == "1")
     out["from_name"], out["to_name"] = old_name, new_name
     for ch in out["changes"]:

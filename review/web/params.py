@@ -35,7 +35,7 @@ def amendment_number(n: str) -> int:
     """The amendment number of a URL (`/amendments/<n>`); anything else is a 404."""
     number = amendments.parse_number(n)
     if number is None:
-        raise NotFound(f"there is no amendment {n!r}")
+        raise NotFound("notfound.amendment", n=repr(n))
     return number
 
 
@@ -77,8 +77,7 @@ def version(name: str) -> str | dt.date | None:
         return rev(name)
     parsed = model.as_date(value[1:]) if len(value) == 11 else None
     if parsed is None:
-        raise ApiError(400, f"{name} must name a branch, a tag, a commit id or a day written @YYYY-MM-DD "
-                            f"(for example @2016-07-01)")
+        raise ApiError(400, Message("param.version", name=name))
     if parsed > dt.datetime.now(dt.timezone.utc).date():
-        raise ApiError(400, f"{name} is a day to come: the plan can only be compared as it stood on a past day")
+        raise ApiError(400, Message("param.future_day", name=name))
     return parsed

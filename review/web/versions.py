@@ -73,7 +73,7 @@ def publish_version():
             return render_template("versions/confirm.html", form=form, name=name, target=target)
         v = versions.publish_version(r, g.person, name, form["target"], notes)
     except ReviewError as exc:
-        flash(localise(exc.message), "error")
+        flash(localise(exc), "error")
         return _list_page(form), exc.status
     flash(_("Version %(name)s published: revision %(rev)s, tag %(tag)s", name=v.short_name, rev=v.commit[:7],
             tag=v.name), "info")
