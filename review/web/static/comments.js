@@ -21,7 +21,7 @@
   close.type = "button";
   close.className = "secondary outline close-inline";
   close.textContent = form.getAttribute("data-close-label");
-  var chosen = null, timer = null, opener = null;
+  var chosen = null, timer = null, opener = null, byKeyboard = false;
 
   function current() {
     var sel = window.getSelection();
@@ -52,6 +52,7 @@
   }
 
   function open() {
+    chosen = current() || chosen;  // the selection as it is now, not as the last change left it
     if (!chosen) return;
     opener = chosen.block;
     var box = chosen.block.closest(".block") || chosen.block.parentElement;
@@ -86,7 +87,15 @@
   button.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep the selection
   button.addEventListener("click", open);
   close.addEventListener("click", shut);
+  document.addEventListener("mousedown", function () { byKeyboard = false; });
   document.addEventListener("keydown", function (e) {
+    if (e.shiftKey && /^(Arrow|Home|End|Page)/.test(e.key)) byKeyboard = true;
+    if (e.key === "Tab" && !e.shiftKey && byKeyboard && !button.hidden && document.activeElement !== button) {
+      e.preventDefault();  // words just selected with the keyboard: Tab goes on to their button
+      byKeyboard = false;
+      button.focus();
+      return;
+    }
     if (e.key !== "Escape") return;
     if (form.classList.contains("inline-comment") && form.contains(document.activeElement)) {
       shut();
