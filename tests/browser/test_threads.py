@@ -217,6 +217,7 @@ def test_acts_that_cannot_be_undone_ask_in_a_dialog(page: Page, live_server, rep
 
     # hide a progress report
     report = page.locator(f"#r-{rep.id}")
+    report.locator("details.report-actions > summary").click()
     report.get_by_label(t["report reason"]).fill("erroné")
     report.get_by_role("button", name=t["hide report"]).click()
     _dialog_confirms(page, t, t["yes hide report"], axe)
@@ -280,6 +281,7 @@ def test_without_javascript_hiding_takes_a_second_step(browser, live_server, rep
         page.get_by_role("button", name=t["yes hide"]).click()
         expect(page.get_by_role("status").first).to_have_text(t["hidden"])
 
+        page.locator(f"#r-{rep.id} details.report-actions > summary").click()
         page.locator(f"#r-{rep.id}").get_by_label(t["report reason"]).fill("erroné")
         page.locator(f"#r-{rep.id}").get_by_role("button", name=t["hide report"]).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Masquer ce rapport d'avancement ?")
