@@ -320,7 +320,6 @@ def test_threads_fold_count_and_mark_what_is_new(page: Page, live_server, repo, 
 
     _sign_in(page, url, "sophie", lang)
     page.goto(f"{url}/")
-    card = page.locator("article", has=page.get_by_role("link", name=re.compile("Open access|Ouvrir l'accès|évaluations"))).first
     expect(page.get_by_role("link", name=t["unresolved"])).to_be_visible()
     axe(page)
 
@@ -328,11 +327,11 @@ def test_threads_fold_count_and_mark_what_is_new(page: Page, live_server, repo, 
     folded = page.locator("details.thread-resolved")
     expect(page.locator("#comments")).to_contain_text(t["folded"])
     expect(folded).to_have_count(1)
-    expect(folded.locator("summary")).to_contain_text(t["resolved"])
+    expect(folded.locator("> summary")).to_contain_text(t["resolved"])
     expect(folded.get_by_text("Réglé")).to_be_hidden()
     expect(page.get_by_text("Encore ouvert")).to_be_visible()
     expect(page.locator(".unread-marker")).to_have_count(0)  # a first visit marks nothing
-    folded.locator("summary").click()
+    folded.locator("> summary").click()
     expect(folded.get_by_text("Réglé")).to_be_visible()
     axe(page)
 
@@ -342,7 +341,7 @@ def test_threads_fold_count_and_mark_what_is_new(page: Page, live_server, repo, 
     expect(page.get_by_role("link", name=t["plan new"])).to_be_visible()
     page.get_by_role("link", name=t["plan new"]).click()
     expect(page.locator(".unread-summary")).to_contain_text(t["new since"])
-    expect(folded.locator("summary .unread-marker")).to_be_visible()
+    expect(folded.locator("> summary .unread-marker")).to_be_visible()
     page.locator(".unread-summary a").click()
     new = page.locator("article.comment.unread")
     expect(new).to_have_count(1)
