@@ -116,6 +116,7 @@ class Visits:
         try:
             return self.record(handle, subject, seq, time)
         except sqlite3.Error:
+            self._ready = False  # a file deleted or replaced meanwhile: make the table again next time
             return None
 
 
