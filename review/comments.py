@@ -50,6 +50,7 @@ class Comment:
     # Where it stands on the text shown (set by place()): anchor now and how it was found.
     placed_at: str | None = None
     placement: str = "whole"        # whole | exact | moved | close | outdated
+    seq: int = 0                    # position of its event in the log: what came after a visit is new
 
     @property
     def state(self) -> str:
@@ -79,7 +80,7 @@ def fold(events) -> dict[str, Comment]:
         if e.type == ADD:
             comments[e.id] = Comment(e.id, e.actor, e.time, d["body"], d.get("anchor"), d.get("quote"),
                                      d["rev"], d.get("blob"), d.get("lang", model.AUTHORITATIVE),
-                                     d.get("stance"), d.get("reply_to"), d.get("report"))
+                                     d.get("stance"), d.get("reply_to"), d.get("report"), seq=e.seq)
             root = comments.get(d.get("reply_to") or "")
             if root is not None:
                 root.replies.append(comments[e.id])
@@ -316,3 +317,36 @@ def count(repo: GitRepo, cid: str) -> int:
     if repo.ref_target(reviewlog.commitment_log(cid)) is None:
         return 0
     return sum(1 for c in fold(reviewlog.read_events(repo, reviewlog.commitment_log(cid))).values() if not c.hidden)
+
+
+# -- what a discussion holds, and what is new in it -----------------------------------------
+
+@dataclass(frozen=True)
+class Summary:
+    visible: int     # comments, replies and answers on reports not hidden
+    unresolved: int  # threads neither resolved nor hidden
+    resolved: int    # threads resolved (and not hidden)
+    last_seq: int    # position of the log's last event (-1: empty log)
+
+
+def overview(repo: GitRepo, cid: str, log: str | None = None) -> tuple[Summary, list[Comment]]:
+    """The counts of a commitment's (or an amendment's) discussion and its thread roots, from one
+    fold of its log: for lists such as the plan page. `visible` counts like count()."""
+    events = reviewlog.read_events(repo, _log(cid, log))
+    folded = fold(events)
+    roots = [c for c in folded.values() if not c.reply_to and not c.report]
+    return Summary(sum(1 for c in folded.values() if not c.hidden), sum(1 for t in roots if t.state == "open"),
+                   sum(1 for t in roots if t.state == "resolved"), events[-1].seq if events else -1), roots
+
+
+def last_seq(repo: GitRepo, cid: str, log: str | None = None) -> int:
+    events = reviewlog.read_events(repo, _log(cid, log))
+    return events[-1].seq if events else -1
+
+
+def unread(roots: list[Comment], since_seq: int | None, reader: str) -> set[str]:
+    """Ids of the comments and replies written after position `since_seq` of the log by someone
+    else than `reader` (their own words are never news to them); none on a first visit (None)."""
+    if since_seq is None:
+        return set()
+    return {c.id for t in roots for c in (t, *t.replies) if c.seq > since_seq and c.author != reader and not c.hidden}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import multiprocessing
 import subprocess
@@ -160,12 +161,20 @@ def test_two_threads_on_one_paragraph_give_one_target_id(client, tokens):
     assert html.count('id="comments-p-2"') == 1
 
 
-def test_moderator_hides_through_the_page_form(client, tokens):
+def test_moderator_hides_through_the_page_form(client, tokens, repo):
     c = api_post(client, tokens["karim"], URL, {"body": "à masquer"}).get_json()
     sign_in(client, "lucie")
     page = client.get(f"/commitments/{CID}").get_data(as_text=True)
-    assert f'<form method="post" action="/commitments/{CID}/comments/{c["id"]}/hide">' in page
+    assert f'<form method="post" action="/commitments/{CID}/comments/{c["id"]}/hide" data-confirm="' in page
+    # first a second step (hiding cannot be undone): it names the comment and changes nothing
     r = client.post(f"/commitments/{CID}/comments/{c['id']}/hide", data={"csrf_token": _csrf(page), "reason": "hors sujet"})
+    step = htmllib.unescape(r.get_data(as_text=True))
+    assert r.status_code == 200 and "Masquer ce commentaire ?" in step and "Commentaire de @karim" in step
+    assert "à masquer" in step and 'name="confirm" value="yes"' in step and "Oui, masquer" in step
+    assert not comments.get(repo, CID, c["id"]).hidden
+    r = client.post(f"/commitments/{CID}/comments/{c['id']}/hide",
+                    data={"csrf_token": _csrf(page), "reason": "hors sujet", "confirm": "yes"})
     assert r.status_code == 302
-    page = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    page = htmllib.unescape(client.get(f"/commitments/{CID}").get_data(as_text=True))
     assert "à masquer" not in page and "hors sujet" in page
+    assert "Commentaire de @karim masqué : hors sujet" in page  # says precisely what happened

@@ -135,9 +135,16 @@ def test_report_answer_and_hide_through_the_forms(client, repo):
 
     sign_in(client, "lucie")
     html = client.get(f"/commitments/{CID}").get_data(as_text=True)
-    client.post(f"/commitments/{CID}/progress/{rep.id}/hide", data={"csrf_token": _csrf(html), "reason": "hors sujet"})
-    page = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    step = client.post(f"/commitments/{CID}/progress/{rep.id}/hide", data={"csrf_token": _csrf(html), "reason": "hors sujet"})
+    text = htmllib.unescape(step.get_data(as_text=True))  # a second step first: nothing hidden yet
+    assert step.status_code == 200 and "Masquer ce rapport d'avancement ?" in text and "Premiers ateliers" in text
+    assert not progress.get(repo, CID, rep.id).hidden
+    r = client.post(f"/commitments/{CID}/progress/{rep.id}/hide",
+                    data={"csrf_token": _csrf(html), "reason": "hors sujet", "confirm": "yes"})
+    assert r.status_code == 302
+    page = htmllib.unescape(client.get(f"/commitments/{CID}").get_data(as_text=True))
     assert "Premiers ateliers" not in page and "hors sujet" in page and "Masqué par la modération" in page
+    assert f"Rapport d'avancement du {rep.time[:10]} de @antoine masqué : hors sujet" in page
 
 
 def test_bad_form_report_writes_nothing_and_keeps_the_text(client, repo):

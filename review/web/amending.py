@@ -13,7 +13,6 @@ from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
 from . import params
 from .errors import ApiError, api_write, json_object
-from .messages import localise
 from .i18n import current_lang
 from .messages import localise
 from .reading import repo
@@ -209,9 +208,10 @@ THREADS_PER_PAGE = 50
 def _discussion(r, a: am.Amendment) -> dict:
     """The amendment's comment threads, placed on its current text (same machinery as commitments)."""
     from types import SimpleNamespace
-    from .. import comments, reviewlog
+    from .. import comments, reviewlog, visits
+    from . import threads
     lang = current_lang()
-    roots = comments.threads(r, a.commitment, reviewlog.amendment_log(a.number))
+    summary, roots = comments.overview(r, a.commitment, reviewlog.amendment_log(a.number))
     c = _commitment_or_none(r, a.head, a.commitment)
     paragraphs = []
     if c is not None:
@@ -225,7 +225,9 @@ def _discussion(r, a: am.Amendment) -> dict:
             "draft_anchor": request.args.get("anchor", ""), "counts": {},
             "comment_base": url_for("amendment", n=a.number) + "/comments",
             "comment_page_url": lambda p: url_for("amendment", n=a.number, page=p),
-            "render_comment": lambda t, prefix="": Markup(render.render_comment(t, prefix))}
+            "render_comment": lambda t, prefix="": Markup(render.render_comment(t, prefix)),
+            "resolved_total": summary.resolved,
+            **threads.news(visits.amendment_subject(a.number), roots, summary.last_seq)}
 
 
 def _titles(r, main) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from .. import comments
@@ -134,6 +134,29 @@ def _post(cid: str, log: str | None, back: str, default_rev: str | None):
     return redirect(back + f"#c-{c.id}")
 
 
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _confirm_hide(cid: str, log: str | None, back: str, comment_id: str):
+    """The second step of hiding a comment, without JavaScript: what will be hidden, and why."""
+    f = request.form
+    try:
+        target = comments.get(repo(), cid, comment_id, log)
+    except ReviewError:
+        target = None  # the core names what is wrong once confirmed
+    kept = [(k, v) for k, v in f.items() if k not in ("csrf_token", "confirm")]
+    return render_template(
+        "confirm.html", question=_("Hide this comment?"),
+        subject=_("Comment by @%(author)s", author=target.author) if target else None,
+        excerpt=_excerpt(target.body) if target and not target.hidden else None,
+        consequence=_("Its text is no longer shown to anyone; a stub with your reason takes its place. "
+                      "It stays in the history."),
+        reason=f.get("reason", ""), reason_label=_("Reason for hiding"), action=request.path, kept=kept,
+        yes=_("Yes, hide"), back=back + f"#c-{comment_id}")
+
+
 def _act(cid: str, log: str | None, back: str, comment_id: str, act: str):
     f = request.form
     calls = {"resolve": (comments.resolve, ()), "reopen": (comments.reopen, ()),
@@ -145,8 +168,16 @@ def _act(cid: str, log: str | None, back: str, comment_id: str, act: str):
         from .auth import allowed
         if not allowed("hide"):
             return redirect(back + f"#c-{comment_id}")
-    if form_write(fn, cid, comment_id, *extra, log=log) is not None:
-        flash(_("Done."), "info")
+        if f.get("confirm") != "yes" and f.get("reason", "").strip():
+            return _confirm_hide(cid, log, back, comment_id)  # cannot be undone: a second step asks first
+    done = form_write(fn, cid, comment_id, *extra, log=log)
+    if done is not None:
+        messages = {"resolve": _("Thread of @%(author)s resolved.", author=done.author),
+                    "reopen": _("Thread of @%(author)s reopened.", author=done.author),
+                    "hide": _("Comment by @%(author)s hidden: %(reason)s", author=done.author,
+                              reason=(done.hidden or {}).get("reason", "")),
+                    "edit": _("Your comment is saved.")}
+        flash(messages[act], "info")
     return redirect(back + f"#c-{comment_id}")
 
 

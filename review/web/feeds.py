@@ -129,7 +129,7 @@ def _summary_html(repo_, old: str, new: str, folder: str = "") -> str:
     return '<ol lang="fr">' + "".join(f"<li>{escape(s)}</li>" for s in lines) + "</ol>"
 
 
-def _comment_entries(feed: _Feed, plan, events, prefix: str, link: str, what: str) -> None:
+def _comment_entries(feed: Feed, plan, events, prefix: str, link: str, what: str) -> None:
     """One entry per comment of a log, in its current state (edited, resolved, hidden)."""
     last: dict[str, str] = {}
     for e in events:

@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import comments, progress, render
-from ..errors import Invalid
+from .. import progress, render
+from ..errors import Invalid, ReviewError
 from ..permissions import Subject, can
 from . import params
 from .auth import allowed, form_write
@@ -202,9 +202,33 @@ def answer_report(cid: str, report_id: str):
 def hide_report(cid: str, report_id: str):
     if not _allowed(cid, "hide"):
         return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
-    if form_write(progress.hide_report, cid, report_id, request.form.get("reason", "")) is not None:
-        flash(_("The report is hidden."), "info")
-    return redirect(url_for("commitment", cid=cid) + f"#r-{report_id}")
+    f = request.form
+    back = url_for("commitment", cid=cid) + f"#r-{report_id}"
+    if f.get("confirm") != "yes" and f.get("reason", "").strip():
+        return _confirm_hide(cid, report_id, back)  # cannot be undone: a second step asks first
+    rep = form_write(progress.hide_report, cid, report_id, f.get("reason", ""))
+    if rep is not None:
+        flash(_("Progress report of %(date)s by @%(author)s hidden: %(reason)s", date=rep.time[:10],
+                author=rep.author, reason=(rep.hidden or {}).get("reason", "")), "info")
+    return redirect(back)
+
+
+def _confirm_hide(cid: str, report_id: str, back: str):
+    """The second step of hiding a progress report, without JavaScript."""
+    f = request.form
+    try:
+        rep = progress.get(repo(), cid, report_id)
+    except ReviewError:
+        rep = None  # the core names what is wrong once confirmed
+    kept = [(k, v) for k, v in f.items() if k not in ("csrf_token", "confirm")]
+    return render_template(
+        "confirm.html", question=_("Hide this progress report?"),
+        subject=_("Progress report of %(date)s by @%(author)s", date=rep.time[:10], author=rep.author) if rep else None,
+        excerpt=rep.note[:200] if rep and not rep.hidden else None,
+        consequence=_("Its note and evidence are no longer shown to anyone; a stub with your reason takes "
+                      "their place. It stays in the history."),
+        reason=f.get("reason", ""), reason_label=_("Reason for hiding this report"), action=request.path,
+        kept=kept, yes=_("Yes, hide the report"), back=back)
 
 
 # -- API -------------------------------------------------------------------------------------

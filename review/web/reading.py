@@ -9,12 +9,12 @@ from flask import current_app, g, make_response, render_template, request, sessi
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import amendments, audit, axes, comments, pages, render
+from .. import amendments, audit, axes, comments, pages, render, visits
 from ..errors import Damaged
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
-from . import params
+from . import params, threads
 from .messages import localise
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
@@ -122,13 +122,14 @@ def _axes_with(plan, summaries):
     return [(a, by_axis.get(a.id, [])) for a in plan.axes]
 
 
-def _comment_count(r, cid: str) -> int:
-    """0 when the commitment's log is damaged: its own page says what is wrong."""
+def _overview(r, cid: str):
+    """(summary, thread roots) of a commitment's discussion; empty when its log is damaged: its
+    own page says what is wrong."""
     try:
-        return comments.count(r, cid)
+        return comments.overview(r, cid)
     except Damaged:
         g.review_damaged = True
-        return 0
+        return comments.Summary(0, 0, 0, -1), []
 
 
 @cached_page
@@ -140,7 +141,9 @@ def index():
     summaries = core.readable(listed)
     if len(summaries) != len(listed):
         g.review_damaged = True
-    counts = {s.id: _comment_count(r, s.id) for s in summaries}
+    overviews = {s.id: _overview(r, s.id) for s in summaries}
+    counts = {cid: o[0].visible for cid, o in overviews.items()}
+    unresolved = {cid: o[0].unresolved for cid, o in overviews.items()}
     open_by_commitment: dict[str, int] = {}
     by_state: dict[str, int] = {}
     for a in amendments.list_all(r):
@@ -153,7 +156,8 @@ def index():
                            glossary=pages.glossary(plan_pages),
                            count=len(summaries), version=_version(name, commit), rev=name,
                            unreadable=[(s.id, localise(s.unreadable)) for s in listed if s.unreadable],
-                           comment_counts=counts, open_amendments=open_by_commitment, amendment_states=by_state)
+                           comment_counts=counts, unresolved=unresolved, new_counts=threads.new_counts(overviews),
+                           open_amendments=open_by_commitment, amendment_states=by_state)
 
 
 @cached_page
@@ -235,7 +239,7 @@ THREADS_PER_PAGE = 50
 
 def _discussion(r, cid, text, commit, lang):
     """Threads placed on the text shown, grouped by paragraph, one page of them."""
-    roots = comments.threads(r, cid)
+    summary, roots = comments.overview(r, cid)
     path = f"commitments/{cid}/{lang}.md"
     comments.place(roots, text, r.blob_id(commit, path) or r.blob_id(commit, f"commitments/{cid}/fr.md"))
     counts: dict[str, int] = {}
@@ -245,7 +249,9 @@ def _discussion(r, cid, text, commit, lang):
     page = params.page()
     pages = max(1, -(-len(roots) // THREADS_PER_PAGE))
     shown = roots[(page - 1) * THREADS_PER_PAGE: page * THREADS_PER_PAGE]
-    return {"threads": shown, "counts": counts, "page": page, "pages": pages, "total": len(roots)}
+    return {"threads": shown, "counts": counts, "page": page, "pages": pages, "total": len(roots),
+            "resolved_total": summary.resolved,
+            **threads.news(visits.commitment_subject(cid), roots, summary.last_seq)}
 
 
 @cached_page

@@ -116,11 +116,11 @@ def test_propose_revise_compare_withdraw_reopen_and_overlap(page: Page, live_ser
     expect(page.get_by_role("link", name="en ligne")).to_be_visible()
     axe(page)
 
-    # Withdraw (a second step asks first: cancelled once, then confirmed), then reopen.
+    # Withdraw (a dialog asks first: cancelled once, then confirmed), then reopen.
     page.get_by_role("button", name="Retirer").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Retirer l'amendement \d+ \?$"))
+    expect(page.locator("dialog").get_by_role("heading")).to_have_text(re.compile(r"^Retirer l'amendement \d+ \?$"))
     axe(page)
-    page.get_by_role("button", name="Annuler").click()  # a link, styled as a button
+    page.get_by_role("button", name="Annuler").click()
     expect(state(page)).to_have_text("ouvert")
     page.get_by_role("button", name="Retirer").click()
     page.get_by_role("button", name="Oui, retirer").click()

@@ -22,7 +22,8 @@ TEST_PERSON = Identity("Test Person", "test@example.org")
 
 
 def select_words(page: Page, block_id: str, words: str) -> None:
-    """Select `words` inside the block with the mouse's effect: a Range in the selection, then mouseup."""
+    """Select `words` inside the block (a Range in the selection, as a mouse leaves it), then
+    take the button that appears beside them: the comment form opens there."""
     found = page.evaluate(
         """([id, words]) => {
             const block = document.getElementById(id);
@@ -44,6 +45,7 @@ def select_words(page: Page, block_id: str, words: str) -> None:
         [block_id, words],
     )
     assert found, f"{words!r} is not in one text node of #{block_id}"
+    page.get_by_role("button", name="Commenter ce passage").click()
 
 
 def commit_main(live_server, change, message: str) -> str:
@@ -75,7 +77,7 @@ def test_comment_on_words_reply_resolve_and_follow_the_text(page: Page, live_ser
     expect(page.get_by_role("status")).to_contain_text("Votre commentaire est publié.")
     count = page.locator(".block", has=page.locator("#p-2")).locator(".block-count")
     expect(count).to_have_text("1 commentaire sur ce passage")
-    thread = page.locator("#comments > article.comment")
+    thread = page.locator("#comments > article.comment, #comments > details > article.comment")  # resolved: folded
     expect(thread).to_have_count(1)
     expect(thread.locator("blockquote")).to_have_text(QUOTE)
     expect(thread.locator("strong", has_text="comment")).to_be_visible()
@@ -97,6 +99,8 @@ def test_comment_on_words_reply_resolve_and_follow_the_text(page: Page, live_ser
 
     thread.get_by_text("Agir sur ce commentaire").first.click()
     actions.get_by_role("button", name="Résoudre").click()
+    expect(page.get_by_role("status").first).to_have_text("Discussion de @karim résolue.")
+    page.locator("details.thread-resolved > summary").click()  # a resolved thread is folded
     expect(thread.locator("> header")).to_contain_text("résolu")
     axe(page)
 

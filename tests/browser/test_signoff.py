@@ -182,8 +182,8 @@ def test_whole_signoff_story(person, live_server, axe):
     merge = signoff(claire).get_by_role("button", name="Intégrer au plan")
     expect(merge).to_be_enabled()
     merge.click()
-    # a second step first, without JavaScript: what will happen, then a precise message
-    expect(claire.get_by_role("heading", level=1)).to_have_text(f"Intégrer l'amendement {n} au plan ?")
+    # a dialog asks first (a second page without JavaScript): what will happen, then a precise message
+    expect(claire.locator("dialog").get_by_role("heading")).to_have_text(f"Intégrer l'amendement {n} au plan ?")
     axe(claire)
     claire.get_by_role("button", name="Oui, intégrer au plan").click()
     expect(claire.get_by_role("status").first).to_have_text(
