@@ -237,6 +237,11 @@ CATALOGUE: dict[str, str] = {
     "param.from_to": N_("from and to are both needed: a branch, a tag, a commit id or a day written @YYYY-MM-DD"),
     "param.text": N_("text must be 0 or 1"),
 
+    # -- review/visits.py (private last visits; only the web calls it, with values it made)
+    "visit.bad_handle": N_("not a handle: %(handle)s"),
+    "visit.bad_subject": N_("not a discussion: %(subject)s (commitment:<id> or amendment:<number>)"),
+    "visit.bad_position": N_("not a position in a log: %(seq)s"),
+
     # -- review/axes.py
     "notfound.axis": N_("no axis %(axis)s in the plan"),
     "notfound.theme": N_("no theme %(theme)s in axis %(axis)s"),
