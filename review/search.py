@@ -739,7 +739,8 @@ def snippet(text: str, terms: list[Term], size: int = SNIPPET_WORDS) -> list[tup
             run += hit[i + size - 1] - hit[i - 1]
         if run > best:
             best, best_i = run, i
-    start = max(0, best_i - 3)
+    first = next((j for j in range(best_i, len(found)) if hit[j]), best_i)
+    start = max(0, min(first - size // 4, len(found) - size))  # the first word found, a few words in
     end = min(len(found), start + size)
     a = found[start].start() if start else 0
     b = found[end - 1].end() if end < len(found) else len(text)
@@ -749,3 +750,7 @@ def snippet(text: str, terms: list[Term], size: int = SNIPPET_WORDS) -> list[tup
     if b < len(text):
         out.append((" …", False))
     return out
+
+
+def snippet_words(pieces: list[tuple[str, bool]]) -> list[str]:
+    return _WORD_RE.findall("".join(t for t, _ in pieces))
