@@ -38,7 +38,7 @@ from . import model, pages, progress, render, reviewlog
 from .errors import Invalid
 from .gitrepo import GitRepo
 
-SCHEMA = 1
+SCHEMA = 1  # raise it when what is indexed changes: an index of another number is made again
 FILE_NAME = "search.sqlite"
 TYPES = ("commitment", "page", "comment", "amendment", "progress")
 STATES = ("open", "resolved", "merged", "withdrawn", "rejected")
@@ -606,12 +606,12 @@ class Filters:
 
 def check_filters(plan: model.Plan, f: Filters) -> Filters:
     """Each filter must name something that exists: a clear refusal otherwise, never an empty list."""
-    def one_of(name, value, choices):
-        if value is not None and value not in choices:
-            raise Invalid(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    one_of("type", f.type, TYPES)
-    one_of("state", f.state, STATES)
-    one_of("lang", f.lang, model.LANGUAGES)
+    if f.type not in (None, *TYPES):
+        raise Invalid(f"the type filter must be one of {', '.join(TYPES)}, not {f.type!r}")
+    if f.state not in (None, *STATES):
+        raise Invalid(f"the state filter must be one of {', '.join(STATES)}, not {f.state!r}")
+    if f.lang not in (None, *model.LANGUAGES):
+        raise Invalid(f"the lang filter must be one of {', '.join(model.LANGUAGES)}, not {f.lang!r}")
     if f.axis is not None and plan.axis(f.axis) is None:
         raise Invalid(f"axis {f.axis!r} is not in the plan: give the id of one of its axes")
     themes = {t for a in plan.axes for t in a.themes}
@@ -637,6 +637,7 @@ class Hit:
     state: str | None
     author: str | None
     time: str | None
+    thread: str | None = None   # a comment's thread (its first comment's id)
 
     def snippet_text(self) -> str:
         return "".join(t for t, _ in self.snippet)
@@ -688,13 +689,13 @@ def search(index: Index, repo: GitRepo, q, filters: Filters = Filters(), page: i
                            (expr, *args, COUNT_LIMIT + 1)).fetchone()[0]
         rows = db.execute(
             f"SELECT d.type, d.key, d.title, d.body, d.lang, d.commitment, d.amendment, d.page, d.anchor, d.state, "
-            f"d.author, d.time {base} ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}), d.id LIMIT ? OFFSET ?",
+            f"d.author, d.time, d.thread {base} ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}), d.id LIMIT ? OFFSET ?",
             (expr, *args, per_page, (page - 1) * per_page)).fetchall()
     finally:
         db.close()
     hits = [Hit(type=r[0], key=r[1], title=r[2], snippet=snippet(r[3], terms), title_marks=highlight(r[2], terms),
                 lang=r[4], commitment=r[5], amendment=r[6], page=r[7], anchor=r[8], state=r[9], author=r[10],
-                time=r[11]) for r in rows]
+                time=r[11], thread=r[12]) for r in rows]
     return Results(str(q), terms, hits, min(total, COUNT_LIMIT), total > COUNT_LIMIT, page, per_page)
 
 

@@ -197,6 +197,16 @@ EXAMPLES = [
     "rev must name a branch, a tag or a commit id (letters, digits, '-', '_', '.', '/')",
     "page must be a whole number from 1 to 1000000",
     "as_of must be a date written YYYY-MM-DD (for example 2016-07-16)",
+    # review/search.py and review/web/search.py
+    "the search is empty: type one or more words",
+    "the search is too long: at most 500 characters",
+    "the search has no words: type letters or digits",
+    "the search has too many words: at most 16",
+    "the type filter must be one of commitment, page, comment, amendment, progress, not 'x'",
+    "axis 'nope' is not in the plan: give the id of one of its axes",
+    "theme 'nope' is not in the plan: give the id of one of its themes",
+    "lead 'nope' is not in the plan: give the id of one of its organisations",
+    "axis is too long: at most 100 characters",
 ]
 
 

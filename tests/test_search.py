@@ -121,7 +121,7 @@ def test_filters(index, repo, people):
     assert find(index, repo, "données", state="resolved", type="comment").hits == []
     comments.resolve(repo, people["karim"], CID, c.id)
     assert [h.anchor for h in find(index, repo, "données", state="resolved").hits] == [f"c-{c.id}"]
-    with pytest.raises(Invalid, match="type must be one of commitment, page, comment, amendment, progress, not 'x'"):
+    with pytest.raises(Invalid, match="the type filter must be one of commitment, page, comment, amendment, progress, not 'x'"):
         search.check_filters(plan, Filters(type="x"))
     with pytest.raises(Invalid, match="axis 'nope' is not in the plan"):
         search.check_filters(plan, Filters(axis="nope"))
@@ -129,7 +129,7 @@ def test_filters(index, repo, people):
         search.check_filters(plan, Filters(lead="nope"))
     with pytest.raises(Invalid, match="theme 'nope' is not in the plan"):
         search.check_filters(plan, Filters(theme="nope"))
-    with pytest.raises(Invalid, match="lang must be one of fr, en, not 'de'"):
+    with pytest.raises(Invalid, match="the lang filter must be one of fr, en, not 'de'"):
         search.check_filters(plan, Filters(lang="de"))
 
 

@@ -397,6 +397,26 @@ MESSAGES = [
        _l("%(name)s must be a whole number from 1 to %(n)s")),
     _m(r"(?P<name>\w+) must be a date written YYYY-MM-DD \(for example 2016-07-16\)",
        _l("%(name)s must be a date written YYYY-MM-DD (for example 2016-07-16)")),
+
+    # -- review/search.py and review/web/search.py ----------------------------------------------
+    _m(r"the search is empty: type one or more words",
+       _l("the search is empty: type one or more words")),
+    _m(r"the search is too long: at most (?P<n>\d+) characters",
+       _l("the search is too long: at most %(n)s characters")),
+    _m(r"the search has no words: type letters or digits",
+       _l("the search has no words: type letters or digits")),
+    _m(r"the search has too many words: at most (?P<n>\d+)",
+       _l("the search has too many words: at most %(n)s")),
+    _m(r"the (?P<name>type|state|lang) filter must be one of (?P<choices>.+), not (?P<value>.+)",
+       _l("the %(name)s filter must be one of %(choices)s, not %(value)s")),
+    _m(r"axis (?P<value>'.*'|\".*\") is not in the plan: give the id of one of its axes",
+       _l("axis %(value)s is not in the plan: give the id of one of its axes")),
+    _m(r"theme (?P<value>'.*'|\".*\") is not in the plan: give the id of one of its themes",
+       _l("theme %(value)s is not in the plan: give the id of one of its themes")),
+    _m(r"lead (?P<value>'.*'|\".*\") is not in the plan: give the id of one of its organisations",
+       _l("lead %(value)s is not in the plan: give the id of one of its organisations")),
+    _m(r"(?P<name>type|axis|theme|lead|state|lang) is too long: at most (?P<n>\d+) characters",
+       _l("%(name)s is too long: at most %(n)s characters")),
 ]
 
 

@@ -8,6 +8,7 @@ from . import feeds
 from . import githttp
 from . import audit
 from . import integrity
+from . import search
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -95,6 +96,9 @@ ROUTES = [
     # The site's verdict on its own history (review/web/integrity.py)
     ("/integrity", "integrity_page", integrity.page, ["GET"]),
     ("/api/v1/integrity", "api_integrity", integrity.api, ["GET"]),
+    # Search (review/web/search.py)
+    ("/search", "search", search.page, ["GET"]),
+    ("/api/v1/search", "api_search", search.api, ["GET"]),
     # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
     ("/plan.git", "git_about", githttp.about, ["GET"]),
     ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),
@@ -106,4 +110,5 @@ def register(app) -> None:
         app.add_url_rule(rule, endpoint, view, methods=methods)
     progress.init_app(app)  # progress_section() for the commitment page's "Progress" section
     integrity.init_app(app)  # the incremental verify behind /integrity, the footer and the badges
+    search.init_app(app)  # the search index in the instance folder
     githttp.init_app(app)  # mirrors: every write reaches the configured git remotes
