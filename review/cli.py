@@ -238,6 +238,21 @@ def _import(args) -> int:
     return 0
 
 
+def _reindex(args) -> int:
+    """Rebuild the search index (DIR/instance/search.sqlite) from git."""
+    import time
+
+    from . import search
+    d = _open(args, "reindex")
+    if d is None:
+        return 1
+    start = time.perf_counter()
+    n = search.rebuild(search.Index.of(d.instance_path), d.open_repo())
+    print(f"Indexed {n} entries from {d.repo_path} in {time.perf_counter() - start:.1f} s "
+          f"({d.instance_path / search.FILE_NAME})")
+    return 0
+
+
 def _port(value: str) -> int:
     try:
         n = int(value)
@@ -316,6 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("mirror", help="push every ref to the mirrors of DIR/instance/config.py now")
     s.add_argument("dir", metavar="DIR")
     s.set_defaults(func=_mirror)
+
+    s = sub.add_parser("reindex", help="rebuild the search index (DIR/instance/search.sqlite) from git")
+    s.add_argument("dir", metavar="DIR")
+    s.set_defaults(func=_reindex)
     return p
 
 

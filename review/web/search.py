@@ -17,7 +17,6 @@ from .. import model, search
 from ..errors import Invalid
 from . import params
 from .errors import ApiError
-from .i18n import current_lang
 from .reading import repo
 
 KEY = "review.search"
@@ -58,7 +57,7 @@ def _thread_page(cid: str, thread: str | None) -> int:
 
 def hit_url(h: search.Hit) -> str:
     """Where a hit is: the paragraph (#p-N, in the hit's language), the comment (#c-id) or the report (#r-id)."""
-    lang = {"lang": h.lang} if h.lang != current_lang() and h.type in ("commitment", "page") else {}
+    lang = {"lang": h.lang} if h.type in ("commitment", "page") else {}  # p-N counts in that language's text
     anchor = f"#{h.anchor}" if h.anchor else ""
     if h.type == "page":
         return url_for("plan_page", slug=h.page, **lang) + anchor
