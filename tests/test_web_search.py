@@ -96,9 +96,9 @@ def test_bad_input_gets_clear_400s_in_english_on_the_api_and_french_on_the_page(
 
 def test_page_without_query_shows_the_form_and_the_header_has_a_search_form(client):
     html = client.get("/search").get_data(as_text=True)
-    assert '<form method="get" action="/search" role="search"' in html and 'id="search-q"' in html
+    assert '<form method="get" action="/search" role="search" class="search-form"' in html and 'id="search-q"' in html
     home = client.get("/").get_data(as_text=True)
-    assert re.search(r'<form method="get" action="/search" role="search">\s*<input type="search" name="q"', home)
+    assert re.search(r'<form method="get" action="/search" role="search" aria-label="[^"]+">\s*<input type="search" name="q"', home)
 
 
 def test_filters_on_the_page_and_pagination(client):
