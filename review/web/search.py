@@ -83,10 +83,21 @@ def _run():
     return plan, filters, results
 
 
+def subject_title(h: search.Hit) -> str:
+    """What a comment or a report is about, as its heading: the commitment's title, or the amendment."""
+    from flask_babel import gettext as _
+    from .i18n import current_lang
+    if h.amendment is not None:
+        return _("Amendment %(n)s", n=h.amendment)
+    r = repo()
+    titles = {s.id: s.title_in(current_lang()) for s in core.readable(core.list_commitments(r, core.resolve(r, "main")))}
+    return titles.get(h.commitment or "", h.commitment or "")
+
+
 def _render(plan, q, results=None, error=None, filters=search.Filters(), status=200):
     filter_args = {k: v for k, v in vars(filters).items() if v}
     return render_template("search/search.html", plan=plan, q=q, results=results, error=error, filters=filters,
-                           filter_args=filter_args, hit_url=hit_url, marked=marked, types=search.TYPES,
+                           filter_args=filter_args, hit_url=hit_url, marked=marked, subject_title=subject_title, types=search.TYPES,
                            states=search.STATES, languages=model.LANGUAGES, type_names=TYPE_NAMES,
                            state_names=STATE_NAMES), status
 
