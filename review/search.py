@@ -21,6 +21,7 @@ is built from those stems alone, each quoted: nothing a reader types is FTS5 syn
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -76,6 +77,7 @@ def _stemmers():
     return s
 
 
+@functools.lru_cache(maxsize=200_000)  # words follow Zipf's law: most are seen again (snowball is pure Python)
 def stem_fr(word: str) -> str:
     """The French stem of a folded word, with the plural and feminine endings snowball keeps
     once accents are gone ('publiee', 'publie', 'publies' -> 'publi')."""
@@ -86,6 +88,7 @@ def stem_fr(word: str) -> str:
     return s
 
 
+@functools.lru_cache(maxsize=200_000)
 def stem_en(word: str) -> str:
     return _stemmers()[1].stemWord(word)
 
