@@ -707,16 +707,20 @@ def search(index: Index, repo: GitRepo, q, filters: Filters = Filters(), page: i
 def _matcher(terms: list[Term]):
     fr = {s for t in terms for s in t.stems("fr")}
     en = {s for t in terms for s in t.stems("en")}
+    seen: dict[str, bool] = {}
 
     def matches(word: str) -> bool:
-        w = fold(word)
-        return stem_fr(w) in fr or stem_en(w) in en
+        found = seen.get(word)
+        if found is None:
+            w = fold(word)
+            found = seen[word] = stem_fr(w) in fr or stem_en(w) in en
+        return found
     return matches
 
 
-def highlight(text: str, terms: list[Term]) -> list[tuple[str, bool]]:
+def highlight(text: str, terms: list[Term], matches=None) -> list[tuple[str, bool]]:
     """The whole text in pieces, the words of the query marked."""
-    matches = _matcher(terms)
+    matches = matches or _matcher(terms)
     out, pos = [], 0
     for m in _WORD_RE.finditer(text):
         if matches(m.group()):
@@ -733,9 +737,9 @@ def snippet(text: str, terms: list[Term], size: int = SNIPPET_WORDS) -> list[tup
     """About `size` words of the text around its densest run of query words, marked; '…' where cut."""
     text = text[:MAX_INDEXED]
     found = list(_WORD_RE.finditer(text))
-    if len(found) <= size:
-        return highlight(text, terms)
     matches = _matcher(terms)
+    if len(found) <= size:
+        return highlight(text, terms, matches)
     hit = [1 if matches(m.group()) else 0 for m in found]
     best, best_i, run = -1, 0, sum(hit[:size])
     for i in range(0, len(found) - size + 1):
@@ -748,7 +752,7 @@ def snippet(text: str, terms: list[Term], size: int = SNIPPET_WORDS) -> list[tup
     end = min(len(found), start + size)
     a = found[start].start() if start else 0
     b = found[end - 1].end() if end < len(found) else len(text)
-    out = highlight(text[a:b], terms)
+    out = highlight(text[a:b], terms, matches)
     if a:
         out.insert(0, ("… ", False))
     if b < len(text):
