@@ -509,17 +509,22 @@ def _order(ref: str) -> int:
     return 0 if ref == MAIN else 2 if ref.startswith(am.BRANCH_PREFIX) else 1
 
 
-def update(index: Index, repo: GitRepo, db: sqlite3.Connection | None = None) -> int:
+def update(index: Index, repo: GitRepo, db: sqlite3.Connection | None = None, _again: bool = False) -> int:
     """Catch up with git: index what changed since the tips last seen. Returns the number of refs
     read again (0 when nothing moved: one digest of the ref store and one row read)."""
     own = db is None
     db = db or index.connect()
     try:
         fp = fingerprint(repo)  # before reading the refs: a write in between makes the next search catch up
-        if index.fingerprint(db) == fp:
+        if not _again and index.fingerprint(db) == fp:
             return 0
         db.execute("BEGIN IMMEDIATE")
         try:
+            if _again:  # review reindex: forget everything, in the same transaction as the reading
+                for table in ("seen", "docs", "subjects", "leads", "amendments", "fts"):
+                    db.execute(f"DELETE FROM {table}")
+                db.execute("DELETE FROM meta WHERE key = 'refs'")
+                index._seen_cache = None
             written = index.fingerprint(db)
             if written == fp:  # another worker caught up meanwhile
                 db.execute("COMMIT")
@@ -547,6 +552,7 @@ def update(index: Index, repo: GitRepo, db: sqlite3.Connection | None = None) ->
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
+            index._seen_cache = None
             raise
         index._seen_cache = (fp, seen)
         return moved
@@ -579,17 +585,7 @@ def rebuild(index: Index, repo: GitRepo) -> int:
     old index until it commits). Returns the number of entries."""
     db = index.connect()
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for table in ("seen", "docs", "subjects", "leads", "amendments", "fts"):
-                db.execute(f"DELETE FROM {table}")
-            db.execute("DELETE FROM meta WHERE key = 'refs'")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        index._seen_cache = None
-        update(index, repo, db)
+        update(index, repo, db, _again=True)
         return db.execute("SELECT count(*) FROM docs").fetchone()[0]
     finally:
         db.close()
