@@ -133,7 +133,7 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def bench_search(repo, index, w: Writer, rng: random.Random, n: int = 300) -> dict[str, list[float]]:
+def bench_search(repo, index, w: Writer, rng: random.Random, cpu: dict, n: int = 300) -> dict[str, list[float]]:
     common = w.words[:50]
     middle = w.words[50:2000]
     rare = w.words[-20000:]
@@ -151,9 +151,10 @@ def bench_search(repo, index, w: Writer, rng: random.Random, n: int = 300) -> di
         for _ in range(n // len(kinds)):
             q = make()
             filters = search.Filters(type="comment", axis="climat") if name == "word + filters" else search.Filters()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             search.search(index, repo, q, filters)
             times.append((time.perf_counter() - t) * 1000)
+            cpu.setdefault(name, []).append((time.process_time() - c) * 1000)
         out[name] = times
     return out
 
@@ -161,15 +162,16 @@ def bench_search(repo, index, w: Writer, rng: random.Random, n: int = 300) -> di
 def bench_index(repo, index, w: Writer, ids, people, rng: random.Random, n: int = 50) -> list[float]:
     search.update(index, repo)
     db = index.connect()
-    times = []
+    times, cpu = [], []
     for _ in range(n):
         comments.add(repo, people["sophie"], rng.choice(ids), w.sentence(rng.randint(10, 60)))
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         moved = search.update(index, repo, db)
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
         assert moved == 1
     db.close()
-    return times
+    return times, cpu
 
 
 def main(argv=None) -> int:
@@ -187,24 +189,32 @@ def main(argv=None) -> int:
         size = sum(f.stat().st_size for f in d.instance_path.glob("search.sqlite*"))
         print(f"index file: {size / 1e6:.0f} MB")
         print()
-        print(f"{'search (ms)':<22}{'p50':>8}{'p95':>8}{'max':>8}")
-        every = []
-        for name, times in bench_search(repo, index, w, rng).items():
+        print(f"load average now: {' '.join(Path('/proc/loadavg').read_text().split()[:3])} "
+              f"(wall-clock times suffer when it is above the cores; CPU times of this process do not)")
+        print(f"{'search (ms)':<22}{'p50':>8}{'p95':>8}{'max':>8}{'cpu p50':>9}{'cpu p95':>9}")
+        every, every_cpu, cpu = [], [], {}
+        for name, times in bench_search(repo, index, w, rng, cpu).items():
             every += times
-            print(f"{name:<22}{statistics.median(times):8.1f}{percentile(times, 95):8.1f}{max(times):8.1f}")
-        p95 = percentile(every, 95)
-        print(f"{'all searches':<22}{statistics.median(every):8.1f}{p95:8.1f}{max(every):8.1f}   "
-              f"target p95 < {SEARCH_TARGET_MS:.0f} ms: {'target met' if p95 < SEARCH_TARGET_MS else 'target missed'}")
+            every_cpu += cpu[name]
+            print(f"{name:<22}{statistics.median(times):8.1f}{percentile(times, 95):8.1f}{max(times):8.1f}"
+                  f"{statistics.median(cpu[name]):9.1f}{percentile(cpu[name], 95):9.1f}")
+        p95, cpu95 = percentile(every, 95), percentile(every_cpu, 95)
+        print(f"{'all searches':<22}{statistics.median(every):8.1f}{p95:8.1f}{max(every):8.1f}"
+              f"{statistics.median(every_cpu):9.1f}{cpu95:9.1f}   target p95 < {SEARCH_TARGET_MS:.0f} ms: "
+              f"{'target met' if p95 < SEARCH_TARGET_MS else 'target missed'} (wall), "
+              f"{'target met' if cpu95 < SEARCH_TARGET_MS else 'target missed'} (cpu)")
         print()
-        print(f"{'index a new comment (ms)':<34}{'p50':>8}{'p95':>8}")
-        loose = bench_index(repo, index, w, ids, people, rng)
+        print(f"{'index a new comment (ms)':<34}{'p50':>8}{'p95':>8}{'cpu p50':>9}{'cpu p95':>9}")
+        loose, lcpu = bench_index(repo, index, w, ids, people, rng)
         print(f"{'loose refs (' + str(len(repo.refs())) + ' refs)':<34}{statistics.median(loose):8.2f}"
-              f"{percentile(loose, 95):8.2f}")
+              f"{percentile(loose, 95):8.2f}{statistics.median(lcpu):9.2f}{percentile(lcpu, 95):9.2f}")
         subprocess.run(["git", "-C", str(d.repo_path), "pack-refs", "--all"], check=True)
-        packed = bench_index(repo, index, w, ids, people, rng)
-        med = statistics.median(packed)
-        print(f"{'after git pack-refs':<34}{med:8.2f}{percentile(packed, 95):8.2f}   "
-              f"target < {INDEX_TARGET_MS:.0f} ms: {'target met' if med < INDEX_TARGET_MS else 'target missed'}")
+        packed, pcpu = bench_index(repo, index, w, ids, people, rng)
+        med, cmed = statistics.median(packed), statistics.median(pcpu)
+        print(f"{'after git pack-refs':<34}{med:8.2f}{percentile(packed, 95):8.2f}{cmed:9.2f}"
+              f"{percentile(pcpu, 95):9.2f}   target < {INDEX_TARGET_MS:.0f} ms (median): "
+              f"{'target met' if med < INDEX_TARGET_MS else 'target missed'} (wall), "
+              f"{'target met' if cmed < INDEX_TARGET_MS else 'target missed'} (cpu)")
         t = time.perf_counter()
         fp = repo.refs_fingerprint()
         digest_ms = (time.perf_counter() - t) * 1000

@@ -56,6 +56,7 @@ COMMITMENT_LOGS = "refs/reviews/commitments/"
 AMENDMENT_LOGS = "refs/reviews/amendments/"
 
 _WORD_RE = re.compile(r"[^\W_]+")
+_MARKS_RE = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")  # combining marks
 _STOP = frozenset("""le la les l de des du d un une et ou a au aux en pour par sur dans que qu qui est ce ces son sa
 ses se ne pas plus the an of and or to in on for is are be by with as at it its this that from""".split())
 
@@ -66,8 +67,10 @@ _local = threading.local()
 
 def fold(text: str) -> str:
     """Lower case without accents: 'Données' -> 'donnees'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = text.lower()
+    if text.isascii():
+        return text
+    return _MARKS_RE.sub("", unicodedata.normalize("NFKD", text))
 
 
 def _stemmers():
