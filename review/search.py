@@ -49,6 +49,7 @@ MAX_PER_PAGE = 50
 COUNT_LIMIT = 1000       # "more than 1000 results": a count is bounded like everything else
 SNIPPET_WORDS = 30
 MAX_INDEXED = 20_000     # characters of one entry's text that are indexed (a 200 KB paragraph is cut)
+STEM_CACHE = 20_000     # stems remembered per language and process (about 4 MB each at most)
 WEIGHTS = (4.0, 1.0, 4.0, 1.0)  # bm25 weights of t_fr, b_fr, t_en, b_en: a title counts more
 
 MAIN = core.MAIN
@@ -80,7 +81,7 @@ def _stemmers():
     return s
 
 
-@functools.lru_cache(maxsize=200_000)  # words follow Zipf's law: most are seen again (snowball is pure Python)
+@functools.lru_cache(maxsize=STEM_CACHE)  # words follow Zipf's law: most are seen again (snowball is pure Python)
 def stem_fr(word: str) -> str:
     """The French stem of a folded word, with the plural and feminine endings snowball keeps
     once accents are gone ('publiee', 'publie', 'publies' -> 'publi')."""
@@ -91,7 +92,7 @@ def stem_fr(word: str) -> str:
     return s
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=STEM_CACHE)
 def stem_en(word: str) -> str:
     return _stemmers()[1].stemWord(word)
 
