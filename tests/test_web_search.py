@@ -133,3 +133,21 @@ def test_reindex_command_rebuilds_from_git(deployment_dir, dep, repo, tokens, cl
     bad = subprocess.run([sys.executable, "-m", "review", "reindex", str(deployment_dir / "nope")],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "is not a deployment folder" in bad.stderr
+
+
+def test_amendments_and_progress_reports_link_to_their_place(client, tokens, repo):
+    text = repo.read_file(repo.resolve("main"), f"commitments/{CID}/fr.md").decode()
+    r = api_post(client, tokens["karim"], "/api/v1/amendments",
+                 {"commitment": CID, "title": "Calendrier des avis", "rationale": "Les acheteurs publient trop tard.",
+                  "files": {f"commitments/{CID}/fr.md": text.replace("sommes considérables", "sommes colossales")}})
+    n = r.get_json()["number"]
+    got = client.get("/api/v1/search?q=acheteurs+publient&type=amendment").get_json()["results"]
+    assert [(x["url"], x["state"]) for x in got] == [(f"/amendments/{n}", "open")]
+    changed = client.get("/api/v1/search?q=colossales").get_json()["results"]
+    assert [(x["type"], x["url"]) for x in changed] == [("amendment", f"/amendments/{n}")]
+    rep = api_post(client, tokens["antoine"], "/api/v1/commitments/engagement-04/progress",
+                   {"level": "limited", "note": "Premier jeu de référentiels publié."}).get_json()
+    got = client.get("/api/v1/search?q=referentiels&type=progress").get_json()["results"]
+    assert [x["url"] for x in got] == [f"/commitments/engagement-04#r-{rep['id']}"]
+    page = client.get(f"/commitments/engagement-04").get_data(as_text=True)
+    assert f'id="r-{rep["id"]}"' in page
