@@ -294,13 +294,15 @@ def remove(db: sqlite3.Connection, key: str) -> None:
         db.execute("DELETE FROM docs WHERE id = ?", (row[0],))
 
 
-def remove_source(db: sqlite3.Connection, source: str, like: str | None = None) -> None:
-    """Every entry one ref produced (optionally only keys starting with `like`)."""
-    if like is None:
+def remove_source(db: sqlite3.Connection, source: str, prefix: str | None = None) -> None:
+    """Every entry one ref produced (optionally only those whose key starts with `prefix`, which
+    ends with ':': a range of the key's index, never a scan)."""
+    if prefix is None:
         ids = db.execute("SELECT id FROM docs WHERE source = ?", (source,)).fetchall()
     else:
-        ids = db.execute("SELECT id FROM docs WHERE source = ? AND key LIKE ? ESCAPE '\\'",
-                         (source, like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")).fetchall()
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        ids = db.execute("SELECT id FROM docs WHERE key >= ? AND key < ? AND +source = ?",
+                         (prefix, upper, source)).fetchall()
     db.executemany("DELETE FROM fts WHERE rowid = ?", ids)
     db.executemany("DELETE FROM docs WHERE id = ?", ids)
 
@@ -436,17 +438,19 @@ def _index_main(db, repo: GitRepo, old: str | None, new: str) -> None:
         changed_c = set(core.commitment_ids(repo, new))
         changed_p = set(pages.page_slugs(repo, new))
     for cid in sorted(changed_c):
-        remove_source(db, MAIN, f"c:{cid}:")
-        db.execute("DELETE FROM subjects WHERE subject = ?", (f"c:{cid}",))
-        db.execute("DELETE FROM leads WHERE subject = ?", (f"c:{cid}",))
+        if not everything:  # (everything was removed above)
+            remove_source(db, MAIN, f"c:{cid}:")
+            db.execute("DELETE FROM subjects WHERE subject = ?", (f"c:{cid}",))
+            db.execute("DELETE FROM leads WHERE subject = ?", (f"c:{cid}",))
         try:
             c = core.read_commitment(repo, new, cid)
         except (core.NotFound, model.SchemaError, Exception):  # noqa: BLE001 - a damaged file is not searchable, the rest is
             continue
         index_commitment(db, c, plan)
     for slug in sorted(changed_p):
-        remove_source(db, MAIN, f"p:{slug}:")
-        db.execute("DELETE FROM subjects WHERE subject = ?", (f"p:{slug}",))
+        if not everything:
+            remove_source(db, MAIN, f"p:{slug}:")
+            db.execute("DELETE FROM subjects WHERE subject = ?", (f"p:{slug}",))
         try:
             p = pages.read_page(repo, new, slug)
         except Exception:  # noqa: BLE001 - as above

@@ -235,3 +235,20 @@ def test_two_workers_catching_up_at_once_index_each_change_once(index, repo, peo
     db = sqlite3.connect(index.path)
     assert db.execute("SELECT count(*) FROM docs WHERE body LIKE 'Commentaire concurrent%'").fetchone()[0] == 5
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_main_moving_reindexes_only_the_changed_commitment(index, repo):
+    from review.gitrepo import Identity
+    db = index.connect()
+    search.update(index, repo, db)
+    other = db.execute("SELECT id, key FROM docs WHERE key LIKE 'c:engagement-01:%' ORDER BY id").fetchall()
+    text = repo.read_file(repo.resolve("main"), FR).decode()
+    assert "sommes considérables" in text and not find(index, repo, "mirobolantes").hits
+    repo.commit_on("refs/heads/main", lambda tip: ({FR: text.replace("sommes considérables", "sommes mirobolantes").encode()},
+                                                   "Merge an amendment (test)\n"), Identity("T", "t@review.invalid"))
+    hits = find(index, repo, "mirobolantes").hits
+    assert [(h.type, h.commitment, h.lang) for h in hits] == [("commitment", CID, "fr")] and hits[0].anchor.startswith("p-")
+    assert not [h for h in find(index, repo, '"sommes considérables"', type="commitment").hits if h.commitment == CID]
+    # the entries of another commitment were not written again (same row ids)
+    assert db.execute("SELECT id, key FROM docs WHERE key LIKE 'c:engagement-01:%' ORDER BY id").fetchall() == other
+    db.close()
