@@ -81,8 +81,6 @@ def test_bad_input_gets_clear_400s_in_english_on_the_api_and_french_on_the_page(
     for q, english, french in cases:
         r = client.get(f"/api/v1/search?q={q}")
         assert r.status_code == 400 and r.get_json() == {"error": english}, q
-        if "lang=de" in q:
-            continue  # the page's lang parameter is also the reader's language: checked in English below
         page = client.get(f"/search?q={q}" if q else "/search?q=+")
         if not q:
             assert page.status_code == 200  # a blank query on the page shows the form
@@ -99,6 +97,11 @@ def test_page_without_query_shows_the_form_and_the_header_has_a_search_form(clie
     assert '<form method="get" action="/search" class="search-form">' in html and "<search aria-label" in html and 'id="search-q"' in html
     home = client.get("/").get_data(as_text=True)
     assert re.search(r'<form method="get" action="/search" role="search" aria-label="[^"]+">\s*<input type="search" name="q"', home)
+
+
+def test_the_lang_filter_does_not_change_the_pages_language(client):
+    html = client.get("/search?q=procurement&lang=en").get_data(as_text=True)
+    assert '<html lang="fr">' in html and "résultats" in html and 'lang="en"' in html
 
 
 def test_filters_on_the_page_and_pagination(client):
