@@ -26,6 +26,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ MAX_PER_PAGE = 50
 COUNT_LIMIT = 1000       # "more than 1000 results": a count is bounded like everything else
 SNIPPET_WORDS = 30
 MAX_INDEXED = 20_000     # characters of one entry's text that are indexed (a 200 KB paragraph is cut)
+QUIET_NS = 1_000_000_000  # a ref store stamp older than this proves nothing moved since (GitRepo.refs_stamp)
 STEM_CACHE = 20_000     # stems remembered per language and process (about 4 MB each at most)
 WEIGHTS = (4.0, 1.0, 4.0, 1.0)  # bm25 weights of t_fr, b_fr, t_en, b_en: a title counts more
 
@@ -206,12 +208,23 @@ class Index:
         self._ready = False
         self._lock = threading.Lock()
         self._seen_cache: tuple[str, dict] | None = None  # (fingerprint written, seen) of this process
+        self._quiet: tuple | None = None  # a ref store stamp under which the index was known current
+        self._file = None
 
     @classmethod
     def of(cls, instance_path: str | os.PathLike) -> "Index":
         return cls(Path(instance_path) / FILE_NAME)
 
+    def _file_id(self):
+        try:
+            st = os.stat(self.path)
+            return st.st_dev, st.st_ino
+        except OSError:
+            return None
+
     def connect(self) -> sqlite3.Connection:
+        if self._ready and self._file_id() != self._file:  # deleted (or replaced) under us: start again
+            self._ready, self._quiet, self._seen_cache = False, None, None
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout = 30000")
         if not self._ready:
@@ -232,6 +245,7 @@ class Index:
                     db.execute("ROLLBACK")
                     raise
                 self._ready = True
+                self._file = self._file_id()
         db.execute("PRAGMA synchronous = NORMAL")
         return db
 
@@ -520,11 +534,17 @@ def _order(ref: str) -> int:
 def update(index: Index, repo: GitRepo, db: sqlite3.Connection | None = None, _again: bool = False) -> int:
     """Catch up with git: index what changed since the tips last seen. Returns the number of refs
     read again (0 when nothing moved: one digest of the ref store and one row read)."""
+    stamp, newest = repo.refs_stamp()
+    taken = time.time_ns()
+    if not _again and index._quiet is not None and index._quiet == stamp and index._file == index._file_id():
+        return 0  # no ref moved since the index was known current (a few stat calls)
     own = db is None
     db = db or index.connect()
     try:
-        fp = fingerprint(repo)  # before reading the refs: a write in between makes the next search catch up
+        raw, all_refs = repo.refs_state()  # read after the stamp: a write in between makes the next search look
+        fp = raw.hex()
         if not _again and index.fingerprint(db) == fp:
+            index._quiet = stamp if newest < taken - QUIET_NS else None
             return 0
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -536,13 +556,14 @@ def update(index: Index, repo: GitRepo, db: sqlite3.Connection | None = None, _a
             written = index.fingerprint(db)
             if written == fp:  # another worker caught up meanwhile
                 db.execute("COMMIT")
+                index._quiet = stamp if newest < taken - QUIET_NS else None
                 return 0
             cached = index._seen_cache
             if cached is not None and written is not None and cached[0] == written:
                 seen = dict(cached[1])
             else:
                 seen = dict(db.execute("SELECT ref, tip FROM seen").fetchall())
-            refs = {r: t for r, t in repo.refs().items() if _wanted(r)}
+            refs = {r: t for r, t in all_refs.items() if _wanted(r)}
             moved = 0
             for ref in sorted(set(refs) | set(seen), key=lambda r: (_order(r), r)):
                 old, new = seen.get(ref), refs.get(ref)
@@ -560,9 +581,10 @@ def update(index: Index, repo: GitRepo, db: sqlite3.Connection | None = None, _a
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
-            index._seen_cache = None
+            index._seen_cache = index._quiet = None
             raise
         index._seen_cache = (fp, seen)
+        index._quiet = stamp if newest < taken - QUIET_NS else None
         return moved
     finally:
         if own:

@@ -252,3 +252,25 @@ def test_main_moving_reindexes_only_the_changed_commitment(index, repo):
     # the entries of another commitment were not written again (same row ids)
     assert db.execute("SELECT id, key FROM docs WHERE key LIKE 'c:engagement-01:%' ORDER BY id").fetchall() == other
     db.close()
+
+
+def test_a_quiet_ref_store_is_not_read_again_and_any_write_is_still_seen(index, repo, people, monkeypatch):
+    import os
+    import time as _time
+    git_dir = repo.git_dir
+    old = _time.time() - 60
+
+    def age_refs():  # as if the last write was a minute ago
+        for rel in ("packed-refs", *repo.REF_FOLDERS):
+            path = os.path.join(git_dir, rel)
+            if os.path.exists(path):
+                os.utime(path, (old, old))
+    age_refs()
+    search.update(index, repo)
+    search.update(index, repo)  # known current under an old stamp
+    reads = []
+    real = repo.refs_state
+    monkeypatch.setattr(repo, "refs_state", lambda: reads.append(1) or real())
+    assert search.update(index, repo) == 0 and reads == []      # a few stat calls, no pass over the refs
+    c = comments.add(repo, people["karim"], CID, "Écrit juste après une recherche.")
+    assert [h.anchor for h in find(index, repo, "juste après").hits] == [f"c-{c.id}"] and reads
