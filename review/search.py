@@ -713,13 +713,22 @@ def search(index: Index, repo: GitRepo, q, filters: Filters = Filters(), page: i
     try:
         update(index, repo, db)
         where, args = _where(filters)
-        base = f"FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?{where}"
-        total = db.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT ?)",
-                           (expr, *args, COUNT_LIMIT + 1)).fetchone()[0]
-        rows = db.execute(
-            f"SELECT d.type, d.key, d.title, d.body, d.lang, d.commitment, d.amendment, d.page, d.anchor, d.state, "
-            f"d.author, d.time, d.thread {base} ORDER BY bm25(fts, {', '.join(map(str, WEIGHTS))}), d.id LIMIT ? OFFSET ?",
-            (expr, *args, per_page, (page - 1) * per_page)).fetchall()
+        cols = ("d.type, d.key, d.title, d.body, d.lang, d.commitment, d.amendment, d.page, d.anchor, d.state, "
+                "d.author, d.time, d.thread")
+        bm25 = f"bm25(fts, {', '.join(map(str, WEIGHTS))})"
+        if not where:  # rank and count in FTS5 alone; join only the page of results shown
+            total = db.execute("SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT ?)",
+                               (expr, COUNT_LIMIT + 1)).fetchone()[0]
+            rows = db.execute(
+                f"SELECT {cols} FROM (SELECT rowid AS r, {bm25} AS score FROM fts WHERE fts MATCH ? "
+                f"ORDER BY score, rowid LIMIT ? OFFSET ?) m JOIN docs d ON d.id = m.r ORDER BY m.score, d.id",
+                (expr, per_page, (page - 1) * per_page)).fetchall()
+        else:
+            base = f"FROM fts JOIN docs d ON d.id = fts.rowid WHERE fts MATCH ?{where}"
+            total = db.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT ?)",
+                               (expr, *args, COUNT_LIMIT + 1)).fetchone()[0]
+            rows = db.execute(f"SELECT {cols} {base} ORDER BY {bm25}, d.id LIMIT ? OFFSET ?",
+                              (expr, *args, per_page, (page - 1) * per_page)).fetchall()
     finally:
         db.close()
     hits = [Hit(type=r[0], key=r[1], title=r[2], snippet=snippet(r[3], terms), title_marks=highlight(r[2], terms),
