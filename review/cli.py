@@ -266,6 +266,21 @@ def _jobs(value: str) -> int:
     return int(value)
 
 
+def _reindex(args) -> int:
+    """Rebuild the search index (DIR/instance/search.sqlite) from git."""
+    import time
+
+    from . import search
+    d = _open(args, "reindex")
+    if d is None:
+        return 1
+    start = time.perf_counter()
+    n = search.rebuild(search.Index.of(d.instance_path), d.open_repo())
+    print(f"Indexed {n} entries from {d.repo_path} in {time.perf_counter() - start:.1f} s "
+          f"({d.instance_path / search.FILE_NAME})")
+    return 0
+
+
 def _port(value: str) -> int:
     try:
         n = int(value)
@@ -354,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--formats", default="site,pdf,epub", help="comma-separated subset of site,pdf,epub")
     s.add_argument("--jobs", type=_jobs, default=None, help="processes making the PDFs at once (default: one per core)")
     s.set_defaults(func=_publish)
+    s = sub.add_parser("reindex", help="rebuild the search index (DIR/instance/search.sqlite) from git")
+    s.add_argument("dir", metavar="DIR")
+    s.set_defaults(func=_reindex)
     return p
 
 

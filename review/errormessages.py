@@ -242,6 +242,17 @@ CATALOGUE: dict[str, str] = {
     "visit.bad_subject": N_("not a discussion: %(subject)s (commitment:<id> or amendment:<number>)"),
     "visit.bad_position": N_("not a position in a log: %(seq)s"),
 
+    # -- review/search.py, review/web/search.py
+    "search.empty": N_("the search is empty: type one or more words"),
+    "search.too_long": N_("the search is too long: at most %(n)s characters"),
+    "search.no_words": N_("the search has no words: type letters or digits"),
+    "search.too_many_words": N_("the search has too many words: at most %(n)s"),
+    "search.bad_filter": N_("the %(name)s filter must be one of %(choices)s, not %(value)s"),
+    "search.unknown_axis": N_("axis %(value)s is not in the plan: give the id of one of its axes"),
+    "search.unknown_theme": N_("theme %(value)s is not in the plan: give the id of one of its themes"),
+    "search.unknown_lead": N_("lead %(value)s is not in the plan: give the id of one of its organisations"),
+    "search.filter_long": N_("%(name)s is too long: at most %(n)s characters"),
+
     # -- review/axes.py
     "notfound.axis": N_("no axis %(axis)s in the plan"),
     "notfound.theme": N_("no theme %(theme)s in axis %(axis)s"),

@@ -120,6 +120,24 @@ def events_at(repo: GitRepo, tip: str) -> list[Event]:
     return events
 
 
+def events_since(repo: GitRepo, tip: str, since: str | None) -> list[Event] | None:
+    """The events a log gained after commit `since` up to `tip`, oldest first; every event when
+    `since` is None; None when `since` is not on the log's line (a log is never rewritten, but a
+    reader of it must not trust that: it then reads the log whole). Costs the new commits only,
+    whatever the log's length (the search index follows logs this way)."""
+    new: list[Event] = []
+    for info in repo.first_parent_log(tip):
+        if info.id == since:
+            return new[::-1]
+        try:
+            found = trailer_format.values(info.message)
+            seq, eid = int(found[trailer_format.SEQ]), found[trailer_format.EVENT_ID]
+            new.append(parse_event(repo.read_file(info.id, event_path(seq, eid)), info.id))
+        except (KeyError, ValueError, TypeError, AttributeError):
+            continue
+    return new[::-1] if since is None else None
+
+
 def _next_seq(repo: GitRepo, tip: str | None) -> int:
     if tip is None:
         return 1

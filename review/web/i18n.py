@@ -20,8 +20,12 @@ ORG_KINDS = {"administration": _l("administration"), "civil-society": _l("civil 
              "independent": _l("independent")}
 
 
+FILTER_LANG = ("search", "api_search")  # there `lang` filters the texts searched, not the reader's language
+
+
 def select_locale() -> str:
-    lang = request.args.get("lang") or request.cookies.get(COOKIE)
+    asked = None if request.endpoint in FILTER_LANG else request.args.get("lang")
+    lang = asked or request.cookies.get(COOKIE)
     return lang if lang in LANGUAGES else AUTHORITATIVE
 
 

@@ -11,6 +11,7 @@ from . import integrity
 from . import compare
 from . import versions
 from . import foryou
+from . import search
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -110,6 +111,9 @@ ROUTES = [
     # The site's verdict on its own history (review/web/integrity.py)
     ("/integrity", "integrity_page", integrity.page, ["GET"]),
     ("/api/v1/integrity", "api_integrity", integrity.api, ["GET"]),
+    # Search (review/web/search.py)
+    ("/search", "search", search.page, ["GET"]),
+    ("/api/v1/search", "api_search", search.api, ["GET"]),
     # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
     ("/plan.git", "git_about", githttp.about, ["GET"]),
     ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),
@@ -122,4 +126,5 @@ def register(app) -> None:
     progress.init_app(app)  # progress_section() for the commitment page's "Progress" section
     foryou.init_app(app)  # for_you_count() for the header
     integrity.init_app(app)  # the incremental verify behind /integrity, the footer and the badges
+    search.init_app(app)  # the search index in the instance folder
     githttp.init_app(app)  # mirrors: every write reaches the configured git remotes

@@ -35,7 +35,8 @@ def _an_amendment(repo) -> int:
 
 def _pages(n: int) -> list[str]:
     return ["/", "/plan", f"/commitments/{C4}", f"/commitments/{C4}/history", "/amendments",
-            f"/amendments/{n}", "/history", "/audit", "/progress", "/people", "/signin", "/versions"]
+            f"/amendments/{n}", "/history", "/audit", "/progress", "/people", "/signin", "/versions",
+            "/search?q=donn%C3%A9es"]
 
 
 def _sign_in_small(page: Page, url: str, handle: str) -> None:
