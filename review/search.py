@@ -36,7 +36,7 @@ import snowballstemmer
 from . import amendments as am
 from . import commitment as core
 from . import comments as cm
-from . import model, pages, progress, render, reviewlog
+from . import frontmatter, model, pages, progress, render, reviewlog
 from .errors import Invalid
 from .gitrepo import GitRepo
 
@@ -507,8 +507,8 @@ def _index_branch(db, repo: GitRepo, ref: str, head: str) -> None:
             continue
         ident, lang = m.group(1), m.group(2)
         try:
-            new_text = model.split_source(repo.read_blob(ch.new_id).decode("utf-8"))[2]
-            old_text = model.split_source(repo.read_blob(ch.old_id).decode("utf-8"))[2] if ch.old_id else ""
+            new_text = frontmatter.split(repo.read_blob(ch.new_id).decode("utf-8")).body
+            old_text = frontmatter.split(repo.read_blob(ch.old_id).decode("utf-8")).body if ch.old_id else ""
         except (UnicodeDecodeError, ValueError, KeyError, model.SchemaError):
             continue
         before = {b.text.strip() for b in render.source_blocks(old_text)}
