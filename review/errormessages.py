@@ -237,11 +237,6 @@ CATALOGUE: dict[str, str] = {
     "param.from_to": N_("from and to are both needed: a branch, a tag, a commit id or a day written @YYYY-MM-DD"),
     "param.text": N_("text must be 0 or 1"),
 
-    # -- review/visits.py (private last visits; only the web calls it, with values it made)
-    "visit.bad_handle": N_("not a handle: %(handle)s"),
-    "visit.bad_subject": N_("not a discussion: %(subject)s (commitment:<id> or amendment:<number>)"),
-    "visit.bad_position": N_("not a position in a log: %(seq)s"),
-
     # -- review/search.py, review/web/search.py
     "search.empty": N_("the search is empty: type one or more words"),
     "search.too_long": N_("the search is too long: at most %(n)s characters"),

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import model
-from .errors import Invalid
 
 DB_FILE = "visits.sqlite"
 MAX_PER_PERSON = 1000
@@ -44,10 +43,10 @@ class Visit:
 
 def _check(handle: str, subject: str) -> None:
     if not isinstance(handle, str) or not model.HANDLE_RE.match(handle):
-        raise Invalid("visit.bad_handle", handle=repr(handle))
+        raise ValueError(f"not a handle: {handle!r}")
     kind, _, name = subject.partition(":") if isinstance(subject, str) else ("", "", "")
     if not ((kind == "commitment" and model.valid_id(name)) or (kind == "amendment" and AMENDMENT_RE.match(name))):
-        raise Invalid("visit.bad_subject", subject=repr(subject))
+        raise ValueError(f"not a discussion: {subject!r} (commitment:<id> or amendment:<number>)")
 
 
 class Visits:
@@ -88,7 +87,7 @@ class Visits:
         visit before this one (None on a first visit)."""
         _check(handle, subject)
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < -1:
-            raise Invalid("visit.bad_position", seq=repr(seq))
+            raise ValueError(f"not a position in a log: {seq!r}")
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")

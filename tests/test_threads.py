@@ -12,7 +12,6 @@ import pytest
 
 from review import comments, visits
 from review.commitment import read_plan
-from review.errors import Invalid
 
 from .conftest import api_post
 from .test_people import sign_in
@@ -44,7 +43,7 @@ def test_a_visit_returns_the_one_before_and_never_moves_back(tmp_path):
     ("karim", "commitment:engagement-02", True), ("karim", None, 1),
 ])
 def test_bad_visits_are_refused(tmp_path, handle, subject, seq):
-    with pytest.raises(Invalid):
+    with pytest.raises(ValueError):  # a bug of the caller: handles and subjects come from the code
         visits.Visits(tmp_path).record(handle, subject, seq, "2026-01-01T10:00:00Z")
 
 
