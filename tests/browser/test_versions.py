@@ -22,9 +22,10 @@ def test_publish_a_version_and_download_its_pdf(page: Page, live_server, axe, tm
     page.get_by_label("Notes en anglais").fill("The plan at the time of the review.")
     axe(page)
     page.get_by_role("button", name="Publier…").click()
-    expect(page.get_by_role("heading", name="Publier la version 2016-bilan ?")).to_be_visible()
+    dialog = page.get_by_role("dialog")   # with JavaScript the question is asked in a <dialog>
+    expect(dialog.get_by_role("heading", name="Publier cette version ?")).to_be_visible()
     axe(page)
-    page.get_by_role("button", name="Oui, publier cette version").click()
+    dialog.get_by_role("button", name="Oui, publier cette version").click()
     expect(page.get_by_role("status")).to_contain_text("Version 2016-bilan publiée : révision")
     version = page.locator("#version-versions-2016-bilan")
     expect(version.get_by_text("Le plan au moment du bilan.")).to_be_visible()
