@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
-from flask_babel import Babel
 
 from ..deployment import Deployment
 from . import auth, errors, i18n, security, urls
@@ -41,7 +40,7 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
         raise RuntimeError(f"no SECRET_KEY in {dep.instance_path}/config.py")
     app.extensions["review.deployment"] = dep
 
-    Babel(app, locale_selector=i18n.select_locale)
+    i18n.install_babel(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     security.init_app(app)
     i18n.init_app(app)

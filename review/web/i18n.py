@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import redirect, request
-from flask_babel import get_locale, lazy_gettext as _l
+from flask import g, redirect, request
+from flask_babel import Babel, Domain, get_locale, lazy_gettext as _l
 
 from ..model import AUTHORITATIVE, LANGUAGES
 
@@ -40,6 +40,48 @@ def switch_language(lang: str):
     if lang in LANGUAGES:
         resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=cookie_secure())
     return resp
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's domain, with the catalogue resolved once per request and locale.
+
+    Flask-Babel 4 looks the catalogue up again on every gettext call (the request's domain, its
+    locale, `str(locale)`, a dictionary lookup): a page with comments makes hundreds of calls. Here
+    the catalogue found is kept beside the locale it was found for, in Flask-Babel's own per-request
+    namespace (`g._flask_babel`); it is used again only while that locale object is the request's,
+    so `force_locale` (which installs another locale object, then puts the original back) and
+    `refresh` (which removes it) see the right catalogue.
+    """
+
+    def get_translations(self):
+        try:
+            ctx = g._flask_babel
+        except (AttributeError, RuntimeError):  # first call of the request, or no request at all
+            return super().get_translations()
+        hit = ctx.__dict__.get("review_catalogue")
+        if hit is not None and hit[0] is ctx.__dict__.get("babel_locale"):
+            return hit[1]
+        translations = super().get_translations()  # sets ctx.babel_locale
+        ctx.review_catalogue = (ctx.babel_locale, translations)
+        return translations
+
+
+def install_babel(app) -> Babel:
+    """Flask-Babel with the per-request catalogue of RequestDomain, for Python code and templates."""
+    babel = Babel(app, locale_selector=select_locale)
+    domain = RequestDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
+    babel.domain_instance = domain  # the default domain of every request (flask_babel.get_domain)
+
+    catalogue = domain.get_translations
+    # Templates call the domain directly instead of going through flask_babel.get_domain() each time.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalogue().ugettext(s),
+        ngettext=lambda s, p, n: catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalogue().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    return babel
 
 
 def init_app(app) -> None:
