@@ -333,7 +333,12 @@ def overview(repo: GitRepo, cid: str, log: str | None = None) -> tuple[Summary, 
     """The counts of a commitment's (or an amendment's) discussion and its thread roots, from one
     fold of its log: for lists such as the plan page. `visible` counts like count()."""
     events = reviewlog.read_events(repo, _log(cid, log))
-    folded = fold(events)
+    return summarize(events, fold(events))
+
+
+def summarize(events, folded: dict[str, Comment]) -> tuple[Summary, list[Comment]]:
+    """overview() of a log already read and folded (`folded` is fold(events)), for a page that
+    also needs the log's progress reports (review.progress.fold takes the same fold)."""
     roots = [c for c in folded.values() if not c.reply_to and not c.report]
     return Summary(sum(1 for c in folded.values() if not c.hidden), sum(1 for t in roots if t.state == "open"),
                    sum(1 for t in roots if t.state == "resolved"), events[-1].seq if events else -1), roots

@@ -118,8 +118,9 @@ def check_day(plan: Plan, day: dt.date, what: str = "as_of") -> dt.date:
 
 # -- reading ----------------------------------------------------------------------------
 
-def fold(events) -> dict[str, Report]:
-    """Reports by id (log order), with hides, supersession and their answers."""
+def fold(events, folded_comments: dict | None = None) -> dict[str, Report]:
+    """Reports by id (log order), with hides, supersession and their answers. `folded_comments`,
+    when the caller has it already, is review.comments.fold(events): the log is not folded again."""
     reports: dict[str, Report] = {}
     for e in events:
         d = e.data
@@ -137,7 +138,7 @@ def fold(events) -> dict[str, Report]:
         chain.sort(key=lambda r: r.key)
         for earlier, later in zip(chain, chain[1:]):
             earlier.superseded_by = later.id
-    for c in comments.fold(events).values():
+    for c in (comments.fold(events) if folded_comments is None else folded_comments).values():
         if c.report in reports and not c.reply_to:
             reports[c.report].answers.append(c)
     return reports

@@ -244,3 +244,18 @@ def test_atom_feed_is_valid_atom(client, tokens):
     assert "substantiel" in entry.find(f"{ATOM}title").text
     assert "<strong>ouvert</strong>" in entry.find(f"{ATOM}content").text and URL in entry.find(f"{ATOM}content").text
     dt.datetime.fromisoformat(entry.find(f"{ATOM}updated").text.replace("Z", "+00:00"))
+
+
+def test_commitment_page_folds_its_log_once(client, tokens, monkeypatch):
+    from review import comments
+    rep = _report(client, tokens)
+    api_post(client, tokens["sophie"], f"{API}/{rep['id']}/answers", {"body": "Rien en ligne", "stance": "contested"})
+    api_post(client, tokens["sophie"], f"/api/v1/commitments/{CID}/comments", {"body": "Un fil sur le texte"})
+    sign_in(client, "antoine")
+    client.get(f"/commitments/{CID}")  # the header's "for you" count, kept while no ref moves, is computed here
+    folds = []
+    real = comments.fold
+    monkeypatch.setattr(comments, "fold", lambda events: folds.append(len(events)) or real(events))
+    html = client.get(f"/commitments/{CID}").get_data(as_text=True)
+    assert "Rien en ligne" in html and "Un fil sur le texte" in html  # the answer and the thread, from one fold
+    assert folds == [3]  # the report, its answer, the thread: the discussion and the progress section share it

@@ -23,7 +23,7 @@ from .auth import allowed, form_write
 from .errors import ApiError, api_write, json_object
 from .feeds import Feed
 from .i18n import current_lang
-from .reading import repo
+from .reading import folded_log, repo
 
 LEVEL_NAMES = {"not-started": _l("not started"), "limited": _l("limited"),
                "substantial": _l("substantial"), "complete": _l("complete")}
@@ -148,7 +148,7 @@ def section(c) -> dict:
         leads, milestones = at_main.leads, at_main.milestones
     except core.NotFound:  # shown at an old revision, since removed: nothing to report on
         leads, milestones = (), ()
-    items = progress.reports(r, c.id)
+    items = list(progress.fold(*folded_log(r, c.id)).values())  # the fold the page's discussion made
     in_force = progress.current(items)
     titles = {m.id: m.title for m in milestones}
     return {

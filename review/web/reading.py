@@ -9,7 +9,7 @@ from flask import current_app, g, make_response, render_template, request, sessi
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import amendments, audit, axes, comments, pages, render, visits
+from .. import amendments, audit, axes, comments, pages, render, reviewlog, visits
 from ..errors import Damaged
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
@@ -237,9 +237,21 @@ def asset(name: str):
 THREADS_PER_PAGE = 50
 
 
+def folded_log(r, cid: str) -> tuple[list, dict]:
+    """The events of a commitment's review log and their fold (review.comments.fold), once per
+    request and tip: a commitment page's discussion and its progress section share them."""
+    tip = r.ref_target(reviewlog.commitment_log(cid))
+    memo = g.setdefault("review_folded_logs", {})
+    key = (r.path, cid, tip)
+    if key not in memo:
+        events = reviewlog.events_at(r, tip) if tip else []
+        memo[key] = (events, comments.fold(events))
+    return memo[key]
+
+
 def _discussion(r, cid, text, commit, lang):
     """Threads placed on the text shown, grouped by paragraph, one page of them."""
-    summary, roots = comments.overview(r, cid)
+    summary, roots = comments.summarize(*folded_log(r, cid))
     path = f"commitments/{cid}/{lang}.md"
     comments.place(roots, text, r.blob_id(commit, path) or r.blob_id(commit, f"commitments/{cid}/fr.md"))
     counts: dict[str, int] = {}
