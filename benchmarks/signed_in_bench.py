@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/signed_in_bench.py            # median of 50 requests a page
     .venv/bin/python benchmarks/signed_in_bench.py --runs 200
     .venv/bin/python benchmarks/signed_in_bench.py --profile  # also a cProfile of the commitment page
+    .venv/bin/python benchmarks/signed_in_bench.py --profile '/commitments/engagement-02?lang=en'
 
 No server: a demo deployment of the sample plan in a temporary folder, with 200 comments on
 engagement-02 (written through the core, as benchmarks/web/data.py does), 10 open amendments and
@@ -77,7 +78,8 @@ def _fill(root: Path) -> tuple[str, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=50)
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", metavar="URL", nargs="?", const=f"/commitments/{CID}",
+                    help="also print a cProfile of 20 requests of URL (default: the commitment page)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="review-signed-in-bench-"))
     try:
@@ -103,6 +105,7 @@ def main() -> int:
         floor = _median_ms(hello_client, "/", args.runs)
         pages = [("commitment page (200 comments, 10 open amendments)", f"/commitments/{cid}"),
                  ("commitment page in English", f"/commitments/{cid}?lang=en"),
+                 ("commitment page without comments", "/commitments/engagement-04"),
                  ("amendment page", f"/amendments/{number}"),
                  ("progress (/progress)", "/progress")]
         print(f"signed in as {WHO}, median of {args.runs} requests after {WARM_UP} of warm-up, Flask test client")
@@ -116,7 +119,7 @@ def main() -> int:
             prof = cProfile.Profile()
             prof.enable()
             for _ in range(20):
-                client.get(f"/commitments/{cid}")
+                client.get(args.profile)
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
         return 0

@@ -7,6 +7,7 @@ folded from the events, so nothing is ever erased: an edit supersedes, a hide le
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from . import commitment as core
 from . import model, render, reviewlog
 from .errors import Conflict, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo
+from .lru import LRU
 from .model import Person
 from .permissions import Subject, require
 
@@ -24,6 +26,9 @@ STANCES = ("for", "against", "neutral")
 REPORT_STANCES = (*STANCES, "contested")  # an answer on a progress report may contest it
 ANCHOR_RE = re.compile(r"^p-([1-9][0-9]{0,4})$")
 CLOSE_ENOUGH = 0.8  # share of the quote's words found in order in one paragraph
+# Where a quote falls in a text other than the one it was written on: a pure function of the text,
+# the quote and its paragraph, kept (the fuzzy search is most of a page shown in another language).
+_placements = LRU(20_000)
 
 ADD, EDIT, RESOLVE, REOPEN, HIDE = "comment", "comment-edit", "comment-resolve", "comment-reopen", "comment-hide"
 
@@ -142,10 +147,20 @@ def _find(quote: str, blocks: list[str], prefer: int | None) -> tuple[int, str] 
     return None
 
 
+def _locate(digest: bytes, quote: str, index: int | None, blocks: list[str], plain: list[str]):
+    """_find in the source, then in the plain text, of the text whose sha1 is `digest` (cached)."""
+    key = (digest, quote, index)
+    hit = _placements.get(key)
+    if hit is None:
+        hit = _placements.put(key, (_find(quote, blocks, index) or _find(quote, plain, index),))
+    return hit[0]
+
+
 def place(comments: list[Comment], body: str, blob: str | None) -> None:
     """Anchor each root comment on the current text: exactly, closely, or mark it outdated."""
     blocks = [b.text for b in render.source_blocks(body)]
     plain = [render.plain_text(b) for b in blocks]
+    digest = hashlib.sha1(body.encode()).digest()
     for c in comments:
         if c.anchor is None:
             c.placement, c.placed_at = "whole", None
@@ -155,7 +170,7 @@ def place(comments: list[Comment], body: str, blob: str | None) -> None:
         if c.blob is not None and c.blob == blob:
             c.placement, c.placed_at = "exact", c.anchor
             continue
-        found = _find(c.quote, blocks, index) or _find(c.quote, plain, index) if c.quote else None
+        found = _locate(digest, c.quote, index, blocks, plain) if c.quote else None
         if found is None:
             c.placement, c.placed_at = "outdated", None
         else:

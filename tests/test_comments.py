@@ -147,6 +147,22 @@ def test_comments_survive_revisions(repo, people):
     del exact, gone
 
 
+def test_placements_are_kept_by_text_quote_and_paragraph(repo, people, monkeypatch):
+    comments.add(repo, people["karim"], CID, "a", anchor="p-2", quote="sommes considérables")
+    _rewrite(repo, "## Enjeux\n", "## Enjeux\n\nUn nouveau paragraphe d'introduction.\n")
+    main = repo.resolve("main")
+    body = core.read_commitment(repo, main, CID).body
+    comments.place(comments.threads(repo, CID), body, repo.blob_id(main, FR))
+    searched = []
+    real = comments._find
+    monkeypatch.setattr(comments, "_find", lambda *a: searched.append(a) or real(*a))
+    again = comments.threads(repo, CID)
+    comments.place(again, body, repo.blob_id(main, FR))
+    assert (again[0].placement, again[0].placed_at) == ("moved", "p-3") and searched == []  # kept
+    comments.place(again, body.replace("## Enjeux\n", "## Enjeux\n\nEncore un.\n"), repo.blob_id(main, FR))
+    assert (again[0].placement, again[0].placed_at) == ("moved", "p-4") and searched  # another text: searched
+
+
 def test_event_files_are_sharded(repo, people):
     for i in range(3):
         comments.add(repo, people["karim"], CID, f"n{i}")
