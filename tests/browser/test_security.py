@@ -37,6 +37,7 @@ PAGES = {
     "verify_history": ["/verify-history"],
     "audit_log": ["/audit"],
     "integrity_page": ["/integrity"],
+    "search": ["/search", "/search?q=donn%C3%A9es+%22commande+publique%22", "/search?q=%22%3Cscript%3E"],
     "git_about": ["/plan.git"],
 }
 ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
