@@ -152,5 +152,5 @@ def test_amendments_and_progress_reports_link_to_their_place(client, tokens, rep
                    {"level": "limited", "note": "Premier jeu de référentiels publié."}).get_json()
     got = client.get("/api/v1/search?q=referentiels&type=progress").get_json()["results"]
     assert [x["url"] for x in got] == [f"/commitments/engagement-04#r-{rep['id']}"]
-    page = client.get(f"/commitments/engagement-04").get_data(as_text=True)
+    page = client.get("/commitments/engagement-04").get_data(as_text=True)
     assert f'id="r-{rep["id"]}"' in page
