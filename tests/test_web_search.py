@@ -80,7 +80,7 @@ def test_bad_input_gets_clear_400s_in_english_on_the_api_and_french_on_the_page(
     ]
     for q, english, french in cases:
         r = client.get(f"/api/v1/search?q={q}")
-        assert r.status_code == 400 and r.get_json() == {"error": english}, q
+        assert r.status_code == 400 and r.get_json()["error"] == english and r.get_json()["code"], q
         page = client.get(f"/search?q={q}" if q else "/search?q=+")
         if not q:
             assert page.status_code == 200  # a blank query on the page shows the form
@@ -89,7 +89,8 @@ def test_bad_input_gets_clear_400s_in_english_on_the_api_and_french_on_the_page(
         assert page.status_code == 400 and french in html, (q, html[-1500:])
         assert '<search aria-label' in html and 'class="search-form"' in html  # the form stays, with what was typed
     r = client.get("/api/v1/search")
-    assert r.status_code == 400 and r.get_json() == {"error": "the search is empty: type one or more words"}
+    assert r.status_code == 400 and r.get_json() == {"error": "the search is empty: type one or more words",
+                                                      "code": "search.empty"}
 
 
 def test_page_without_query_shows_the_form_and_the_header_has_a_search_form(client):
@@ -152,5 +153,5 @@ def test_amendments_and_progress_reports_link_to_their_place(client, tokens, rep
                    {"level": "limited", "note": "Premier jeu de référentiels publié."}).get_json()
     got = client.get("/api/v1/search?q=referentiels&type=progress").get_json()["results"]
     assert [x["url"] for x in got] == [f"/commitments/engagement-04#r-{rep['id']}"]
-    page = client.get(f"/commitments/engagement-04").get_data(as_text=True)
+    page = client.get("/commitments/engagement-04").get_data(as_text=True)
     assert f'id="r-{rep["id"]}"' in page

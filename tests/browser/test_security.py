@@ -41,6 +41,7 @@ PAGES = {
     "audit_log": ["/audit"],
     "integrity_page": ["/integrity"],
     "versions_page": ["/versions"],
+    "search": ["/search", "/search?q=donn%C3%A9es+%22commande+publique%22", "/search?q=%22%3Cscript%3E"],
     "git_about": ["/plan.git"],
 }
 ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
