@@ -113,7 +113,7 @@ def page():
         plan, filters, results = _run()
     except ApiError as exc:
         from .messages import localise
-        return _render(plan, q, error=localise(exc.message), status=400)
+        return _render(plan, q, error=localise(exc.text or exc.message), status=400)
     return _render(plan, q, results, filters=filters)
 
 
