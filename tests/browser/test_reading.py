@@ -134,10 +134,15 @@ def test_history_and_word_diff(page: Page, live_server, axe):
 
     newest.get_by_role("link", name=re.compile(r"^modifications\b")).click()
     expect(page).to_have_url(re.compile(rf"/{C2}/diff\?.*to={new}"))
-    words = page.locator("pre.word-diff")
+    words = page.locator(".rendered-diff")       # the prose rendered as on the page, changes marked
     expect(words.locator("del")).to_have_text([OLD_WORD])
     expect(words.locator("ins")).to_have_text([NEW_WORD])
     expect(words).to_contain_text("La commande publique mobilise des sommes")
+    axe(page)
+    page.get_by_role("link", name="Voir les modifications dans la source").click()
+    words = page.locator("pre.word-diff")
+    expect(words.locator("del")).to_have_text([OLD_WORD])
+    expect(words.locator("ins")).to_have_text([NEW_WORD])
     unchanged = words.evaluate(
         "pre => [...pre.childNodes].filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent).join('')")
     assert "La commande publique mobilise des sommes" in unchanged

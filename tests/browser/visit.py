@@ -20,7 +20,7 @@ def start(page: Page, url: str, lang: str, width: int, handle: str | None = None
     page.get_by_label(t["handle"]).fill(handle)
     page.get_by_label(t["password"]).fill(demo_password(handle))
     page.get_by_role("main").get_by_role("button", name=t["submit"]).click()
-    expect(page.locator("header form button[type=submit]")).to_have_count(1)
+    expect(page.locator("header form[action=\"/signout\"] button[type=submit]")).to_have_count(1)  # signed in
 
 
 def fits(page: Page) -> None:
