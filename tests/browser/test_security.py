@@ -20,6 +20,7 @@ PAGES = {
     "commitment": ["/commitments/engagement-02", "/commitments/engagement-04?rev=adopted-2015-07-16"],
     "commitment_history": ["/commitments/engagement-04/history"],
     "commitment_diff": ["/commitments/engagement-04/diff?from=adopted-2015-07-16&to=main"],
+    "compare": ["/compare", "/compare?from=adopted-2015-07-16&to=main", "/compare?from=@2016-01-01&to=main&view=source"],
     "commitment_blame": ["/commitments/engagement-04/blame"],
     "sign_in": ["/signin"],
     "people_list": ["/people"],
