@@ -108,13 +108,9 @@ def events_at(repo: GitRepo, tip: str) -> list[Event]:
         if hit is not None:
             base = hit
             break
-        try:
-            found = trailer_format.values(info.message)
-            seq, eid = int(found[trailer_format.SEQ]), found[trailer_format.EVENT_ID]
-            new.append(parse_event(repo.read_file(info.id, event_path(seq, eid)), info.id))
-        except (KeyError, ValueError, TypeError, AttributeError):
-            # Not an event commit (a tampered log): the pages skip it; `review verify` reports it.
-            continue
+        event = _event_at(repo, info)
+        if event is not None:  # else not an event commit (a tampered log): skipped; `review verify` reports it
+            new.append(event)
     events = base + new[::-1]
     _events_cache.put((repo.path, tip), events)
     return events
@@ -129,13 +125,20 @@ def events_since(repo: GitRepo, tip: str, since: str | None) -> list[Event] | No
     for info in repo.first_parent_log(tip):
         if info.id == since:
             return new[::-1]
-        try:
-            found = trailer_format.values(info.message)
-            seq, eid = int(found[trailer_format.SEQ]), found[trailer_format.EVENT_ID]
-            new.append(parse_event(repo.read_file(info.id, event_path(seq, eid)), info.id))
-        except (KeyError, ValueError, TypeError, AttributeError):
-            continue
+        event = _event_at(repo, info)
+        if event is not None:
+            new.append(event)
     return new[::-1] if since is None else None
+
+
+def _event_at(repo: GitRepo, info) -> Event | None:
+    """The event a log's commit records, or None when it is not an event commit."""
+    try:
+        found = trailer_format.values(info.message)
+        seq, eid = int(found[trailer_format.SEQ]), found[trailer_format.EVENT_ID]
+        return parse_event(repo.read_file(info.id, event_path(seq, eid)), info.id)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
 
 
 def _next_seq(repo: GitRepo, tip: str | None) -> int:
