@@ -556,3 +556,12 @@ def test_a_pushed_amendment_reaching_another_commitment_needs_its_sign_off_too(s
     r = client.post("/api/v1/amendments/1/approvals", headers={"Authorization": f"Bearer {tokens['ines']}"},
                     json={"revision": a.head, "verdict": "approve"})
     assert r.status_code == 201 and r.get_json()["satisfied"] is True
+
+
+def test_a_browser_asking_for_the_repository_gets_the_page_that_explains_it(client):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    r = client.get("/plan.git", headers={"Accept": browser})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/verify-history")
+    for accept in (None, "*/*", "text/plain"):   # git, curl, scripts: the plain text
+        r = client.get("/plan.git", headers={"Accept": accept} if accept else {})
+        assert r.status_code == 200 and "git clone http://localhost/plan.git" in r.get_data(as_text=True)

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import zlib
 
-from flask import Response, current_app, request
+from flask import Response, current_app, redirect, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
@@ -41,7 +41,10 @@ def _text(status: int, message: str, headers: dict | None = None) -> Response:
 
 
 def about():
-    """GET /plan.git in a browser: how to clone."""
+    """GET /plan.git: how to clone. A browser goes to the page that says it in the reader's
+    language (with how to verify the history); other clients get plain text."""
+    if request.accept_mimetypes.best_match(["text/plain", "text/html"]) == "text/html":
+        return redirect(url_for("verify_history"))
     url = request.url_root + "plan.git"
     return _text(200, f"This is the plan's git repository.\n\n    git clone {url}\n\n"
                       "Pushing needs your handle and a personal access token (see README: Working with git).")
