@@ -14,7 +14,9 @@ The rules (docs/audit.md explains each, with what it proves and what it cannot):
    records is a commit of its branch, and the branch's tip is the last one;
 3. each counted approver held the role for an entitled organisation in the `plan.yaml` of
    the merge's first parent, and the merger was a coordinator (or the policy auto-merged);
-   every name (trailers, event commits) is the person's name in the plan.yaml in force;
+   every name (trailers, event commits) is the person's name in the plan.yaml in force; a
+   published version (`refs/tags/versions/...`) is an annotated tag on a commit of main by a
+   coordinator of the plan.yaml in force when it was tagged;
 4. the `Policy:` trailer is the first parent's `plan.yaml` blob, and its policy is
    satisfied, for every commitment the amendment changes (and for plan.yaml), by the log's
    approval events up to the merge;
@@ -48,6 +50,7 @@ from .gitrepo import REGULAR, DamagedObject, GitLayerError, GitRepo, Identity
 
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
 CHECKPOINT_PREFIX = "refs/tags/checkpoints/"
+VERSIONS_PREFIX = "versions/"  # review.versions.PREFIX (verify reads the repository only)
 MAIN = core.MAIN
 ZERO = "0" * 40
 EVENT_PATH_RE = re.compile(r"^events/(\d{5})/(\d{7})-([0-9a-f]{12})\.json$")
@@ -474,10 +477,9 @@ def rule3_merger(info, plan: model.Plan, scopes: list, t: trailers.MergeTrailers
              f"merged by {info.author_name!r}, but the plan.yaml in force names {merger} {person.name!r}")
 
 
-def rule3_names(repo: GitRepo, main_line: list, event_authors: list, flag: Flag) -> None:
-    """Rule 3: the name on every event's commit is the person's name in the plan.yaml in
-    force then (main as it stood at the event's date)."""
-    line = main_line
+def _plans_in_force(repo: GitRepo, line: list):
+    """plan_at(when) -> (the plan.yaml of main as it stood then, or None when unreadable; the
+    index of that commit on main's line), each plan read once."""
     times = [i.time for i in line]
     plans: dict[str, model.Plan | None] = {}
 
@@ -492,6 +494,14 @@ def rule3_names(repo: GitRepo, main_line: list, event_authors: list, flag: Flag)
                 plans[blob] = None
         return plans[blob], max(i, 0)
 
+    return plan_at
+
+
+def rule3_names(repo: GitRepo, main_line: list, event_authors: list, flag: Flag) -> None:
+    """Rule 3: the name on every event's commit is the person's name in the plan.yaml in
+    force then (main as it stood at the event's date)."""
+    line = main_line
+    plan_at = _plans_in_force(repo, line)
     for ref, commit, handle, when, name in event_authors:
         plan, i = plan_at(when)
         if plan is None or not handle:
@@ -506,6 +516,34 @@ def rule3_names(repo: GitRepo, main_line: list, event_authors: list, flag: Flag)
         flag(3, "name-differs", ref, commit,
              f"the commit's author is {name!r}, but the plan.yaml in force then "
              + (f"names {handle} {person.name!r}" if person else f"has no person {handle}"))
+
+
+def rule3_versions(repo: GitRepo, refs: dict[str, str], main_line: list, flag: Flag) -> None:
+    """Rule 3: a published version (`refs/tags/versions/<name>`, review/versions.py) is an
+    annotated tag on a commit of main, tagged by a coordinator of the plan.yaml in force then,
+    under the name that plan.yaml gives them: what `review.versions.publish_version` writes."""
+    on_main = {i.id for i in main_line}
+    plan_at = _plans_in_force(repo, main_line)
+    for ref in sorted(r for r in refs if r.startswith("refs/tags/" + VERSIONS_PREFIX)):
+        oid = refs[ref]
+        tag = repo.tag_object(oid)
+        tagger = repo.tagger(oid)
+        if tag is None or tagger is None:
+            flag(3, "version-not-annotated", ref, oid, "a published version must be an annotated tag with its tagger")
+            continue
+        target, _message, _when = tag
+        if target not in on_main:
+            flag(3, "version-not-on-main", ref, target, "a published version must tag a commit of main")
+        name, email, when = tagger
+        handle = reviewlog.handle_of(email)
+        plan = plan_at(when)[0]
+        person = plan.people.get(handle) if plan is not None and handle else None
+        if person is None or not person.has("coordinator"):
+            flag(3, "version-not-by-coordinator", ref, oid,
+                 f"tagged by {name} <{email}>, not a coordinator in the plan.yaml in force then")
+        elif person.name != name:
+            flag(3, "name-differs", ref, oid, f"tagged by {name!r}, but the plan.yaml in force names "
+                                              f"{handle} {person.name!r}")
 
 
 def rule3_approval_name(ref: str, info, data: dict, flag: Flag) -> None:
@@ -823,6 +861,7 @@ class _Verifier:
         self.modes()
         self.branches()
         self.names()
+        self.versions()
 
     def merge(self, info) -> int:
         """Rules 1 to 4 (and 7's dates) on one commit of main; 1 when it merges an amendment."""
@@ -883,6 +922,9 @@ class _Verifier:
 
     def names(self) -> None:
         rule3_names(self.repo, self.main_line, self.event_authors, self.flag)
+
+    def versions(self) -> None:
+        rule3_versions(self.repo, self.refs, self.main_line, self.flag)
 
     # -- rule 8: checkpoints and reflogs --------------------------------------------------
 

@@ -162,3 +162,39 @@ def test_the_download_cache_is_bounded(repo, tmp_path):
     assert second.is_file() and not first.exists()   # the least recently used goes first
     with pytest.raises(publish.PublishError):
         cache.get(repo, "main", "main", "../../etc/passwd", None)
+
+
+def _git_tag(repo, *args, name="Claire Lemaire", email="claire@review.invalid"):
+    """A tag written with a shell on the server, around every check of the core."""
+    import os
+    import subprocess
+    env = {**os.environ, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    subprocess.run(["git", "-C", str(repo.path), "tag", *args], check=True, env=env, capture_output=True)
+
+
+def _version_violations(repo):
+    return sorted((v.code, v.ref) for v in verify.verify(repo.path).violations if v.ref.startswith("refs/tags/"))
+
+
+def test_verify_flags_a_version_tag_written_around_the_core(repo):
+    """Only a coordinator publishes a version, on a commit of main (review.versions): a tag made
+    with git on the server that breaks either is named by `review verify`, rule 3."""
+    main = core.resolve(repo, "main")
+    versions.publish_version(repo, _person(repo, "claire"), "2016-bilan", None, NOTES)
+    assert _version_violations(repo) == []
+    _git_tag(repo, "-a", "versions/by-karim", "-m", "Version by-karim", main,
+             name="Karim Haddad", email="karim@review.invalid")
+    text = repo.read_file(main, "commitments/engagement-04/fr.md").decode()
+    from review import amendments as am
+    a = am.propose(repo, _person(repo, "lucie"), "engagement-04", "Titre", "Raison.",
+                   {"commitments/engagement-04/fr.md": text.replace("## Enjeux", "## Les enjeux", 1)})
+    _git_tag(repo, "-a", "versions/off-main", "-m", "Version off-main", a.head)
+    _git_tag(repo, "versions/light", main)
+    _git_tag(repo, "-a", "versions/misnamed", "-m", "Version misnamed", main, name="C. Lemaire")
+    assert _version_violations(repo) == [
+        ("name-differs", "refs/tags/versions/misnamed"),
+        ("version-not-annotated", "refs/tags/versions/light"),
+        ("version-not-by-coordinator", "refs/tags/versions/by-karim"),
+        ("version-not-on-main", "refs/tags/versions/off-main"),
+    ]
+    assert all(v.rule == 3 for v in verify.verify(repo.path).violations if v.ref.startswith("refs/tags/versions/"))
