@@ -293,8 +293,9 @@ def compare(repo: GitRepo, old_commit: str, new_commit: str) -> Comparison:
             changes.append(Change("plan", "plan", _status(old_plan, new_plan),
                                   dict(shown.title) if shown else {}, fields=fields))
     for folder, one in ((model.COMMITMENTS_DIR, commitment_change), (model.PAGES_DIR, page_change)):
-        if repo.tree_entry_id(old_commit, folder) == repo.tree_entry_id(new_commit, folder):
-            unchanged += len(_entries(repo, new_commit, folder)) if repo.tree_entry_id(new_commit, folder) else 0
+        tree = repo.tree_entry_id(new_commit, folder)
+        if repo.tree_entry_id(old_commit, folder) == tree:
+            unchanged += len(repo.list_dir(new_commit, folder)) if tree else 0
             continue
         a, b = _entries(repo, old_commit, folder), _entries(repo, new_commit, folder)
         found = []
@@ -339,7 +340,7 @@ def _marked_source(segments: list[render.Segment]) -> str:
             parts.append(_DEL + s.text + _DEL_END)
         else:
             parts.append(s.text)
-    text = "".join(s for s in parts).replace("\r", "")
+    text = "".join(parts).replace("\r", "")
     # A mark at the start of a line would hide a list item's or heading's marker from Markdown.
     return _BLOCK_PREFIX_RE.sub(lambda m: m.group(2) + m.group(1), text)
 

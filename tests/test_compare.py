@@ -171,4 +171,8 @@ def test_an_unknown_version_is_404_and_a_day_before_the_plan_says_so(client):
     r = client.get("/compare?from=@2001-01-01&to=main&lang=fr")
     assert r.status_code == 404 and "le plan n'existait pas encore" in html.unescape(r.get_data(as_text=True))
     assert client.get("/compare?view=bad").status_code == 400
+    # a commitment found at neither version is not "nothing changed"
+    assert client.get("/compare?from=main&to=main&commitment=engagement-99").status_code == 404
+    r = client.get("/api/v1/compare?from=main&to=main&commitment=engagement-99")
+    assert r.status_code == 404 and "engagement-99" in r.get_json()["error"]
     assert client.get("/compare").status_code == 200    # the form alone

@@ -69,13 +69,18 @@ def _commitment_param() -> str | None:
     return cid
 
 
+def _exists_at_either(r, old: str, new: str, cid: str) -> None:
+    """A 404 for a commitment found at neither revision (not "nothing changed")."""
+    if r.blob_id(old, model.commitment_path(cid)) is None and r.blob_id(new, model.commitment_path(cid)) is None:
+        raise core.NotFound("notfound.commitment_either", cid=repr(cid))
+
+
 def _changes(old: str, new: str, cid: str | None) -> compare.Comparison:
     r = repo()
     if cid is None:
         return compare.compare(r, old, new)
+    _exists_at_either(r, old, new, cid)
     ch = compare.commitment_change(r, old, new, cid)
-    if ch is None and not core.commitment_ids(r, old) and not core.commitment_ids(r, new):
-        raise core.NotFound("notfound.commitment_either", cid=repr(cid))
     return compare.Comparison(old, new, [ch] if ch else [], 0 if ch else 1)
 
 
@@ -130,8 +135,7 @@ def commitment_diff(cid: str):
         old = parents[0] if parents else new
     if not model.valid_id(cid):
         raise core.NotFound("notfound.commitment", cid=repr(cid))
-    if r.blob_id(old, model.commitment_path(cid)) is None and r.blob_id(new, model.commitment_path(cid)) is None:
-        raise core.NotFound("notfound.commitment_either", cid=repr(cid))
+    _exists_at_either(r, old, new, cid)
     return _render(old_name, old, new_name, new, cid, source)
 
 
