@@ -295,7 +295,8 @@ def compare(repo: GitRepo, old_commit: str, new_commit: str) -> Comparison:
     for folder, one in ((model.COMMITMENTS_DIR, commitment_change), (model.PAGES_DIR, page_change)):
         tree = repo.tree_entry_id(new_commit, folder)
         if repo.tree_entry_id(old_commit, folder) == tree:
-            unchanged += len(repo.list_dir(new_commit, folder)) if tree else 0
+            unchanged += sum(1 for name, kind in repo.list_dir(new_commit, folder)
+                             if kind == "tree" and model.valid_id(name)) if tree else 0
             continue
         a, b = _entries(repo, old_commit, folder), _entries(repo, new_commit, folder)
         found = []
