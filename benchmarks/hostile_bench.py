@@ -114,7 +114,7 @@ def word_diff_bench(root: Path, words: list[str], paragraph: int | None) -> None
         base = _timed(client, f"/amendments/{small.number}{q.replace(rev1, small.head).replace(a.head, small.head)}", 3)
         t = _timed(client, f"/amendments/{a.number}{q}")
         _line(f"{label}", t, 1.0, base)
-        _line(f"  baseline: small amendment, same view", base)
+        _line("  baseline: small amendment, same view", base)
     t = _timed(client, f"/commitments/{CID}/diff?from={rev1}&to={a.head}")
     _line("commitment diff page between the revisions", t, 1.0)
 

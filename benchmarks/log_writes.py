@@ -24,7 +24,6 @@ import multiprocessing as mp
 import os
 import secrets
 import shutil
-import statistics
 import sys
 import tempfile
 import time

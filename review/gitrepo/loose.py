@@ -40,7 +40,7 @@ class _LooseGuard(pygit2.OdbBackend):
                 raw = f.read()
         except (FileNotFoundError, NotADirectoryError):
             raise KeyError(hexid) from None
-        except OSError as exc:
+        except OSError:
             raise DamagedObject(hexid, "unreadable") from None
         d = zlib.decompressobj()
         try:

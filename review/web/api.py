@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import g, jsonify, request, url_for
+from flask import g, jsonify, url_for
 
 from .. import commitment as core
 from .. import model
