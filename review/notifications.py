@@ -11,6 +11,7 @@ can be rebuilt from git at any time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -118,6 +119,7 @@ class Store:
         self.path = str(path)
         self._ready = False
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def connect(self) -> sqlite3.Connection:
         if self._ready and not os.path.exists(self.path):  # deleted under us: start again
@@ -145,6 +147,23 @@ class Store:
                 self._ready = True
         db.execute("PRAGMA synchronous = NORMAL")
         return db
+
+    @contextlib.contextmanager
+    def db(self):
+        """This thread's connection, kept open (closing the last connection of a WAL file
+        checkpoints it: milliseconds, on every request); a transaction left open by an
+        error is rolled back."""
+        key = (os.getpid(), self.path)
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "key", None) != key or not self._ready \
+                or not os.path.exists(self.path):
+            conn = self._local.conn = self.connect()
+            self._local.key = key
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
 
 _stores: dict[str, Store] = {}
@@ -216,12 +235,9 @@ def set_watch(dep, person, subject: str, on: bool, repo=None) -> Watch:
         raise Invalid("watch.bad_value")
     repo = repo or dep.open_repo()
     _check_exists(repo, subject)
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         db.execute("INSERT INTO watches(handle, subject, watch, time) VALUES (?, ?, ?, ?)",
                    (person.handle, subject, int(on), _now()))
-    finally:
-        db.close()
     return watch_state(dep, person, subject, repo)
 
 
@@ -253,11 +269,8 @@ def watch_state(dep, person, subject: str, repo=None) -> Watch:
     """Whether this person watches a subject now, and why."""
     parse_subject(subject)
     repo = repo or dep.open_repo()
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         explicit = _explicit_now(db, person.handle)
-    finally:
-        db.close()
     auto = _automatic(repo, person, subject)
     if subject in explicit:
         return Watch(subject, explicit[subject], auto, True)
@@ -268,11 +281,8 @@ def watches(dep, person, repo=None) -> list[Watch]:
     """Every subject this person watches or explicitly stopped watching: their own rows, the
     commitments their organisation leads, their open amendments, the approvals they can give."""
     repo = repo or dep.open_repo()
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         explicit = _explicit_now(db, person.handle)
-    finally:
-        db.close()
     auto: dict[str, str] = {}
     main = core.resolve(repo, "main")
     for s in core.readable(core.list_commitments(repo, main)):
@@ -545,25 +555,19 @@ def catch_up(dep, repo=None, db: sqlite3.Connection | None = None) -> int:
     """Derive the notifications of every event new since the log tips last seen. Returns the
     number of logs read again (0 when no ref moved: one digest of the refs and one row read)."""
     repo = repo or dep.open_repo()
-    own = db is None
-    db = db or store_of(dep).connect()
-    try:
+    if db is not None:
         return _catch_up(repo, db)
-    finally:
-        if own:
-            db.close()
+    with store_of(dep).db() as db:
+        return _catch_up(repo, db)
 
 
 def rebuild(dep, repo=None) -> int:
     """Read every log again (one transaction). Notifications already derived keep their id and
     read mark (they are keyed by person, event and kind); returns how many there are."""
     repo = repo or dep.open_repo()
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         _catch_up(repo, db, again=True)
         return db.execute("SELECT count(*) FROM notes").fetchone()[0]
-    finally:
-        db.close()
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -581,23 +585,17 @@ def since(dep, after_id: int, limit: int = 500, repo=None) -> list[Notification]
     catching up with git."""
     if not isinstance(after_id, int) or after_id < 0:
         raise Invalid("notification.bad_cursor", name="after_id")
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         _catch_up(repo or dep.open_repo(), db)
         rows = db.execute(f"SELECT {_COLS} FROM notes WHERE id > ? ORDER BY id LIMIT ?",
                           (after_id, max(1, min(int(limit), 10_000)))).fetchall()
-    finally:
-        db.close()
     return [_note(r) for r in rows]
 
 
 def unread_count(dep, handle: str, repo=None) -> int:
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         _catch_up(repo or dep.open_repo(), db)
         return db.execute("SELECT count(*) FROM notes WHERE handle = ? AND read = 0", (handle,)).fetchone()[0]
-    finally:
-        db.close()
 
 
 @dataclass
@@ -613,25 +611,19 @@ def list_for(dep, handle: str, before: int | None = None, limit: int = 50, repo=
         raise Invalid("notification.bad_cursor", name="before")
     if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise Invalid("param.number", name="limit", n=MAX_PAGE)
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         _catch_up(repo or dep.open_repo(), db)
         rows = db.execute(f"SELECT {_COLS} FROM notes WHERE handle = ? AND id < ? ORDER BY id DESC LIMIT ?",
                           (handle, before or (1 << 62), limit + 1)).fetchall()
         unread = db.execute("SELECT count(*) FROM notes WHERE handle = ? AND read = 0", (handle,)).fetchone()[0]
-    finally:
-        db.close()
     items = [_note(r) for r in rows[:limit]]
     return Page(items, unread, items[-1].id if len(rows) > limit else None)
 
 
 def get(dep, handle: str, note_id: int) -> Notification:
     """One of this person's notifications (another's is as missing as one that never was)."""
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         row = db.execute(f"SELECT {_COLS} FROM notes WHERE id = ? AND handle = ?", (note_id, handle)).fetchone()
-    finally:
-        db.close()
     if row is None:
         raise Missing("notification.missing", id=note_id)
     return _note(row)
@@ -640,8 +632,7 @@ def get(dep, handle: str, note_id: int) -> Notification:
 def mark_read(dep, handle: str, ids=None, everything: bool = False) -> int:
     """Mark some of this person's notifications read (ids), or all of them; returns how many
     changed. Ids of others' notifications are ignored."""
-    db = store_of(dep).connect()
-    try:
+    with store_of(dep).db() as db:
         if everything:
             return db.execute("UPDATE notes SET read = 1 WHERE handle = ? AND read = 0", (handle,)).rowcount
         if not isinstance(ids, (list, tuple)) or not ids:
@@ -656,5 +647,3 @@ def mark_read(dep, handle: str, ids=None, everything: bool = False) -> int:
             n += db.execute("UPDATE notes SET read = 1 WHERE id = ? AND handle = ? AND read = 0", (i, handle)).rowcount
         db.execute("COMMIT")
         return n
-    finally:
-        db.close()

@@ -228,3 +228,31 @@ def test_merge_and_revision_reach_the_amendments_watchers(dep, repo):
     assert [k for k, _ in _mine(dep, "paul")][-4:] == ["revision", "approval", "approval", "merge"]
     assert ("merge", "lucie") not in _mine(dep, "lucie")
     assert reviewlog.amendment_log(a.number)
+
+
+def test_catch_up_reads_only_the_logs_that_moved(dep, repo):
+    p = _people(repo)
+    comments.add(repo, p["lucie"], "engagement-06", "Un.")
+    comments.add(repo, p["lucie"], "engagement-04", "Deux.")
+    assert notifications.catch_up(dep) >= 2
+    assert notifications.catch_up(dep) == 0          # nothing moved: nothing read
+    comments.add(repo, p["lucie"], "engagement-06", "Trois.")
+    assert notifications.catch_up(dep) == 1          # one log moved
+
+
+def test_mentions_render_as_links_outside_code_and_links_only():
+    from review import render
+    known = frozenset({"alice", "bob"})
+    cases = {
+        "hi @alice and @carol": ('<a href="/people/alice" class="mention">@alice</a> and @carol', ["alice"]),
+        "mail a@b.fr, (@bob).": ('(<a href="/people/bob" class="mention">@bob</a>).', ["bob"]),
+        "`@alice` code": ("<code>@alice</code>", []),
+        "[@alice](https://example.org) link": ('rel="nofollow ugc">@alice</a>', []),
+        "@alice.fr and @alice@b.fr": ("@alice.fr and @alice@b.fr", []),
+        "    @alice in a code block": ("<pre><code>@alice", []),
+    }
+    for text, (html, found) in cases.items():
+        assert html in render.render_comment(text, "", known), text
+        assert render.mentions(text, known) == found, text
+    assert 'class="mention"' not in render.render_comment("hi @alice", "")  # nobody known: plain text
+    assert render.mentions("@bob @bob @alice", known) == ["bob", "alice"]
