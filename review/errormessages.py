@@ -261,4 +261,15 @@ CATALOGUE: dict[str, str] = {
     "version.not_on_main": N_("%(rev)s is not a commit of main: a version is the plan as adopted at one of its "
                               "revisions"),
     "version.exists": N_("version %(name)s is already published: choose another name"),
+
+    # -- review/notifications.py (watches and notifications, issue 18)
+    "watch.bad_subject": N_("what to watch must be plan, commitment/<id>, amendment/<number> or axis/<id>, not "
+                            "%(value)s"),
+    "watch.unknown": N_("there is no %(subject)s to watch"),
+    "watch.bad_value": N_("watch must be true or false"),
+    "notification.bad_cursor": N_("%(name)s must be a notification's id (a whole number)"),
+    "notification.missing": N_("no notification %(id)s of yours"),
+    "notification.no_ids": N_("give the ids of the notifications to mark read, or all: true"),
+    "notification.too_many": N_("too many ids: at most %(n)s at once"),
+    "notification.bad_id": N_("a notification's id is a whole number"),
 }

@@ -24,8 +24,61 @@ def _md() -> MarkdownIt:
     return md
 
 
+# -- @mentions (issue 18) ---------------------------------------------------------------
+# `@handle` in user-written Markdown names a person of plan.yaml: it becomes a link to their
+# profile, and review.notifications tells them. An inline rule of markdown-it, so code spans,
+# code blocks and link texts are never touched; the handle must start a word (an e-mail address
+# like a@b.fr is not a mention) and be known (env["mention_handles"]): else it stays plain text.
+_MENTION_RE = re.compile(r"@([a-z][a-z0-9_-]{1,31})")
+_BEFORE_OK = re.compile(r"[^\w.@/`-]")  # what may stand right before the "@"
+
+
+def _mention_rule(state, silent: bool) -> bool:
+    pos = state.pos
+    if state.src[pos] != "@" or state.linkLevel > 0:
+        return False
+    if pos > 0 and not _BEFORE_OK.match(state.src[pos - 1]):
+        return False
+    m = _MENTION_RE.match(state.src, pos, state.posMax)
+    if m is None:
+        return False
+    end = m.end()
+    after = state.src[end:end + 2]
+    if after[:1] and (after[0].isalnum() or after[0] in "_-@" or (after[0] == "." and after[1:2].isalnum())):
+        return False
+    handle = m.group(1)
+    known = state.env.get("mention_handles") or ()
+    if handle not in known:
+        return False
+    if not silent:
+        state.env.setdefault("mentions", []).append(handle)
+        tok = state.push("link_open", "a", 1)
+        tok.attrs = {"href": f"/people/{handle}", "class": "mention"}
+        tok.markup = "mention"
+        state.push("text", "", 0).content = "@" + handle
+        state.push("link_close", "a", -1).markup = "mention"
+    state.pos = end
+    return True
+
+
 _plan_md = _md()
 _comment_md = _md()
+_comment_md.inline.ruler.after("text", "mention", _mention_rule)
+_PLAIN_MENTION_RE = re.compile(r"(?<![\w.@/`-])@([a-z][a-z0-9_-]{1,31})(?![\w@-]|\.\w)")
+
+
+def mentions(text: str, handles) -> list[str]:
+    """The known handles a user-written text mentions (`@handle`), in order, each once: what
+    render_comment links, so a mention in a code span or a link's text is none."""
+    if not text or "@" not in text or not handles:
+        return []
+    if _too_costly(text):  # shown as plain text: every @handle of it shows (and counts)
+        found = [h for h in _PLAIN_MENTION_RE.findall(text) if h in handles]
+    else:
+        env: dict = {"mention_handles": handles}
+        _comment_md.parse(text, env)
+        found = env.get("mentions", [])
+    return list(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)
@@ -74,7 +127,7 @@ def _add_anchors(tokens, blocks: list[SourceBlock]) -> None:
 # Every cache here is bounded in entries and in bytes (keys and values weighed); the total is
 # documented in docs/ (CACHE_BYTES below).
 _markdown_cache = LRU(4096, max_bytes=8 * MB, weigh=lambda k, v: len(k[0]) + len(v))
-_comment_cache = LRU(8192, max_bytes=8 * MB, weigh=lambda k, v: len(k[0]) + len(k[1]) + len(v))
+_comment_cache = LRU(8192, max_bytes=8 * MB, weigh=lambda k, v: len(k[0]) + len(k[1]) + 40 * len(k[2]) + len(v))
 _blocks_cache = LRU(2048, max_bytes=8 * MB, weigh=lambda k, v: len(k) + sum(len(b.html) for b in v))
 _plain_cache = LRU(8192, max_bytes=4 * MB, weigh=lambda k, v: len(k) + len(v))
 CACHE_BYTES = 56 << 20
@@ -134,24 +187,26 @@ def plain_html(text: str) -> str:
     return "".join(f'<p class="plain">{html.escape(p.strip()).replace(chr(10), "<br>")}</p>\n' for p in paras)
 
 
-def render_comment(text: str, prefix: str = "") -> str:
+def render_comment(text: str, prefix: str = "", handles: frozenset = frozenset()) -> str:
     """User-written Markdown: raw HTML off, links marked nofollow ugc, bounded in cost (see
-    MAX_COMMENT_MARKUP). `prefix` (a comment id) makes the footnote ids unique on a page."""
-    return _cached(_comment_cache, (text, prefix), lambda: _render_comment(text, prefix))
+    MAX_COMMENT_MARKUP). `prefix` (a comment id) makes the footnote ids unique on a page;
+    `handles` (the people of plan.yaml) turns each `@handle` of them into a link to their profile."""
+    handles = frozenset(handles)
+    return _cached(_comment_cache, (text, prefix, handles), lambda: _render_comment(text, prefix, handles))
 
 
 _FOOTNOTE_ID_RE = re.compile(r'(id="|href="#)(fn|fnref)(\d+(?::\d+)?)"')
 
 
-def _render_comment(text: str, prefix: str) -> str:
+def _render_comment(text: str, prefix: str, handles: frozenset = frozenset()) -> str:
     if _too_costly(text):
         return plain_html(text)
-    env: dict = {}
+    env: dict = {"mention_handles": handles}
     tokens = _comment_md.parse(text, env)
     links = 0
     for tok in tokens:
         for child in tok.children or ():
-            if child.type == "link_open":
+            if child.type == "link_open" and child.markup != "mention":
                 child.attrSet("rel", "nofollow ugc")
                 links += 1
     if links > MAX_LINKS:

@@ -15,7 +15,7 @@ from . import params
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
-from .reading import repo
+from .reading import mention_handles, repo
 
 STATES = ("open", "withdrawn", "rejected", "merged")
 
@@ -198,7 +198,7 @@ def page(n: str):
         "amendments/page.html", **_discussion(r, a), a=a, changes=rows, coarse=coarse, side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
         can_verdict=can_verdict, own_organisation=own_organisation, why_not_me=why_not_me,
-        unmet=signoff.explain(r, a, ev) if a.state == "open" else [], titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",
+        unmet=signoff.explain(r, a, ev) if a.state == "open" else [], titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale, "", mention_handles())) if a.rationale else "",
         commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))
 
 
@@ -225,7 +225,7 @@ def _discussion(r, a: am.Amendment) -> dict:
             "draft_anchor": request.args.get("anchor", ""), "counts": {},
             "comment_base": url_for("amendment", n=a.number) + "/comments",
             "comment_page_url": lambda p: url_for("amendment", n=a.number, page=p),
-            "render_comment": lambda t, prefix="": Markup(render.render_comment(t, prefix)),
+            "render_comment": lambda t, prefix="": Markup(render.render_comment(t, prefix, mention_handles())),
             "resolved_total": summary.resolved,
             **threads.news(visits.amendment_subject(a.number), roots, summary.last_seq)}
 

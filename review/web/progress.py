@@ -23,7 +23,7 @@ from .auth import allowed, form_write
 from .errors import ApiError, api_write, json_object
 from .feeds import Feed
 from .i18n import current_lang
-from .reading import folded_log, repo
+from .reading import folded_log, mention_handles, repo
 
 LEVEL_NAMES = {"not-started": _l("not started"), "limited": _l("limited"),
                "substantial": _l("substantial"), "complete": _l("complete")}
@@ -157,7 +157,7 @@ def section(c) -> dict:
         "can_hide": can(g.person, "hide"), "levels": progress.LEVELS, "level_names": LEVEL_NAMES,
         "answer_stances": ANSWER_STANCES, "today": progress.today().isoformat(),
         "adopted": (core.read_plan(r, main).adopted or dt.date(1970, 1, 1)).isoformat(),
-        "max_note": progress.MAX_NOTE, "render_note": lambda t, prefix="": Markup(render.render_comment(t, prefix)),
+        "max_note": progress.MAX_NOTE, "render_note": lambda t, prefix="": Markup(render.render_comment(t, prefix, mention_handles())),
         "form": {k[3:]: v for k, v in request.args.items() if k.startswith("pr_")},
     }
 

@@ -30,6 +30,23 @@ def repo() -> GitRepo:
     return open_cached(path)
 
 
+_HANDLES: dict = {}  # plan.yaml's blob id -> the people's handles (a few, kept per plan version)
+
+
+def mention_handles() -> frozenset:
+    """The handles of the people of plan.yaml on main: an `@handle` of them in a comment,
+    a rationale or a progress note links to their profile (review.render.mentions)."""
+    r = repo()
+    main = core.resolve(r, "main")
+    blob = core.plan_blob_id(r, main)
+    found = _HANDLES.get(blob)
+    if found is None:
+        if len(_HANDLES) > 16:
+            _HANDLES.clear()
+        found = _HANDLES[blob] = frozenset(core.read_plan(r, main).people)
+    return found
+
+
 # -- the page cache ----------------------------------------------------------------------
 
 
@@ -202,7 +219,7 @@ def commitment_page(cid: str):
                            translated=lang in c.bodies, version=_version(name, commit),
                            rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
                            draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
-                           render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix)), **discussion)
+                           render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix, mention_handles())), **discussion)
 
 
 @cached_page

@@ -12,6 +12,7 @@ from . import compare
 from . import versions
 from . import foryou
 from . import search
+from . import notifications
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -114,6 +115,15 @@ ROUTES = [
     # Search (review/web/search.py)
     ("/search", "search", search.page, ["GET"]),
     ("/api/v1/search", "api_search", search.api, ["GET"]),
+    # Watching and notifications (review/web/notifications.py, issue 18)
+    ("/notifications", "notifications_page", notifications.page, ["GET"]),
+    ("/notifications/read", "notifications_read", notifications.mark_read_form, ["POST"]),
+    ("/notifications/<int:note_id>", "follow_notification", notifications.follow, ["GET"]),
+    ("/watch", "watch", notifications.watch_form, ["POST"]),
+    ("/api/v1/notifications", "api_notifications", notifications.api_list, ["GET"]),
+    ("/api/v1/notifications/read", "api_notifications_read", notifications.api_read, ["POST"]),
+    ("/api/v1/watches", "api_watches", notifications.api_watches, ["GET"]),
+    ("/api/v1/watches", "api_watch", notifications.api_watch, ["POST"]),
     # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
     ("/plan.git", "git_about", githttp.about, ["GET"]),
     ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),
@@ -127,4 +137,5 @@ def register(app) -> None:
     foryou.init_app(app)  # for_you_count() for the header
     integrity.init_app(app)  # the incremental verify behind /integrity, the footer and the badges
     search.init_app(app)  # the search index in the instance folder
+    notifications.init_app(app)  # notifications_count() for the header, watch_state() for the watch buttons
     githttp.init_app(app)  # mirrors: every write reaches the configured git remotes
