@@ -12,6 +12,7 @@ from . import compare
 from . import versions
 from . import foryou
 from . import search
+from . import mail
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -114,6 +115,11 @@ ROUTES = [
     # Search (review/web/search.py)
     ("/search", "search", search.page, ["GET"]),
     ("/api/v1/search", "api_search", search.api, ["GET"]),
+    # E-mail: address, language and preferences on one's profile; confirmation and one-click unsubscribe (mail.py)
+    ("/people/<handle>/email", "set_email", mail.set_address, ["POST"]),
+    ("/people/<handle>/email/preferences", "set_email_preferences", mail.set_preferences, ["POST"]),
+    ("/email/confirm/<token>", "confirm_email", mail.confirm, ["GET", "POST"]),
+    ("/unsubscribe/<token>", "unsubscribe", mail.unsubscribe, ["GET", "POST"]),
     # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
     ("/plan.git", "git_about", githttp.about, ["GET"]),
     ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),
