@@ -58,6 +58,9 @@ GIVE_UP = 3 * 24 * 3600      # s of failures after which a message goes to faile
 TMP_MAX_AGE = 3600
 CURSOR = "notifications"
 EXCERPT_MAX = 300
+# CRLF, headers folded at 78 columns, except those set raw (List-Unsubscribe: a long URL must stay
+# one readable <...>, never RFC 2047 encoded words, or mail clients cannot use it).
+POLICY = email.policy.SMTP.clone(refold_source="none")
 
 # Settings read from DIR/instance/config.py: (name, default, meaning); README documents each.
 SETTINGS = (
@@ -150,6 +153,7 @@ TEXTS = {
         "kind.contest": "rapports contestés", "kind.daily": "résumés quotidiens",
         "see": "Voir : {link}",
         "footer": "Vous recevez ce message parce que vous suivez cette discussion sur {site}.",
+        "footer.daily": "Vous recevez ce résumé parce que vous suivez ces discussions sur {site}.",
         "unsubscribe": "Ne plus recevoir de messages pour les {kind} : {link}",
         "preferences": "Choisir ce que vous recevez : {link}",
         "digest.subject": "Votre résumé du {day} : {n} notification(s)",
@@ -176,6 +180,7 @@ TEXTS = {
         "kind.contest": "contested reports", "kind.daily": "daily digests",
         "see": "See: {link}",
         "footer": "You receive this message because you follow this discussion on {site}.",
+        "footer.daily": "You receive this digest because you follow these discussions on {site}.",
         "unsubscribe": "Stop receiving messages for {kind}: {link}",
         "preferences": "Choose what you receive: {link}",
         "digest.subject": "Your digest of {day}: {n} notification(s)",
@@ -225,7 +230,7 @@ def message_id(settings: Settings, key: str) -> str:
 
 
 def _base(settings: Settings, to: str, subject: str, lang: str, key: str, now: float) -> EmailMessage:
-    msg = EmailMessage(policy=email.policy.SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = settings.mail_from
     msg["To"] = to
     msg["Subject"] = subject
@@ -236,7 +241,7 @@ def _base(settings: Settings, to: str, subject: str, lang: str, key: str, now: f
 
 
 def _body(msg: EmailMessage, text: str, lang: str) -> EmailMessage:
-    msg.set_content(text)  # clears the Content-* headers: the language comes after
+    msg.set_content(text, cte="8bit")  # readable as it is; clears the Content-* headers: the language after
     msg["Content-Language"] = lang
     return msg
 
@@ -244,16 +249,16 @@ def _body(msg: EmailMessage, text: str, lang: str) -> EmailMessage:
 def _list_headers(msg: EmailMessage, settings: Settings, handle: str, kind: str) -> str:
     url = unsubscribe_url(settings, handle, kind)
     msg["List-Id"] = f"<notifications.{settings.domain}>"
-    msg["List-Unsubscribe"] = f"<{url}>"
+    msg.set_raw("List-Unsubscribe", f"<{url}>")
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return url
 
 
-def _footer(settings: Settings, who: Recipient, kind: str, unsub: str) -> str:
+def _footer(settings: Settings, who: Recipient, kind: str, unsub: str, more: list[str] = ()) -> str:
     lang = who.lang
     site = urlsplit(settings.base_url).netloc or settings.base_url
-    return "\n".join(["", "-- ", _t(lang, "footer", site=site),
-                      _t(lang, "unsubscribe", kind=_t(lang, "kind." + kind), link=unsub),
+    return "\n".join(["", "-- ", _t(lang, "footer.daily" if kind == "daily" else "footer", site=site),
+                      _t(lang, "unsubscribe", kind=_t(lang, "kind." + kind), link=unsub), *more,
                       _t(lang, "preferences", link=link(settings, f"/people/{who.handle}#email-title")), ""])
 
 
@@ -288,7 +293,7 @@ def digest_message(settings: Settings, who: Recipient, day: str, items: list[Not
     kinds = sorted({n.kind for n in items if n.kind in KINDS}, key=KINDS.index)
     extra = [_t(lang, "unsubscribe", kind=_t(lang, "kind." + k), link=unsubscribe_url(settings, who.handle, k))
              for k in kinds]
-    return _body(msg, "\n".join(lines) + _footer(settings, who, "daily", unsub) + "\n".join(extra) + "\n", lang)
+    return _body(msg, "\n".join(lines) + _footer(settings, who, "daily", unsub, extra), lang)
 
 
 def confirmation_message(settings: Settings, handle: str, address: str, lang: str, now: float) -> EmailMessage:
@@ -366,7 +371,7 @@ class Outbox:
         if self.known(key):
             return False
         tmp = self.root / "tmp" / f"{key}.{os.getpid()}.eml"
-        if not self._write_new(tmp, msg.as_bytes(policy=email.policy.SMTP)):
+        if not self._write_new(tmp, msg.as_bytes(policy=POLICY)):
             return False  # this very process is writing it
         try:
             os.link(tmp, self.root / "queue" / f"{key}.eml")
@@ -464,7 +469,7 @@ def queue_confirmation(dep, settings: Settings, handle: str, address: str, lang:
     queued = box.folder("queue") / f"{key}.eml"
     if queued.exists():  # not sent yet: replace it with the fresh link
         tmp = box.folder("tmp") / f"{key}.{os.getpid()}.eml"
-        tmp.write_bytes(msg.as_bytes(policy=email.policy.SMTP))
+        tmp.write_bytes(msg.as_bytes(policy=POLICY))
         os.replace(tmp, queued)
         return True
     return box.put(key, msg)
