@@ -337,6 +337,9 @@ def test_without_a_server_messages_become_eml_files(dep):
     assert s.server is None and s.folder == str(dep.root / "outbox")
     assert run(dep, s, [note(1)]).sent == 1
     (f,) = (dep.root / "outbox").glob("*.eml")
+    raw = f.read_bytes()  # one raw <URL> a mail client can use, and a body readable as it is
+    assert re.search(rb"\r\nList-Unsubscribe: <https://plan\.example\.org/unsubscribe/karim\.reply\.[\w-]+>\r\n", raw)
+    assert "« Les annonces du BOAMP, dès cette année. »".encode() in raw
     m = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
     assert m["To"] == "karim@example.org" and m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
