@@ -285,6 +285,7 @@ def _notify(args) -> int:
     """Catch up notifications, queue them by preferences, make the due digests, send the outbox.
     Exit 0 when every due message went out (or waits for a retry), 1 on a bad deployment or setting."""
     import signal
+    import sqlite3
     import time
 
     from . import mailer
@@ -301,10 +302,17 @@ def _notify(args) -> int:
     if args.loop:
         signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     while True:
-        report = mailer.run_once(d, settings)
-        for line in report.errors:
+        try:
+            report = mailer.run_once(d, settings)
+        except (OSError, sqlite3.Error, ReviewError) as exc:  # a full disk, a locked database...
+            print(f"review notify: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            if not args.loop:
+                return 1
+            report = None
+        for line in report.errors if report else ():
             print(f"review notify: {line}", file=sys.stderr)
-        print(report.text(), flush=True)
+        if report:
+            print(report.text(), flush=True)
         if not args.loop:
             return 0
         deadline = time.monotonic() + args.interval

@@ -493,6 +493,8 @@ def digest(dep, settings: Settings | None = None, now: float | None = None, incl
             for f in files:
                 try:
                     items.append(Notification(**json.loads(f.read_text("utf-8"))))
+                except FileNotFoundError:
+                    continue  # another `review notify` made this digest meanwhile
                 except (ValueError, TypeError) as exc:
                     report.errors.append(f"{f}: {exc}")
             who = prefs.get(person_dir.name) if items else None
@@ -557,7 +559,13 @@ class SMTPTransport:
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             _refused(code, f"recipient refused: {code} {_text(text)}")
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code in (530, 535, 538):  # the server wants a (better) login: our setting, not the message
+                self.close()
+                raise TemporaryFailure(f"the server asks for a login (MAIL_USERNAME): {exc.smtp_code} "
+                                       f"{_text(exc.smtp_error)}", down=True) from None
+            _refused(exc.smtp_code, f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}")
+        except smtplib.SMTPDataError as exc:
             _refused(exc.smtp_code, f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}")
         except smtplib.SMTPResponseException as exc:
             self.close()

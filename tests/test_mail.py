@@ -68,13 +68,14 @@ def _free_port() -> int:
 
 
 class SMTPServer:
-    def __init__(self):
+    def __init__(self, **options):
         self.port = _free_port()
         self.collector = Collector()
         self.controller = None
+        self.options = options
 
     def start(self):
-        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
 
     def stop(self):
@@ -344,6 +345,26 @@ def test_without_a_server_messages_become_eml_files(dep):
     assert m["To"] == "karim@example.org" and m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_server_login_is_used_and_a_missing_login_keeps_the_message(dep):
+    from aiosmtpd.smtp import AuthResult
+
+    def check(server, session, envelope, mechanism, auth_data):
+        login, password = (v.decode() if isinstance(v, bytes) else v for v in (auth_data.login, auth_data.password))
+        return AuthResult(success=(login, password) == ("plan", "s3cret"))
+    server = SMTPServer(authenticator=check, auth_required=True, auth_require_tls=False)
+    server.start()
+    try:
+        confirmed(dep, "karim")
+        report = run(dep, settings_for(dep, server), [note(1)])  # no MAIL_USERNAME: 530, a setting to fix
+        assert report.sent == report.failed == 0 and report.retrying == 1 and "530" in report.errors[0]
+        right = settings_for(dep, server, MAIL_USERNAME="plan", MAIL_PASSWORD="s3cret")
+        assert mailer.send(dep, right, DAY + 3600).sent == 1
+        assert [m["To"] for m in server.messages] == ["karim@example.org"]
+    finally:
+        server.stop()
+
+
 def _write_config(dep, **values):
     with open(dep.instance_path / "config.py", "a") as f:
         for k, v in values.items():
@@ -458,3 +479,33 @@ def test_demo_writes_readable_messages(tmp_path):
     assert any(m["To"] == "karim@example.org" for m in msgs)
     assert all(m["List-Unsubscribe"] and m["Message-ID"] for m in msgs)
     assert any("Votre résumé" in m["Subject"] or "digest" in m["Subject"] for m in msgs)
+
+
+@pytest.mark.slow
+def test_review_notify_loop_sends_what_comes_and_stops_on_sigterm(dep, smtp):
+    import signal
+    confirmed(dep, "karim")
+    _write_config(dep, BASE_URL=BASE, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "review", "notify", str(dep.root), "--loop", "--interval", "1"],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None and smtp.messages == []
+        mailer.queue(dep, [note(1)], mailer.read_settings(dep))  # as a round's catch-up would
+        for _ in range(100):
+            if smtp.messages:
+                break
+            time.sleep(0.1)
+        assert [m["To"] for m in smtp.messages] == ["karim@example.org"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "sent 1" in out
+
+
+def test_every_mail_setting_is_documented():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, _default, _meaning in mailer.SETTINGS:
+        assert f"`{name}`" in readme or f"`{name}`," in readme, name
