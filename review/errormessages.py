@@ -272,5 +272,6 @@ CATALOGUE: dict[str, str] = {
     "mail.token_expired": N_("this confirmation link has expired: give your address again on your profile to get a new one"),
     "mail.no_secret": N_("the instance has no SECRET_KEY: links in messages cannot be signed"),
     "mail.no_base_url": N_("set BASE_URL (the site's public address, e.g. https://plan.example.org) in DIR/instance/config.py: links in messages need it"),
+    "mail.too_many_confirmations": N_("you asked for %(n)s confirmation messages today already: try again tomorrow"),
     "mail.bad_setting": N_("%(name)s in DIR/instance/config.py is not valid: see README, E-mail"),
 }

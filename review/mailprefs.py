@@ -34,6 +34,7 @@ DEFAULT_MODE = "daily"
 UNSUBSCRIBABLE = KINDS + ("daily",)  # "daily": every kind gathered into the digest
 MAX_ADDRESS = 254
 CONFIRM_LIFETIME = 7 * 24 * 3600
+CONFIRMATIONS_PER_DAY = 5  # confirmation messages a person can have sent in a day (to any addresses)
 BUSY_MS = 5000
 # A plain address: local part and a domain with a dot; no display names, no comments, no spaces.
 ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
@@ -45,7 +46,9 @@ CREATE TABLE IF NOT EXISTS people (
   address TEXT,            -- the confirmed address (NULL: none)
   pending TEXT,            -- an address waiting for its owner to follow the link
   pending_since REAL,
-  lang TEXT NOT NULL DEFAULT 'fr'
+  lang TEXT NOT NULL DEFAULT 'fr',
+  asked_day TEXT,          -- the day (UTC) of the last confirmations asked, and how many that day
+  asked INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS prefs (
   handle TEXT NOT NULL,
@@ -158,8 +161,14 @@ class MailPrefs:
                 db.execute("UPDATE people SET pending = NULL, pending_since = NULL WHERE handle = ?", (handle,))
                 db.execute("COMMIT")
                 return None
-            db.execute("UPDATE people SET pending = ?, pending_since = ? WHERE handle = ?",
-                       (address, time.time() if now is None else now, handle))
+            now = time.time() if now is None else now
+            day = time.strftime("%Y-%m-%d", time.gmtime(now))
+            asked_day, asked = db.execute("SELECT asked_day, asked FROM people WHERE handle = ?", (handle,)).fetchone()
+            asked = asked if asked_day == day else 0
+            if asked >= CONFIRMATIONS_PER_DAY:  # the server must not be a way to mail strangers
+                raise Invalid("mail.too_many_confirmations", n=CONFIRMATIONS_PER_DAY)
+            db.execute("UPDATE people SET pending = ?, pending_since = ?, asked_day = ?, asked = ? WHERE handle = ?",
+                       (address, now, day, asked + 1, handle))
             db.execute("COMMIT")
             return address
         except BaseException:

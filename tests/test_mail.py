@@ -280,6 +280,20 @@ def test_a_new_address_invalidates_the_old_link_and_keeps_the_confirmed_one(dep,
     assert store.get("karim").address == "second@example.org" and store.get("karim").pending is None
 
 
+def test_confirmation_messages_are_limited_per_day(dep, client):
+    sign_in(client, "karim")
+    html = client.get("/people/karim").get_data(as_text=True)
+    for i in range(mailprefs.CONFIRMATIONS_PER_DAY):
+        client.post("/people/karim/email", data={"csrf_token": _csrf(html), "address": f"k{i}@example.org"})
+    r = client.post("/people/karim/email", data={"csrf_token": _csrf(html), "address": "stranger@example.org"},
+                    follow_redirects=True)
+    assert "vous avez déjà demandé 5 messages de confirmation aujourd&#39;hui" in r.get_data(as_text=True)
+    box = mailer.Outbox(dep.instance_path)
+    assert len(box.waiting()) == 5 and b"stranger" not in b"".join(p.read_bytes() for p in box.waiting())
+    assert MailPrefs(dep.instance_path).get("karim").pending == "k4@example.org"
+    MailPrefs(dep.instance_path).set_address("karim", "stranger@example.org", now=time.time() + 86400)  # tomorrow
+
+
 # -- sending: retries, refusals, claims ----------------------------------------------------------
 
 def test_server_down_keeps_the_message_and_retries_with_backoff(dep, smtp):
