@@ -72,6 +72,8 @@ def set_address(handle: str):
         return _back(handle)
     try:
         store = prefs()
+        if (form.address.data or "").strip():
+            mailprefs.check_address(form.address.data)  # a wrong address changes nothing, not even the language
         store.set_lang(handle, form.lang.data or "fr")
         before = store.get(handle)
         pending = store.set_address(handle, form.address.data or "")
