@@ -29,7 +29,7 @@ def _init(args) -> int:
         print((d.instance_path / accounts.DEMO_FILE).read_text(), end="")
         from . import demo
         print("Demo activity:")
-        for line in demo.seed(d):
+        for line in demo.seed(d) + demo.seed_mail(d):
             print(f"  {line}")
     print(f"Serve it with: review serve {d.root}")
     return 0
@@ -281,6 +281,60 @@ def _reindex(args) -> int:
     return 0
 
 
+def _notify(args) -> int:
+    """Catch up notifications, queue them by preferences, make the due digests, send the outbox.
+    Exit 0 when every due message went out (or waits for a retry), 1 on a bad deployment or setting."""
+    import signal
+    import sqlite3
+    import time
+
+    from . import mailer
+    from .errors import ReviewError
+    d = _open(args, "notify")
+    if d is None:
+        return 1
+    try:
+        settings = mailer.read_settings(d)
+    except (ReviewError, ValueError, SyntaxError) as exc:
+        print(f"review notify: {exc}", file=sys.stderr)
+        return 1
+    stop = []
+    if args.loop:
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    while True:
+        try:
+            report = mailer.run_once(d, settings)
+        except (OSError, sqlite3.Error, ReviewError) as exc:  # a full disk, a locked database...
+            print(f"review notify: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            if not args.loop:
+                return 1
+            report = None
+        for line in report.errors if report else ():
+            print(f"review notify: {line}", file=sys.stderr)
+        if report:
+            print(report.text(), flush=True)
+        if not args.loop:
+            return 0
+        deadline = time.monotonic() + args.interval
+        try:
+            while not stop and time.monotonic() < deadline:
+                time.sleep(min(1.0, args.interval))
+        except KeyboardInterrupt:
+            return 0
+        if stop:
+            return 0
+
+
+def _interval(value: str) -> float:
+    try:
+        n = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 1 <= n <= 86400:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 86400 seconds")
+    return n
+
+
 def _port(value: str) -> int:
     try:
         n = int(value)
@@ -372,6 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reindex", help="rebuild the search index (DIR/instance/search.sqlite) from git")
     s.add_argument("dir", metavar="DIR")
     s.set_defaults(func=_reindex)
+
+    s = sub.add_parser("notify", help="queue the new notifications as e-mail and send the outbox "
+                                      "(retries with backoff; safe to run twice at once)")
+    s.add_argument("dir", metavar="DIR")
+    s.add_argument("--loop", action="store_true", help="keep running (a service): a round every --interval seconds")
+    s.add_argument("--interval", type=_interval, default=60.0, help="seconds between rounds with --loop (default 60)")
+    s.set_defaults(func=_notify)
     return p
 
 

@@ -272,4 +272,16 @@ CATALOGUE: dict[str, str] = {
     "notification.no_ids": N_("give the ids of the notifications to mark read, or all: true"),
     "notification.too_many": N_("too many ids: at most %(n)s at once"),
     "notification.bad_id": N_("a notification's id is a whole number"),
+    # -- review/mailprefs.py, review/mailer.py (e-mail)
+    "mail.bad_address": N_("%(address)s is not an e-mail address: write it as name@example.org"),
+    "mail.bad_lang": N_("the language of messages must be fr or en, not %(value)s"),
+    "mail.bad_kind": N_("%(value)s is not a kind of notification"),
+    "mail.bad_mode": N_("a preference must be now, daily or never, not %(value)s"),
+    "mail.bad_handle": N_("%(handle)s is not a person's handle"),
+    "mail.bad_token": N_("this link is not valid (mistyped, or replaced by a newer one): ask for a new one on your profile"),
+    "mail.token_expired": N_("this confirmation link has expired: give your address again on your profile to get a new one"),
+    "mail.no_secret": N_("the instance has no SECRET_KEY: links in messages cannot be signed"),
+    "mail.no_base_url": N_("set BASE_URL (the site's public address, e.g. https://plan.example.org) in DIR/instance/config.py: links in messages need it"),
+    "mail.too_many_confirmations": N_("you asked for %(n)s confirmation messages today already: try again tomorrow"),
+    "mail.bad_setting": N_("%(name)s in DIR/instance/config.py is not valid: see README, E-mail"),
 }

@@ -10,4 +10,5 @@ else
   echo "Using the existing demo deployment in demo/ (delete it to start again)."
   cat demo/instance/demo-accounts.txt
 fi
+echo "E-mail of the demo (no SMTP server): demo/outbox/*.eml; 'review notify demo' writes the next ones."
 exec .venv/bin/review serve demo --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

@@ -271,9 +271,11 @@ def profile(handle: str):
         _tid, new_secret = accounts().create_token(handle, form.label.data)
     tokens = accounts().tokens(handle) if mine else []
     sessions = _my_sessions(handle) if mine else []
+    from . import mail  # the e-mail section: its owner only
     page = render_template("people/profile.html", plan=plan, person=person, mine=mine, tokens=tokens,
                            new_secret=new_secret, token_form=TokenForm(), empty_form=EmptyForm(),
-                           sessions=sessions, password_form=PasswordForm(), everywhere_form=EverywhereForm())
+                           sessions=sessions, password_form=PasswordForm(), everywhere_form=EverywhereForm(),
+                           **(mail.profile_context(handle) if mine else {}))
     return page, 200, {"Cache-Control": "no-store"}
 
 
@@ -360,10 +362,14 @@ def revoke_token(handle: str, tid: str):
 def _protect() -> None:
     """CSRF on every unsafe request of the site; the API uses bearer tokens, never the session.
 
+    /unsubscribe/<token> is the one-click unsubscribe of RFC 8058 (a mail client posts it, without a
+    session), and /email/confirm/<token>: in both the signed link is the proof, and a forged post
+    can only do what the link's owner asked for.
     /plan.git/ is git's smart HTTP (review/web/githttp.py): it never reads the session, pushes
     authenticate with HTTP Basic (a token), and a git request body is not a form a page can send.
     """
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith(("/api/", "/plan.git/")):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.path.startswith(
+            ("/api/", "/plan.git/", "/unsubscribe/", "/email/confirm/")):
         csrf.protect()
 
 

@@ -13,6 +13,7 @@ from . import versions
 from . import foryou
 from . import search
 from . import notifications
+from . import mail
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -124,6 +125,11 @@ ROUTES = [
     ("/api/v1/notifications/read", "api_notifications_read", notifications.api_read, ["POST"]),
     ("/api/v1/watches", "api_watches", notifications.api_watches, ["GET"]),
     ("/api/v1/watches", "api_watch", notifications.api_watch, ["POST"]),
+    # E-mail: address, language and preferences on one's profile; confirmation and one-click unsubscribe (mail.py)
+    ("/people/<handle>/email", "set_email", mail.set_address, ["POST"]),
+    ("/people/<handle>/email/preferences", "set_email_preferences", mail.set_preferences, ["POST"]),
+    ("/email/confirm/<token>", "confirm_email", mail.confirm, ["GET", "POST"]),
+    ("/unsubscribe/<token>", "unsubscribe", mail.unsubscribe, ["GET", "POST"]),
     # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
     ("/plan.git", "git_about", githttp.about, ["GET"]),
     ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),
