@@ -57,53 +57,17 @@ DEMO_ADDRESSES = {h: (f"{h}@example.org", "en" if h == "sophie" else "fr")
 DEMO_BASE_URL = "http://127.0.0.1:5000"
 
 
-def _fallback_notifications(repo):
-    """The demo's activity as notifications, for as long as review.notifications does not derive
-    them from git itself (it then gives its own, through `since`)."""
-    from .notifications import Notification
-    main = repo.resolve("main")
-
-    def title(cid):
-        c = commitment.read_commitment(repo, main, cid)
-        return {"fr": c.title_in("fr"), "en": c.title_in("en")}
-
-    root = next(c for c in comments.threads(repo, "engagement-02") if c.author == "karim")
-    reply = root.replies[0]
-    report = progress.reports(repo, "engagement-04")[0]
-    t2, t4, t15 = title("engagement-02"), title("engagement-04"), title("engagement-15")
-    when = reply.time
-
-    def n(i, handle, kind, actor, thread, path, title, excerpt=""):
-        return Notification(id=i, handle=handle, kind=kind, time=when, actor=actor, event=f"demo-{i}",
-                            thread=thread, path=path, title=title, excerpt=excerpt)
-    return [
-        n(1, "karim", "reply", "antoine", f"comment/{root.id}", f"/commitments/engagement-02#c-{reply.id}",
-          t2, reply.body),
-        n(2, "lucie", "approval", "antoine", "amendment/1", "/amendments/1", t4, "D'accord."),
-        n(3, "lucie", "approval", "sophie", "amendment/1", "/amendments/1", t4),
-        n(4, "lucie", "merge", "claire", "amendment/1", "/amendments/1", t4),
-        n(5, "claire", "amendment", "karim", "amendment/2", "/amendments/2", t15, "Le texte gagne à dire lesquelles."),
-        n(6, "sophie", "report", "antoine", f"report/{report.id}", f"/commitments/engagement-04#r-{report.id}",
-          t4, report.note),
-        n(7, "karim", "report", "antoine", f"report/{report.id}", f"/commitments/engagement-04#r-{report.id}",
-          t4, report.note),
-    ]
-
-
 def seed_mail(dep: Deployment) -> list[str]:
     """Confirmed demo addresses (name@example.org) and the demo's messages written as .eml files
     into DIR/outbox/ (no MAIL_SERVER), so that a newcomer can read them."""
-    from . import mailer, notifications
+    from . import mailer
     config = dep.instance_path / "config.py"
     if mailer.read_config(dep.instance_path).get("BASE_URL") is None:
         with open(config, "a", encoding="utf-8") as f:
             f.write(f"BASE_URL = {DEMO_BASE_URL!r}  # the demo's address (scripts/demo.sh); links in e-mail use it\n")
     mailer.seed_demo(dep, DEMO_ADDRESSES)
     settings = mailer.read_settings(dep)
-    if getattr(notifications, "since", None) is not None:
-        report = mailer.run_once(dep, settings)
-    else:
-        report = mailer.queue(dep, _fallback_notifications(dep.open_repo()), settings)
+    report = mailer.run_once(dep, settings)  # derives the notifications of the activity above from git
     report.add(mailer.digest(dep, settings, include_today=True))
     report.add(mailer.send(dep, settings))
     return [f"e-mail addresses confirmed for {', '.join(DEMO_ADDRESSES)} (@example.org)",
