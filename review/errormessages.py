@@ -261,4 +261,10 @@ CATALOGUE: dict[str, str] = {
     "version.not_on_main": N_("%(rev)s is not a commit of main: a version is the plan as adopted at one of its "
                               "revisions"),
     "version.exists": N_("version %(name)s is already published: choose another name"),
+
+    # -- review/selfassessment.py
+    "selfassessment.bad_bound": N_("%(name)s must be a date written YYYY-MM-DD (for example 2017-07-15) or the name "
+                                   "of a published version (see /versions), not %(value)s"),
+    "selfassessment.start_after_end": N_("the term cannot start (%(start)s) after it ends (%(end)s): give a "
+                                         "from date on or before the to date"),
 }
