@@ -346,3 +346,36 @@ def figures(entries: list[CommitmentEntry], merged: list[AmendmentEntry], consul
                    sum(1 for m in milestones if m.late), sum(1 for m in milestones if m.overdue),
                    m_level["complete"], len(merged), sum(c.reports for c in entries),
                    sum(len(c.contested) for c in entries), len(consultations))
+
+
+# -- the CSV export (columns: docs/self-assessment.md) -------------------------------------------
+
+CSV_COLUMNS = (
+    "term_from", "term_to", "commitment", "number", "axis", "commitment_title_fr", "commitment_title_en", "leads",
+    "commitment_level", "milestone", "milestone_title_fr", "milestone_title_en", "milestone_lead", "due",
+    "level", "level_as_of", "report", "report_author", "report_time", "evidence", "note", "late", "overdue",
+    "contested_reports", "amendments",
+)
+
+
+def to_csv(a: SelfAssessment) -> str:
+    """One row per milestone (a commitment without milestones: one row with an empty milestone)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    term = (a.term.start.isoformat(), a.term.end.isoformat())
+    for c in a.commitments:
+        head = [*term, c.id, c.number, c.axis, c.titles.get("fr", ""), c.titles.get("en", ""), ";".join(c.leads),
+                c.level or ""]
+        tail = [len(c.contested), ";".join(str(x.number) for x in c.amendments)]
+        for m in c.milestones or [None]:
+            if m is None:
+                w.writerow(head + [""] * 14 + tail)
+                continue
+            r = m.report
+            w.writerow(head + [m.milestone.id, m.milestone.title.get("fr", ""), m.milestone.title.get("en", ""),
+                               m.milestone.lead or "", m.milestone.due or "", m.level or "",
+                               r.as_of if r else "", r.id if r else "", r.author if r else "",
+                               r.time if r else "", " ".join(r.evidence) if r else "", r.note if r else "",
+                               "yes" if m.late else "no", "yes" if m.overdue else "no"] + tail)
+    return out.getvalue()
