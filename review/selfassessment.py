@@ -85,8 +85,10 @@ def default_start(repo: GitRepo) -> tuple[dt.date, str | None]:
     if found:
         first = min(found, key=lambda v: (_version_day(repo, v), v.time, v.name))
         return _version_day(repo, first), first.name
-    log = repo.first_parent_log(core.resolve(repo, "main"))
-    return log[-1].time.astimezone(dt.timezone.utc).date(), None
+    first = None
+    for first in repo.first_parent_log(core.resolve(repo, "main")):
+        pass
+    return first.time.astimezone(dt.timezone.utc).date(), None
 
 
 def term_of(repo: GitRepo, start=None, end=None) -> Term:
