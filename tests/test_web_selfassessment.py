@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import pytest
@@ -97,3 +98,31 @@ def test_bad_parameters_are_a_clear_400(client, query, code, english, french):
 def test_linked_from_the_progress_dashboard(client):
     html = client.get("/progress").get_data(as_text=True)
     assert 'href="/self-assessment"' in html
+
+
+# -- review self-assessment DIR --out FILE ------------------------------------------------------
+
+def test_cli_writes_html_csv_and_json(deployment_dir, lived, repo, tmp_path, capsys):
+    from review import cli
+    for fmt in ("html", "csv", "json"):
+        out = tmp_path / f"report.{fmt}"
+        assert cli.main(["self-assessment", str(deployment_dir), "--out", str(out), "--format", fmt, "--lang", "en",
+                         "--from", TERM[0], "--to", TERM[1]]) == 0
+        assert f"from 2015-07-16 to 2017-07-15 ({fmt})" in capsys.readouterr().out
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'lang="en"' in html and 'class="sa-toc"' in html and "completed late" in html
+    assert '<style media="print">' in html and "<script" not in html and 'rel="stylesheet"' not in html
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "report.csv").read_text(encoding="utf-8"))))
+    assert next(x for x in rows if x["milestone"] == M_DEC)["late"] == "yes"
+    assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) == \
+        selfassessment.build(repo, *TERM).as_json()
+
+
+def test_cli_refuses_a_bad_term_and_writes_nothing(deployment_dir, tmp_path, capsys):
+    from review import cli
+    out = tmp_path / "report.html"
+    assert cli.main(["self-assessment", str(deployment_dir), "--out", str(out), "--to", "nope"]) == 1
+    assert "to must be a date written YYYY-MM-DD" in capsys.readouterr().err and not out.exists()
+    assert cli.main(["self-assessment", str(deployment_dir), "--out", str(tmp_path / "no" / "x.csv")]) == 1
+    assert "must be a file in an existing folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["dep"]  # the deployment only: no report, no temporary file

@@ -6,6 +6,9 @@ are documented in docs/self-assessment.md.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from flask import Response, jsonify, render_template, request
 from markupsafe import Markup
 
@@ -51,3 +54,35 @@ def export_json():
 
 def api():
     return jsonify(_report().as_json())
+
+
+# -- the page as one file, for `review self-assessment --format html` -------------------------
+
+_STYLESHEET_RE = re.compile(r'<link rel="stylesheet" href="/static/([A-Za-z0-9_./-]+\.css)"( media="print")?>')
+_SCRIPT_RE = re.compile(r'\s*<script src="/static/[^"]*"( defer)?></script>')
+_LOCAL_LINK_RE = re.compile(r'(href|action)="/(?!/)')
+
+
+def standalone_page(deployment_dir, start: str | None, end: str | None, lang: str, base_url: str | None) -> str:
+    """The page as the site renders it, made to stand alone: its stylesheets inlined, no script,
+    and the site's own links made absolute on `base_url` when it is known."""
+    from . import create_app
+    app = create_app(deployment_dir)
+    query = {k: v for k, v in (("from", start), ("to", end), ("lang", lang)) if v}
+    response = app.test_client().get("/self-assessment", query_string=query)
+    html = response.get_data(as_text=True)
+    if response.status_code != 200:
+        raise RuntimeError(f"/self-assessment answered {response.status_code}")
+    static = Path(app.static_folder)
+
+    def inline(m: re.Match) -> str:
+        css = (static / m.group(1)).resolve()
+        if static.resolve() not in css.parents or not css.is_file():
+            return m.group(0)
+        media = m.group(2) or ""
+        return f"<style{media}>\n{css.read_text(encoding='utf-8')}\n</style>"
+
+    html = _SCRIPT_RE.sub("", _STYLESHEET_RE.sub(inline, html))
+    if base_url:
+        html = _LOCAL_LINK_RE.sub(lambda m: f'{m.group(1)}="{base_url.rstrip("/")}/', html)
+    return html
