@@ -210,3 +210,10 @@ def test_every_commitment_of_the_2015_corpus_is_assessed(repo):
     assert {c.number: c.titles["fr"] for c in a.commitments} == theirs
     assert [c.number for _, items in a.by_axis() for c in items] == sorted(theirs)
     assert a.figures.milestones == sum(len(c.milestones) for c in a.commitments) > 26
+
+
+def test_every_csv_column_is_documented():
+    from .conftest import ROOT
+    doc = (ROOT / "docs" / "self-assessment.md").read_text(encoding="utf-8")
+    missing = [c for c in selfassessment.CSV_COLUMNS if f"`{c}`" not in doc]
+    assert not missing, f"docs/self-assessment.md does not document {missing}"
