@@ -112,7 +112,7 @@ class MilestoneEntry:
     report: Report | None            # the report in force at the term's end (its evidence)
     overdue: bool                    # due before the term's end and not complete then
     late: bool                       # overdue, or reported complete as of a day after it was due
-    due: bool                        # due on or before the term's last day
+    due_by_end: bool                 # due on or before the term's last day
 
     @property
     def level(self) -> str | None:
@@ -230,11 +230,6 @@ class SelfAssessment:
             groups.setdefault(c.axis, []).append(c)
         return [(a, groups.get(a.id, [])) for a in self.plan.axes if groups.get(a.id)]
 
-    def plan_amendments(self) -> list[AmendmentEntry]:
-        """Amendments that concern no commitment of the plan (plan.yaml, pages)."""
-        ids = {c.id for c in self.commitments}
-        return [a for a in self.amendments if not any(a.concerns(cid) for cid in ids)]
-
     def person_name(self, handle: str | None) -> str:
         p = self.plan.people.get(handle) if handle else None
         return p.name if p else (handle or "")
@@ -268,7 +263,8 @@ class SelfAssessment:
             "milestones": [{"id": m.milestone.id, "title": dict(m.milestone.title), "due": m.milestone.due,
                             "due_end": m.due_end.isoformat() if m.due_end else None, "lead": m.milestone.lead,
                             "level": m.level, "evidence": self._evidence_json(m.report),
-                            "late": m.late, "overdue": m.overdue} for m in c.milestones],
+                            "due_by_end": m.due_by_end, "late": m.late, "overdue": m.overdue}
+                           for m in c.milestones],
             "reports": c.reports,
             "contested": [r.as_json() for r in c.contested],
             "amendments": [a.number for a in c.amendments],
@@ -344,7 +340,7 @@ def figures(entries: list[CommitmentEntry], merged: list[AmendmentEntry], consul
     for m in milestones:
         m_level[m.level or NOT_REPORTED] += 1
     return Figures(len(entries), by_level, len(milestones), m_level,
-                   sum(1 for m in milestones if m.due),
+                   sum(1 for m in milestones if m.due_by_end),
                    sum(1 for m in milestones if m.late), sum(1 for m in milestones if m.overdue),
                    m_level["complete"], len(merged), sum(c.reports for c in entries),
                    sum(len(c.contested) for c in entries), len(consultations))

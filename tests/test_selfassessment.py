@@ -100,7 +100,7 @@ def test_levels_and_evidence_as_of_the_terms_end(repo, lived):
         "complete", "La **forge** est ouverte.", (URL,), "antoine", "2016-01-05")
     assert ms[M_NONE].level is None  # hidden by moderation
     # late: due before the end and not complete, or completed after it was due
-    assert {k: (m.late, m.overdue, m.due) for k, m in ms.items()} == {
+    assert {k: (m.late, m.overdue, m.due_by_end) for k, m in ms.items()} == {
         M_2015: (True, True, True), M_DEC: (True, False, True), M_JAN: (True, True, True),
         M_NONE: (False, False, False)}
     # the same term a year on is read the same way: nothing written after its end counts
