@@ -333,6 +333,52 @@ def _interval(value: str) -> float:
     if not 1 <= n <= 86400:
         raise argparse.ArgumentTypeError(f"{value} is not between 1 and 86400 seconds")
     return n
+SELF_ASSESSMENT_FORMATS = ("html", "csv", "json")
+
+
+def _self_assessment(args) -> int:
+    """Exit 0 written, 1 refused (a bad term, an unwritable file). The same core as /self-assessment."""
+    import json
+    import os
+    import tempfile
+
+    from . import publish, selfassessment
+    from .errors import ReviewError
+    d = _open(args, "self-assessment")
+    if d is None:
+        return 1
+    out = os.path.abspath(args.out)
+    if os.path.isdir(out) or not os.path.isdir(os.path.dirname(out)):
+        print(f"review self-assessment: --out {args.out} must be a file in an existing folder", file=sys.stderr)
+        return 1
+    try:
+        report = selfassessment.build(d.open_repo(), args.start, args.end)
+        if args.format == "csv":
+            text = selfassessment.to_csv(report)
+        elif args.format == "json":
+            text = json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n"
+        else:
+            from .web.selfassessment import standalone_page
+            text = standalone_page(args.dir, args.start, args.end, args.lang,
+                                   publish.read_base_url(d.instance_path))
+    except ReviewError as exc:
+        print(f"review self-assessment: {exc.message}", file=sys.stderr)
+        return 1
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out), prefix=".self-assessment-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # a report to share: readable as any file the user writes
+        os.replace(tmp, out)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        print(f"review self-assessment: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Wrote the self-assessment from {report.term.start} to {report.term.end} ({args.format}) to {out}")
+    return 0
 
 
 def _port(value: str) -> int:
@@ -423,6 +469,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--formats", default="site,pdf,epub", help="comma-separated subset of site,pdf,epub")
     s.add_argument("--jobs", type=_jobs, default=None, help="processes making the PDFs at once (default: one per core)")
     s.set_defaults(func=_publish)
+    s = sub.add_parser("self-assessment", help="write the end-of-term self-assessment (as /self-assessment) "
+                                               "to a file")
+    s.add_argument("dir", metavar="DIR", help="a deployment folder")
+    s.add_argument("--out", required=True, metavar="FILE", help="the file to write (replaced if it exists)")
+    s.add_argument("--format", choices=SELF_ASSESSMENT_FORMATS, default="html",
+                   help="html (printable, one file), csv (one row per milestone) or json (default html)")
+    s.add_argument("--lang", choices=("fr", "en"), default="fr", help="the language of the HTML (default fr)")
+    s.add_argument("--from", dest="start", metavar="DAY_OR_VERSION",
+                   help="the term's first day, YYYY-MM-DD or a published version (default: the first version)")
+    s.add_argument("--to", dest="end", metavar="DAY_OR_VERSION",
+                   help="the term's last day, YYYY-MM-DD or a published version (default: today)")
+    s.set_defaults(func=_self_assessment)
     s = sub.add_parser("reindex", help="rebuild the search index (DIR/instance/search.sqlite) from git")
     s.add_argument("dir", metavar="DIR")
     s.set_defaults(func=_reindex)

@@ -284,4 +284,9 @@ CATALOGUE: dict[str, str] = {
     "mail.no_base_url": N_("set BASE_URL (the site's public address, e.g. https://plan.example.org) in DIR/instance/config.py: links in messages need it"),
     "mail.too_many_confirmations": N_("you asked for %(n)s confirmation messages today already: try again tomorrow"),
     "mail.bad_setting": N_("%(name)s in DIR/instance/config.py is not valid: see README, E-mail"),
+    # -- review/selfassessment.py
+    "selfassessment.bad_bound": N_("%(name)s must be a date written YYYY-MM-DD (for example 2017-07-15) or the name "
+                                   "of a published version (see /versions), not %(value)s"),
+    "selfassessment.start_after_end": N_("the term cannot start (%(start)s) after it ends (%(end)s): give a "
+                                         "from date on or before the to date"),
 }

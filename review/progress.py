@@ -390,17 +390,23 @@ def state_as_of(repo: GitRepo, day=None, known=None) -> PlanState:
             recorded = list(fold(log_events_as_of(repo, s.id, known)).values())
         except Damaged:  # a damaged log: this commitment shows no report; its own page says why
             recorded = []
-        in_force = current(recorded, day)
-        visible = [r for r in recorded if not r.hidden and r.as_of <= day.isoformat()]
-        states = []
-        for m in c.milestones:
-            r = in_force.get(m.id)
-            due = due_end(m.due)
-            states.append(MilestoneState(m, r, due is not None and due < day and (r is None or r.level != "complete")))
-        last = max(visible, key=lambda r: (r.time, r.seq), default=None)
-        out.append(CommitmentState(c.id, c.number, c.titles, c.axis, c.leads, in_force.get(WHOLE), states,
-                                   last, sum(1 for r in visible if r.contested), len(visible)))
+        out.append(commitment_state(c, recorded, day))
     return PlanState(day, commit, plan, out, known)
+
+
+def commitment_state(c, recorded: list[Report], day: dt.date) -> CommitmentState:
+    """The state of commitment `c` (as the plan stood on `day`) from its `recorded` reports
+    (fold() of its log, as known): the level in force per milestone, overdue ones, contests."""
+    in_force = current(recorded, day)
+    visible = [r for r in recorded if not r.hidden and r.as_of <= day.isoformat()]
+    states = []
+    for m in c.milestones:
+        r = in_force.get(m.id)
+        due = due_end(m.due)
+        states.append(MilestoneState(m, r, due is not None and due < day and (r is None or r.level != "complete")))
+    last = max(visible, key=lambda r: (r.time, r.seq), default=None)
+    return CommitmentState(c.id, c.number, c.titles, c.axis, c.leads, in_force.get(WHOLE), states,
+                           last, sum(1 for r in visible if r.contested), len(visible))
 
 
 def recent(repo: GitRepo, limit: int = 100) -> list[Report]:

@@ -408,7 +408,8 @@ URLS = ["/", "/plan", "/commitments/engagement-02", "/commitments/engagement-02/
         "/commitments/engagement-02/blame", "/amendments", "/amendments/1", "/progress", "/progress.atom", "/progress.csv",
         "/history", "/audit", "/audit.csv", "/audit.json", "/people", "/commitments/engagement-02/feed.atom",
         "/api/v1/commitments", "/api/v1/commitments/engagement-02", "/api/v1/commitments/engagement-02/comments",
-        "/api/v1/history", "/api/v1/audit", "/api/v1/progress", "/api/v1/amendments", "/signin"]
+        "/api/v1/history", "/api/v1/audit", "/api/v1/progress", "/api/v1/amendments", "/signin",
+        "/self-assessment", "/self-assessment.csv", "/api/v1/self-assessment"]
 PARAMS = ["rev", "page", "per_page", "as_of", "from", "to", "lang", "next", "state", "commitment", "author", "against", "view"]
 
 
@@ -431,7 +432,8 @@ def test_query_parameters(client, repo):
                     failures.append(f"{url}?{name}= {p[:40]!r}: {_inert(r.get_data(as_text=True))}")
     takes = {"/progress.atom": {"as_of"}, "/api/v1/commitments": {"rev"}, "/commitments/engagement-02": {"rev", "page"},
              "/api/v1/audit": {"page", "per_page"}, "/api/v1/commitments/engagement-02/comments": {"page", "per_page"},
-             "/commitments/engagement-02/diff": {"from", "to"}, "/progress": {"as_of"}, "/api/v1/progress": {"as_of"}}
+             "/commitments/engagement-02/diff": {"from", "to"}, "/progress": {"as_of"}, "/api/v1/progress": {"as_of"},
+             "/self-assessment": {"from"}, "/self-assessment.csv": {"from"}, "/api/v1/self-assessment": {"from"}}
     values = {"as_of": "garbage", "rev": "..%00", "from": "a..b", "to": "%0a", "page": "abc", "per_page": "-5"}
     for url, names in takes.items():  # malformed values answer 400 alike on pages, feeds and the API
         for name in names:

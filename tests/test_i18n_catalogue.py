@@ -42,3 +42,32 @@ def test_pages_switch_language(client):
     assert 'lang="en"' in english
     client.get("/lang/fr")
     assert 'lang="fr"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_french_catalogue_defines_each_message_once():
+    """Helpers append translations at the end of messages.po; a msgid written twice is an error
+    for gettext's msgfmt (and Babel silently keeps one of the two)."""
+    from pathlib import Path
+    from babel.messages.pofile import read_po
+    path = Path(__file__).resolve().parent.parent / "review/web/translations/fr/LC_MESSAGES/messages.po"
+    text = path.read_text(encoding="utf-8")
+    seen, dups = set(), []
+    for block in text.split("\n\n"):
+        lines = [ln for ln in block.splitlines() if not ln.startswith("#")]
+        key, cur = [], None
+        for ln in lines:
+            if ln.startswith(("msgctxt ", "msgid ", "msgid_plural ")):
+                cur = ln.split(" ", 1)[0]
+                key.append(cur + ":" + ln.split(" ", 1)[1])
+            elif ln.startswith("msgstr"):
+                cur = None
+            elif ln.startswith('"') and cur:
+                key[-1] += ln
+        if key:
+            k = "|".join(key)
+            if k in seen:
+                dups.append(k)
+            seen.add(k)
+    assert dups == []
+    with path.open("rb") as f:
+        assert len(read_po(f)) > 500

@@ -14,6 +14,7 @@ from . import foryou
 from . import search
 from . import notifications
 from . import mail
+from . import selfassessment
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -96,6 +97,11 @@ ROUTES = [
     ("/api/v1/commitments/<cid>/progress", "api_progress_add", progress.api_report_add, ["POST"]),
     ("/api/v1/commitments/<cid>/progress/<report_id>/hide", "api_progress_hide", progress.api_report_hide, ["POST"]),
     ("/api/v1/commitments/<cid>/progress/<report_id>/answers", "api_progress_answer", progress.api_report_answer, ["POST"]),
+    # End-of-term self-assessment: the printable report, its exports and the API (review/web/selfassessment.py)
+    ("/self-assessment", "self_assessment", selfassessment.page, ["GET"]),
+    ("/self-assessment.csv", "self_assessment_csv", selfassessment.export_csv, ["GET"]),
+    ("/self-assessment.json", "self_assessment_json", selfassessment.export_json, ["GET"]),
+    ("/api/v1/self-assessment", "api_self_assessment", selfassessment.api, ["GET"]),
     # Audit: the plan's history with approvals, the audit log and its exports (review/web/audit.py)
     ("/history", "plan_history", audit.history_page, ["GET"]),
     ("/audit", "audit_log", audit.audit_page, ["GET"]),
