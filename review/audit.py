@@ -7,15 +7,13 @@ what this module shows is what happened.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 
 from . import amendments as am
 from . import commitment as core
-from . import model, render, reviewlog, trailers
+from . import csvexport, model, render, reviewlog, trailers
 from .errors import Damaged, Invalid
 from .lru import LRU, MB, sized
 from .trailers import Approval, parse_merge
@@ -422,13 +420,9 @@ def audit_log(repo: GitRepo, f: Filters | None = None) -> list[Row]:
 
 
 def to_csv(rows: list[Row]) -> str:
-    """UTF-8 CSV with CRLF line ends and one header row (docs/audit.md)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(COLUMNS)
-    for r in rows:
-        w.writerow(r.as_csv())
-    return out.getvalue()
+    """UTF-8 CSV with CRLF line ends and one header row (docs/audit.md); a text that a spreadsheet
+    would take for a formula is quoted (review/csvexport.py)."""
+    return csvexport.table(COLUMNS, (r.as_csv() for r in rows))
 
 
 @dataclass

@@ -19,12 +19,10 @@ columns are documented in docs/self-assessment.md.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
-from . import audit, model, progress, versions
+from . import audit, csvexport, model, progress, versions
 from . import commitment as core
 from .errors import Damaged, Invalid
 from .gitrepo import GitRepo
@@ -358,9 +356,10 @@ CSV_COLUMNS = (
 
 def to_csv(a: SelfAssessment) -> str:
     """One row per milestone (a commitment without milestones: one row with an empty milestone)."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
+    return csvexport.table(CSV_COLUMNS, _csv_rows(a))
+
+
+def _csv_rows(a: SelfAssessment):
     term = (a.term.start.isoformat(), a.term.end.isoformat())
     for c in a.commitments:
         head = [*term, c.id, c.number, c.axis, c.titles.get("fr", ""), c.titles.get("en", ""), ";".join(c.leads),
@@ -368,12 +367,11 @@ def to_csv(a: SelfAssessment) -> str:
         tail = [len(c.contested), ";".join(str(x.number) for x in c.amendments)]
         for m in c.milestones or [None]:
             if m is None:
-                w.writerow(head + [""] * 14 + tail)
+                yield head + [""] * 14 + tail
                 continue
             r = m.report
-            w.writerow(head + [m.milestone.id, m.milestone.title.get("fr", ""), m.milestone.title.get("en", ""),
+            yield (head + [m.milestone.id, m.milestone.title.get("fr", ""), m.milestone.title.get("en", ""),
                                m.milestone.lead or "", m.milestone.due or "", m.level or "",
                                r.as_of if r else "", r.id if r else "", r.author if r else "",
                                r.time if r else "", " ".join(r.evidence) if r else "", r.note if r else "",
                                "yes" if m.late else "no", "yes" if m.overdue else "no"] + tail)
-    return out.getvalue()

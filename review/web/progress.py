@@ -5,9 +5,7 @@ Views are thin: review.progress decides and checks everything.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import progress, render
+from .. import csvexport, progress, render
 from ..errors import Invalid, ReviewError
 from ..permissions import Subject, can
 from . import params
@@ -73,23 +71,23 @@ CSV_COLUMNS = ("as_of", "commitment", "number", "axis", "milestone", "title_fr",
 
 def export_csv():
     state = _state(api=True)
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
     day = state.day.isoformat()
+    name = f"progress-{day}.csv"
+    return Response(csvexport.table(CSV_COLUMNS, _csv_rows(state, day)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _csv_rows(state, day: str):
     for c in state.commitments:
         last = c.last_report.time if c.last_report else ""
-        w.writerow([day, c.id, c.number, c.axis, "", c.titles.get("fr", ""), c.titles.get("en", ""), "",
+        yield ([day, c.id, c.number, c.axis, "", c.titles.get("fr", ""), c.titles.get("en", ""), "",
                     c.level or "", c.report.as_of if c.report else "", c.report.id if c.report else "",
                     len(c.overdue), last, c.contested])
         for m in c.milestones:
             r = m.report
-            w.writerow([day, c.id, c.number, c.axis, m.milestone.id, m.milestone.title.get("fr", ""),
+            yield ([day, c.id, c.number, c.axis, m.milestone.id, m.milestone.title.get("fr", ""),
                         m.milestone.title.get("en", ""), m.milestone.due or "", m.level or "",
                         r.as_of if r else "", r.id if r else "", "yes" if m.overdue else "no", "", ""])
-    name = f"progress-{day}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def export_json():
