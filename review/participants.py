@@ -142,6 +142,10 @@ class Participants:
         keys = [f"by:{coordinator.handle}"] + ([f"address:{address}"] if address else [])
         return self._create(pseudonym, email, coordinator.handle, secrets.token_urlsafe(12), keys)
 
+    def add_as_operator(self, pseudonym: str, email: str | None = None) -> tuple[Participant, str]:
+        """`review participant add`: whoever runs commands on the server makes the account."""
+        return self._create(pseudonym, email, "operator", secrets.token_urlsafe(12), [])
+
     def register(self, pseudonym: str, confirmed_email: str, password: str,
                  address: str | None = None) -> Participant:
         """Self-registration, for the day e-mail addresses can be confirmed (the notifications
