@@ -16,7 +16,9 @@ The rules (docs/audit.md explains each, with what it proves and what it cannot):
    the merge's first parent, and the merger was a coordinator (or the policy auto-merged);
    every name (trailers, event commits) is the person's name in the plan.yaml in force; a
    published version (`refs/tags/versions/...`) is an annotated tag on a commit of main by a
-   coordinator of the plan.yaml in force when it was tagged;
+   coordinator of the plan.yaml in force when it was tagged; a participant of a consultation
+   (`~pseudonym`, not in plan.yaml) only contributes to one (a comment or a stance in its log, or
+   an amendment opened in it), under their pseudonym and nothing else;
 4. the `Policy:` trailer is the first parent's `plan.yaml` blob, and its policy is
    satisfied, for every commitment the amendment changes (and for plan.yaml), by the log's
    approval events up to the merge;

@@ -208,3 +208,24 @@ def test_verify_flags_a_participant_outside_a_consultation(repo):
                      "~mallory", "comment-resolve", {"target": "0" * 12}, "forged")
     report = verify.verify(repo.path)
     assert "participant-outside-consultation" in {v.code for v in report.violations}
+
+
+def test_cli_participant_add_and_review_verify_stays_clean(deployment_dir, dep, repo):
+    from .test_verify import run_cli
+    run = run_cli("participant", "add", str(deployment_dir), "zoe", "--email", "zoe@example.org")
+    assert run.returncode == 0, run.stderr
+    password = run.stdout.strip().splitlines()[-1]
+    assert "~zoe" in run.stdout and accounts.Accounts(dep).check_password("~zoe", password)
+    assert participants.Participants(dep).get("zoe").email == "zoe@example.org"
+    again = run_cli("participant", "add", str(deployment_dir), "zoe")
+    assert again.returncode == 1 and "taken" in again.stderr
+    bad = run_cli("participant", "add", str(deployment_dir), "Zoé!")
+    assert bad.returncode == 1 and "not a pseudonym" in bad.stderr
+    open_consultation(repo)
+    zoe = participants.Participants(dep).person("~zoe")
+    x = cons.contribute_comment(repo, zoe, "c1", "engagement-01", "Une idée", today=TODAY)
+    cons.close(repo, people(repo)["claire"], "c1", today=TODAY)
+    cons.respond(repo, people(repo)["claire"], "c1", x.key, "not-retained", "Non, parce que.")
+    cons.mark_answered(repo, people(repo)["claire"], "c1", today=TODAY)
+    run = run_cli("verify", str(repo.path))
+    assert run.returncode == 0, run.stdout + run.stderr
