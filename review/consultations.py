@@ -99,6 +99,7 @@ class Contribution:
     stances: dict[str, str] = field(default_factory=dict)  # person -> support | oppose
     response: Response | None = None
     responses: list[Response] = field(default_factory=list)  # every response given, oldest first
+    order: int = 0               # a comment's place in the consultation's log, an amendment's number
 
     @property
     def supports(self) -> int:
@@ -241,11 +242,11 @@ def contributions(repo: GitRepo, cid: str, c: Consultation | None = None) -> lis
         if cm.consultation != cid or cm.reply_to:
             continue
         out[f"comment-{cm.id}"] = Contribution(f"comment-{cm.id}", "comment", cm.author, cm.time, on[cm.id],
-                                               cm.body, cm.anchor, cm.quote, hidden=cm.hidden)
+                                               cm.body, cm.anchor, cm.quote, hidden=cm.hidden, order=cm.seq)
     for a in _proposed_in(repo, cid):
         text = a.title + ("\n\n" + a.rationale if a.rationale else "")
         out[f"amendment-{a.number}"] = Contribution(f"amendment-{a.number}", "amendment", a.author, a.opened,
-                                                    a.commitment, text, amendment=a.number)
+                                                    a.commitment, text, amendment=a.number, order=a.number)
     for e in c.events:
         target = out.get(e.data.get("contribution", ""))
         if target is None:
@@ -261,7 +262,7 @@ def contributions(repo: GitRepo, cid: str, c: Consultation | None = None) -> lis
                          e.time, e.id)
             target.responses.append(r)
             target.response = r
-    return sorted(out.values(), key=lambda x: (x.time, x.key))
+    return sorted(out.values(), key=lambda x: (x.time, x.kind, x.order))  # oldest first; one second: log order
 
 
 def contribution(repo: GitRepo, cid: str, key: str, c: Consultation | None = None) -> Contribution:
