@@ -173,6 +173,25 @@ class Accounts:
     def add(self, handle: str, password: str) -> None:
         if self._person(handle) is None:
             raise AccountError("account.not_a_person", handle=repr(handle))
+        self._insert(handle, password)
+
+    def add_participant(self, handle: str, password: str) -> None:
+        """The credentials of a participant (`~pseudonym`, review.participants), who is not in plan.yaml."""
+        if not handle.startswith("~"):
+            raise ValueError("a participant's handle starts with ~")
+        self._insert(handle, password)
+
+    def delete_account(self, handle: str) -> None:
+        """Erase the credentials of an account: password hash, tokens, sessions, throttle counts."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM sessions WHERE handle = ?", (handle,))
+            db.execute("DELETE FROM tokens WHERE handle = ?", (handle,))
+            db.execute("DELETE FROM accounts WHERE handle = ?", (handle,))
+            db.execute("DELETE FROM throttle_v2 WHERE key = ?", (f"account:{handle}",))
+            db.execute("COMMIT")
+
+    def _insert(self, handle: str, password: str) -> None:
         self._check_password(password)
         now = _now()
         with self._db() as db:
@@ -415,8 +434,20 @@ def parse_token(token: str) -> tuple[str, str] | None:
     return tid, secret
 
 
+# Writes of the public (review.participants): each registration or contribution counts like a
+# failure does above; past the free ones, the next must wait (doubling, up to the cap).
+REGISTRATION_POLICY = ThrottlePolicy(free=20, base=60, cap=3600, quiet=24 * 3600)      # per address, per coordinator
+CONTRIBUTION_POLICY = ThrottlePolicy(free=30, base=60, cap=3600, quiet=3600)          # per account
+CONTRIBUTION_ADDRESS_POLICY = ThrottlePolicy(free=200, base=60, cap=3600, quiet=3600)  # per address
+_POLICIES = {"register:": REGISTRATION_POLICY, "contribute:account:": CONTRIBUTION_POLICY,
+             "contribute:address:": CONTRIBUTION_ADDRESS_POLICY, "address:": ADDRESS_POLICY}
+
+
 def _policy(key: str) -> ThrottlePolicy:
-    return ADDRESS_POLICY if key.startswith("address:") else ACCOUNT_POLICY
+    for prefix, policy in _POLICIES.items():
+        if key.startswith(prefix):
+            return policy
+    return ACCOUNT_POLICY
 
 
 def session_digest(secret: str) -> str:

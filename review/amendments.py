@@ -64,6 +64,7 @@ class Amendment:
     revisions: list[Revision] = field(default_factory=list)
     merged_as: str | None = None
     events: list = field(default_factory=list)
+    consultation: str | None = None   # the consultation it was proposed in (review.consultations)
 
     def subject(self) -> Subject:
         return Subject(author=self.author, state=self.state)
@@ -92,7 +93,8 @@ def _fold(number: int, events) -> Amendment | None:
         d = e.data
         if e.type == OPEN:
             a = Amendment(number, d["commitment"], d["title"], d.get("rationale", ""), e.actor, e.time,
-                          opened_revision=d["revision"], opened_base=d.get("base", ""))
+                          opened_revision=d["revision"], opened_base=d.get("base", ""),
+                          consultation=d.get("consultation"))
         elif a is None:
             continue
         elif e.type == WITHDRAW:
@@ -370,9 +372,11 @@ def _unchanged(repo: GitRepo, commit: str, files: dict[str, bytes]) -> bool:
 # -- writing ------------------------------------------------------------------------------
 
 def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, rationale: str,
-            files) -> Amendment:
-    """Open amendment n: a branch from current main with one commit, and its log."""
-    require(person, "propose_amendment")
+            files, consultation: str | None = None) -> Amendment:
+    """Open amendment n: a branch from current main with one commit, and its log. With
+    `consultation` (through review.consultations.contribute only, which checks the window and
+    the scope), the amendment is a contribution to it: the opening event names it."""
+    require(person, "contribute" if consultation else "propose_amendment")
     _check_words(title, rationale)
     files = _normalise_files(files)
     main = core.resolve(repo, "main")
@@ -390,10 +394,11 @@ def propose(repo: GitRepo, person: Person | None, commitment: str, title: str, r
     check_modes(repo.diff_trees(main, tree))
     commit = repo.create_commit(tree, [main], who, f"{title.strip()}\n\n{(rationale or '').strip()}\n".rstrip() + "\n")
     number = _allocate(repo, commit)
-    reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, OPEN,
-                     {"number": number, "commitment": commitment, "title": title.strip(),
-                      "rationale": (rationale or "").strip(), "revision": commit, "base": main,
-                      "files": sorted(files)},
+    opening = {"number": number, "commitment": commitment, "title": title.strip(),
+               "rationale": (rationale or "").strip(), "revision": commit, "base": main, "files": sorted(files)}
+    if consultation:
+        opening["consultation"] = consultation
+    reviewlog.append(repo, reviewlog.amendment_log(number), who, person.handle, OPEN, opening,
                      f"Open amendment {number}: {title.strip()[:60]}",
                      trailers={"Amendment": str(number), "Revision": commit})
     return get(repo, number)

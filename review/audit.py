@@ -335,7 +335,13 @@ def _detail(e) -> str:
         return f"via {d.get('via')}"
     if t == am.UPDATE:
         return f"main {d.get('main')}"
-    if t in ("comment-hide", "progress-hide", am.WITHDRAW, am.REJECT):
+    if t == "consultation-response":
+        return f"{d.get('contribution')}: {d.get('outcome')}" + (f", {d['carried_by']}" if d.get("carried_by") else "")
+    if t == "consultation-stance":
+        return f"{d.get('contribution')}: {d.get('stance')}"
+    if t == "consultation-announce":
+        return f"{d.get('title_fr', '')} ({d.get('opens')} to {d.get('closes')})"
+    if t in ("comment-hide", "progress-hide", am.WITHDRAW, am.REJECT, "consultation-close"):
         return str(d.get("reason") or "")
     return ""
 
@@ -363,7 +369,7 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
     out = []
     for e in events:
         d = e.data
-        org = d.get("organisation") if e.type == "approval" else None
+        org = d.get("organisation") if e.type in ("approval", "consultation-response") else None
         if org is None and e.actor in people:
             org = people[e.actor].organisation
         revision = d.get("revision") or d.get("rev")

@@ -118,6 +118,21 @@ def _user_passwd(args) -> int:
     return _account_command(args, "user passwd", act)
 
 
+def _participant_add(args) -> int:
+    from . import participants
+    from .errors import ReviewError
+    try:
+        d = deployment.Deployment.open(args.dir)
+        p, password = participants.Participants(d).add_as_operator(args.pseudonym, args.email)
+    except (ReviewError, deployment.DeploymentError) as exc:
+        print(f"review participant add: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    print(f"Participant account {p.handle} created. Sign in with the handle {p.handle} and this one-time "
+          f"password (change it on /participants/{p.pseudonym}):")
+    print(password)
+    return 0
+
+
 def _token(args) -> int:
     return _account_command(args, "token", lambda store, d, _: store.create_token(args.handle, args.label)[1],
                             needs_password=False)
@@ -423,6 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     u.add_argument("--revoke-tokens", action="store_true", help="also revoke every personal access token of the account")
     u.set_defaults(func=_user_passwd)
+
+    s = sub.add_parser("participant", help="accounts of the public for consultations (a pseudonym; in DIR/instance/)")
+    parts = s.add_subparsers(dest="participant_command", metavar="ACTION")
+    parts.required = True
+    u = parts.add_parser("add", help="create a participant account and print its one-time password")
+    u.add_argument("dir", metavar="DIR")
+    u.add_argument("pseudonym", metavar="PSEUDONYM", help="2 to 32 of a-z 0-9 _ -; public, in git as ~PSEUDONYM")
+    u.add_argument("--email", default=None, help="an e-mail address, kept private in DIR/instance/")
+    u.set_defaults(func=_participant_add)
 
     s = sub.add_parser("token", help="print a new personal access token for an account")
     s.add_argument("dir", metavar="DIR")

@@ -47,6 +47,7 @@ class Comment:
     stance: str | None
     reply_to: str | None
     report: str | None = None       # id of the progress report this answers (review.progress)
+    consultation: str | None = None  # id of the consultation it contributes to (review.consultations)
     versions: list[tuple[str, str]] = field(default_factory=list)  # earlier (time, body)
     edited: str | None = None       # time of the current text when it was edited
     resolved: bool = False
@@ -67,6 +68,7 @@ class Comment:
             "body": None if self.hidden else self.body,
             "anchor": self.anchor, "quote": self.quote, "rev": self.rev, "blob": self.blob,
             "lang": self.lang, "stance": self.stance, "reply_to": self.reply_to, "report": self.report,
+            "consultation": self.consultation,
             "state": self.state,
             "hidden": self.hidden, "edited": self.edited,
             "versions": [] if self.hidden else [{"time": t, "body": b} for t, b in self.versions],
@@ -85,7 +87,8 @@ def fold(events) -> dict[str, Comment]:
         if e.type == ADD:
             comments[e.id] = Comment(e.id, e.actor, e.time, d["body"], d.get("anchor"), d.get("quote"),
                                      d["rev"], d.get("blob"), d.get("lang", model.AUTHORITATIVE),
-                                     d.get("stance"), d.get("reply_to"), d.get("report"), seq=e.seq)
+                                     d.get("stance"), d.get("reply_to"), d.get("report"), d.get("consultation"),
+                                     seq=e.seq)
             root = comments.get(d.get("reply_to") or "")
             if root is not None:
                 root.replies.append(comments[e.id])
@@ -194,16 +197,21 @@ def _check_body(body) -> str:
 def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | None = None,
         anchor: str | None = None, quote: str | None = None, reply_to: str | None = None,
         stance: str | None = None, lang: str = model.AUTHORITATIVE, on_report: str | None = None,
-        log: str | None = None, answerable=None) -> Comment:
+        log: str | None = None, answerable=None, consultation: str | None = None, guard=None) -> Comment:
     """Comment on a commitment's text at a revision; with `log`, the comment goes to that log
     instead (an amendment's discussion, anchored in the amendment's revision of the text).
 
     An answer on a progress report (`on_report`) comes through review.progress.answer, which
     passes `answerable(events)`: the check, under the log's compare-and-swap, that the report
-    can still be answered."""
+    can still be answered. A contribution to a consultation comes through
+    review.consultations.contribute, which passes `consultation` (its id, kept in the event) and
+    `guard(events)`: the check, under the compare-and-swap, that it is still open."""
     if on_report and answerable is None:
         raise TypeError("answer progress reports through review.progress.answer")
-    require(person, "answer_report" if on_report else "reply" if reply_to else "comment")
+    if consultation and guard is None:
+        raise TypeError("contribute to consultations through review.consultations.contribute")
+    require(person, "contribute" if consultation else "answer_report" if on_report else "reply" if reply_to
+            else "comment")
     body = _check_body(body)
     stances = REPORT_STANCES if on_report else STANCES
     if stance not in (None, "", *stances):
@@ -248,8 +256,12 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
             "stance": stance or None, "reply_to": reply_to or None}
     if on_report:
         data["report"] = on_report
+    if consultation:
+        data["consultation"] = consultation
 
     def check(events):
+        if guard is not None:
+            guard(events)
         if on_report:
             answerable(events)
         if reply_to:
@@ -264,7 +276,7 @@ def add(repo: GitRepo, person: Person | None, cid: str, body: str, rev: str | No
     summary = (f"Answer on progress report {on_report} of {cid}" if on_report else f"Reply on {cid}" if reply_to
                else f"Comment on {cid}" + (f" {anchor}" if anchor else ""))
     ev = reviewlog.append(repo, _log(cid, log), reviewlog.identity(person.handle, person.name),
-                          person.handle, ADD, data, summary, check if (on_report or reply_to) else None,
+                          person.handle, ADD, data, summary, check if (on_report or reply_to or guard) else None,
                           {"Revision": commit})
     return fold([ev])[ev.id]  # the new comment alone: folding the whole log again costs O(log length)
 

@@ -289,4 +289,59 @@ CATALOGUE: dict[str, str] = {
                                    "of a published version (see /versions), not %(value)s"),
     "selfassessment.start_after_end": N_("the term cannot start (%(start)s) after it ends (%(end)s): give a "
                                          "from date on or before the to date"),
+    # -- review/consultations.py
+    "consultation.missing": N_("there is no consultation %(consultation)s"),
+    "consultation.no_contribution": N_("consultation %(consultation)s has no contribution %(contribution)s"),
+    "consultation.bad_date": N_("%(field)s must be a date written YYYY-MM-DD, not %(value)s"),
+    "consultation.no_title": N_("give the consultation a title in French"),
+    "consultation.bad_title": N_("a title is one line of at most %(n)s characters"),
+    "consultation.description_long": N_("a description has at most %(n)s characters"),
+    "consultation.bad_id": N_("%(consultation)s is not a consultation id: use lower-case letters, digits and "
+                              "hyphens, at most %(n)s characters"),
+    "consultation.short_notice": N_("a consultation opens at least %(days)s days after it is announced: "
+                                    "%(opens)s is too early, the earliest is %(earliest)s"),
+    "consultation.bad_window": N_("the closing date must be on or after the opening date, and at most %(n)s days "
+                                  "after it"),
+    "consultation.bad_scope": N_("the scope %(value)s is not one of: %(choices)s"),
+    "consultation.no_commitments": N_("choose between 1 and %(n)s commitments for this consultation"),
+    "consultation.unknown_commitments": N_("no such commitment on main: %(commitments)s"),
+    "consultation.no_draft": N_("name the draft to consult on: a branch or a tag"),
+    "consultation.unknown_draft": N_("%(draft)s is neither a branch nor a tag of the plan"),
+    "consultation.exists": N_("consultation %(consultation)s exists already: choose another id"),
+    "consultation.over": N_("consultation %(consultation)s is %(state)s: it can no longer change"),
+    "consultation.closes_past": N_("an open consultation cannot close on a past date: close it now instead"),
+    "consultation.reason_long": N_("a reason has at most %(n)s characters"),
+    "consultation.not_closed": N_("consultation %(consultation)s is %(state)s: close it before marking it answered"),
+    "consultation.waiting": N_("consultation %(consultation)s cannot be marked answered: %(n)s contribution(s) "
+                               "still wait for a response"),
+    "consultation.not_open": N_("consultation %(consultation)s is %(state)s: contributions and stances are taken "
+                                "only while it is open"),
+    "consultation.out_of_scope": N_("commitment %(commitment)s is outside the scope of consultation "
+                                    "%(consultation)s"),
+    "consultation.draft_amendment": N_("consultation %(consultation)s is on a draft: comment on its passages "
+                                       "(amendments are proposed on the adopted plan)"),
+    "consultation.bad_stance": N_("the stance %(value)s is not one of: %(choices)s"),
+    "consultation.hidden": N_("this contribution was hidden by moderation: it takes no stance"),
+    "consultation.own_contribution": N_("you cannot support or oppose your own contribution"),
+    "consultation.same_stance": N_("your stance on this contribution is already %(stance)s"),
+    "consultation.bad_outcome": N_("the response %(value)s is not one of: %(choices)s"),
+    "consultation.no_reason": N_("a response needs a reason: say why"),
+    "consultation.no_link": N_("a retained contribution needs the amendment or commitment that carries it out "
+                               "(amendments/<n> or commitments/<id>)"),
+    "consultation.bad_link": N_("%(value)s is not amendments/<n> nor commitments/<id>"),
+    "consultation.unknown_link": N_("%(value)s does not exist"),
+    "consultation.hide_amendment": N_("an amendment is not hidden: a coordinator rejects it, with a reason"),
+    "consultation.throttled": N_("too many contributions lately: try again in %(wait)s s"),
+    "permission.participant": N_("participants take part only in an open consultation, on what it covers; "
+                                 "otherwise they read"),
+    "permission.respond": N_("only a coordinator or a member of a lead administration of the commitment may "
+                             "respond"),
+
+    # -- review/participants.py
+    "participant.bad_pseudonym": N_("%(pseudonym)s is not a pseudonym: 2 to 32 lower-case letters, digits, _ or -, "
+                                    "starting with a letter"),
+    "participant.bad_email": N_("this is not an e-mail address"),
+    "participant.throttled": N_("too many accounts made lately from here: try again in %(wait)s s"),
+    "participant.taken": N_("the pseudonym %(pseudonym)s is taken: choose another"),
+    "participant.missing": N_("there is no participant %(pseudonym)s"),
 }

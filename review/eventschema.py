@@ -15,6 +15,7 @@ A field spec is a string:
 | `commit` | 40 hex digits (a commit or blob id) (`commit?`: or null) |
 | `date` | `YYYY-MM-DD` |
 | `handle` | a person's handle |
+| `actor` | a person's handle, or a participant's `~pseudonym` (review.participants) |
 | `strs` | a list of strings |
 | `approvals` | a list of `{handle, organisation, revision}` |
 | `a|b|c` | one of these strings (`a|b|c?`: or null) |
@@ -31,9 +32,10 @@ TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 ID_RE = re.compile(r"^[0-9a-f]{12}$")
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PARTICIPANT_MARK = "~"  # a participant's actor is ~pseudonym (review.participants.MARK)
 
 # Keys of every event.
-COMMON = {"format": "int", "seq": "int", "id": "id", "type": "text", "actor": "handle", "time": "time"}
+COMMON = {"format": "int", "seq": "int", "id": "id", "type": "text", "actor": "actor", "time": "time"}
 
 STANCE = "for|against|neutral|contested?"
 LEVEL = "not-started|limited|substantial|complete"
@@ -43,7 +45,7 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     # commitment logs (review.comments, review.progress); comments also in amendment logs
     "comment": ({"commitment": "text", "body": "text", "rev": "commit", "blob": "commit?", "lang": "text",
                  "anchor": "str?", "quote": "str?", "stance": STANCE, "reply_to": "id?"},
-                {"report": "id"}),
+                {"report": "id", "consultation": "text"}),  # consultation: a contribution (review.consultations)
     "comment-edit": ({"target": "id", "body": "text"}, {}),
     "comment-resolve": ({"target": "id"}, {}),
     "comment-reopen": ({"target": "id"}, {}),
@@ -53,7 +55,7 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "progress-hide": ({"target": "id", "reason": "text"}, {}),
     # amendment logs (review.amendments, review.signoff)
     "amendment-open": ({"number": "int", "commitment": "text", "title": "text", "rationale": "str",
-                        "revision": "commit", "base": "commit", "files": "strs"}, {"via": "text"}),
+                        "revision": "commit", "base": "commit", "files": "strs"}, {"via": "text", "consultation": "text"}),
     "amendment-revise": ({"revision": "commit", "previous": "commit", "files": "strs", "via": "text"}, {}),
     "amendment-update": ({"revision": "commit", "previous": "commit", "main": "commit"}, {"via": "text"}),
     "amendment-withdraw": ({"reason": "str?"}, {}),
@@ -63,6 +65,18 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "amendment-merge-repair": ({"revision": "commit", "merge": "commit", "policy": "str", "approvals": "approvals"}, {}),
     "approval": ({"revision": "commit", "verdict": "approve|object|withdraw", "comment": "str?", "name": "text",
                   "organisation": "str?", "entitled": "strs"}, {}),
+    # consultation logs (review.consultations)
+    "consultation-announce": ({"consultation": "text", "title_fr": "text", "title_en": "str", "description_fr": "str",
+                               "description_en": "str", "scope": "plan|commitments|draft", "commitments": "strs",
+                               "draft": "str?", "draft_commit": "commit?", "announced": "date", "opens": "date",
+                               "closes": "date"}, {}),
+    "consultation-edit": ({"title_fr": "text", "title_en": "str", "description_fr": "str", "description_en": "str",
+                           "closes": "date"}, {}),
+    "consultation-close": ({"reason": "str?"}, {}),
+    "consultation-answered": ({}, {}),
+    "consultation-stance": ({"contribution": "text", "stance": "support|oppose|none"}, {}),
+    "consultation-response": ({"contribution": "text", "outcome": "retained|partly-retained|not-retained|out-of-scope",
+                               "reason": "text", "carried_by": "str?", "name": "text", "organisation": "str?"}, {}),
 }
 
 
@@ -99,6 +113,8 @@ def _fits(spec: str, value) -> bool:
         return bool(TIME_RE.match(value))
     if spec == "handle":
         return bool(model.HANDLE_RE.match(value))
+    if spec == "actor":
+        return bool(model.HANDLE_RE.match(value.removeprefix(PARTICIPANT_MARK)))
     raise ValueError(f"unknown field spec {spec!r}")  # pragma: no cover - a mistake in SCHEMAS
 
 

@@ -33,6 +33,9 @@ class Subject:
 
 # Roles that take part in the review. `auditor` alone is not one of them (read-only).
 PARTICIPANTS = ("member", "signatory", "coordinator", "moderator")
+# The role of a member of the public with a participant account (review.participants): not in
+# plan.yaml; they contribute to open consultations only, and read otherwise.
+PARTICIPANT = "participant"
 
 # THE TABLE OF RIGHTS: action -> (what it is, who may). "Who" names roles of plan.yaml, or:
 #   anyone       also readers who are not signed in
@@ -63,6 +66,11 @@ RIGHTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "publish_version": ("publish a version of the plan (a tag of main with notes)", ("coordinator",)),
     "manage_tokens": ("create, list and revoke one's personal access tokens", ("owner",)),
     "manage_account": ("change one's password, see and end one's sessions", ("owner",)),
+    # consultations of the public (review.consultations, review.participants)
+    "manage_consultation": ("announce, edit and close a consultation", ("coordinator",)),
+    "add_participant": ("create a participant's account (a pseudonym)", ("coordinator",)),
+    "contribute": ("comment, propose or take a stance in an open consultation", (PARTICIPANT, *PARTICIPANTS)),
+    "respond_contribution": ("give the reasoned response to a contribution", ("coordinator", "lead member")),
 }
 
 
@@ -82,8 +90,12 @@ def _qualifies(p: Person, s: Subject | None, who: str) -> bool:
 # Why a person who is not entitled is refused, per action (the state checks follow).
 def _refusal(action: str, p: Person) -> Message:
     who = RIGHTS[action][1]
+    if p.has(PARTICIPANT) and action != "contribute":
+        return Message("permission.participant")
     if who == PARTICIPANTS:
         return Message("permission.auditor")
+    if action == "respond_contribution":
+        return Message("permission.respond")
     if action == "resolve_comment":
         return Message("permission.moderate")
     if action == "approve_amendment":

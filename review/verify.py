@@ -16,7 +16,9 @@ The rules (docs/audit.md explains each, with what it proves and what it cannot):
    the merge's first parent, and the merger was a coordinator (or the policy auto-merged);
    every name (trailers, event commits) is the person's name in the plan.yaml in force; a
    published version (`refs/tags/versions/...`) is an annotated tag on a commit of main by a
-   coordinator of the plan.yaml in force when it was tagged;
+   coordinator of the plan.yaml in force when it was tagged; a participant of a consultation
+   (`~pseudonym`, not in plan.yaml) only contributes to one (a comment or a stance in its log, or
+   an amendment opened in it), under their pseudonym and nothing else;
 4. the `Policy:` trailer is the first parent's `plan.yaml` blob, and its policy is
    satisfied, for every commitment the amendment changes (and for plan.yaml), by the log's
    approval events up to the merge;
@@ -57,6 +59,11 @@ EVENT_PATH_RE = re.compile(r"^events/(\d{5})/(\d{7})-([0-9a-f]{12})\.json$")
 CHECKPOINT_LINE_RE = re.compile(r"^(refs/\S+) ([0-9a-f]{40})$")
 # The refs the system manages; others (refs/for/* during a push, a mirror's extras) come and go.
 MANAGED = ("refs/heads/", "refs/reviews/", "refs/tags/")
+CONSULTATION_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # review.consultations.ID_RE
+PARTICIPANT_MARK = eventschema.PARTICIPANT_MARK
+# What a participant (~pseudonym, not in plan.yaml) may write: in a consultation's log, a
+# contribution (a comment naming it) or a stance; in an amendment's log, an opening naming one.
+PARTICIPANT_EVENTS = {"consultations": ("comment", "consultation-stance"), "amendments": ("amendment-open",)}
 
 RULES = {
     0: "the repository is whole: every object can be read, every ref points at a commit (a tag at a tag object)",
@@ -503,6 +510,11 @@ def rule3_names(repo: GitRepo, main_line: list, event_authors: list, flag: Flag)
     line = main_line
     plan_at = _plans_in_force(repo, line)
     for ref, commit, handle, when, name in event_authors:
+        if handle.startswith(PARTICIPANT_MARK):  # a participant: named by their pseudonym only
+            if name != handle:
+                flag(3, "name-differs", ref, commit,
+                     f"the commit's author is {name!r}, but a participant is named {handle!r} and nothing else")
+            continue
         plan, i = plan_at(when)
         if plan is None or not handle:
             continue
@@ -544,6 +556,25 @@ def rule3_versions(repo: GitRepo, refs: dict[str, str], main_line: list, flag: F
         elif person.name != name:
             flag(3, "name-differs", ref, oid, f"tagged by {name!r}, but the plan.yaml in force names "
                                               f"{handle} {person.name!r}")
+
+
+def rule3_participant(ref: str, info, data: dict, flag: Flag) -> None:
+    """Rule 3: a participant (`~pseudonym`) only contributes to a consultation or takes a stance
+    in one: a comment or a stance in a consultation's log naming it, or an amendment opened in it."""
+    actor = data.get("actor")
+    if not isinstance(actor, str) or not actor.startswith(PARTICIPANT_MARK):
+        return
+    kind, name, _number = reviewlog.log_name(ref)
+    etype = data.get("type")
+    ok = etype in PARTICIPANT_EVENTS.get(kind, ())
+    if ok and etype == "comment":
+        ok = data.get("consultation") == name and not data.get("report")
+    if ok and etype == "amendment-open":
+        ok = isinstance(data.get("consultation"), str)
+    if not ok:
+        flag(3, "participant-outside-consultation", ref, info.id,
+             f"participant {actor} wrote a {etype!r} event here: participants only contribute to a consultation "
+             "(a comment or a stance in its log, or an amendment opened in it)")
 
 
 def rule3_approval_name(ref: str, info, data: dict, flag: Flag) -> None:
@@ -797,9 +828,11 @@ class _Verifier:
         chain.reverse()
         self.chains[ref] = {i.id for i in chain}
         kind, name, number = reviewlog.log_name(ref)
-        if not ((kind == "amendments" and number is not None) or (kind == "commitments" and model.valid_id(name))):
+        if not ((kind == "amendments" and number is not None) or (kind == "commitments" and model.valid_id(name))
+                or (kind == "consultations" and CONSULTATION_ID_RE.match(name))):
             self.report.warnings.append(f"{ref}: not a review log name this verifier knows "
-                                        "(refs/reviews/commitments/<id>, refs/reviews/amendments/<n>)")
+                                        "(refs/reviews/commitments/<id>, refs/reviews/amendments/<n>, "
+                                        "refs/reviews/consultations/<id>)")
         events: list[reviewlog.Event] = []
         self.log_commits(ref, number, chain, events, 0, None)
         if number is not None:
@@ -838,6 +871,7 @@ class _Verifier:
         self.event_authors.append((ref, info.id, reviewlog.handle_of(info.author_email) or "", info.time,
                                    info.author_name))
         rule3_approval_name(ref, info, data, self.flag)
+        rule3_participant(ref, info, data, self.flag)
 
     # -- rules 1 to 4: main ---------------------------------------------------------------
 

@@ -42,7 +42,7 @@ class Visit:
 
 
 def _check(handle: str, subject: str) -> None:
-    if not isinstance(handle, str) or not model.HANDLE_RE.match(handle):
+    if not isinstance(handle, str) or not model.HANDLE_RE.match(handle.removeprefix("~")):  # ~: a participant
         raise ValueError(f"not a handle: {handle!r}")
     kind, _, name = subject.partition(":") if isinstance(subject, str) else ("", "", "")
     if not ((kind == "commitment" and model.valid_id(name)) or (kind == "amendment" and AMENDMENT_RE.match(name))):

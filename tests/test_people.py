@@ -27,12 +27,13 @@ P = {
     "coordinator": Person("claire", "Claire", "premier-ministre", ("member", "coordinator")),
     "moderator": Person("lucie", "Lucie", "communs-numeriques", ("member", "moderator")),
     "auditor": Person("paul", "Paul", "examen-independant", ("auditor",)),
+    "participant": Person("~alice", "~alice", None, ("participant",)),  # of a consultation (review.participants)
 }
 OWN = {"author": "karim", "owner": "karim"}  # subjects below belong to karim (the plain member)
 # action -> (subject, set of roles allowed)
 EVERYONE = set(P)
 # an auditor who is nothing else is read-only (docs/roles.md)
-PARTICIPANTS = EVERYONE - {"anonymous", "auditor"}
+PARTICIPANTS = EVERYONE - {"anonymous", "auditor", "participant"}
 TABLE = {
     "read": (Subject(), EVERYONE),
     "audit": (Subject(), EVERYONE),
@@ -55,6 +56,10 @@ TABLE = {
     "publish_version": (Subject(), {"coordinator"}),
     "manage_tokens": (Subject(owner="karim"), {"member"}),
     "manage_account": (Subject(owner="karim"), {"member"}),
+    "manage_consultation": (Subject(), {"coordinator"}),
+    "add_participant": (Subject(), {"coordinator"}),
+    "contribute": (Subject(), PARTICIPANTS | {"participant"}),
+    "respond_contribution": (Subject(leads=LEADS), {"coordinator", "lead_member", "signatory"}),
 }
 
 

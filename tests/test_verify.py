@@ -232,13 +232,14 @@ def test_a_damaged_copy_exits_2(copy):
 
 
 def test_every_event_type_written_by_the_code_has_a_schema_and_a_documentation():
+    from review import consultations as cons
     from review import progress as pg
-    written = {comments.ADD, comments.EDIT, comments.RESOLVE, comments.REOPEN, comments.HIDE, pg.REPORT, pg.HIDE,
+    written = {cons.ANNOUNCE, cons.EDIT, cons.CLOSE, cons.ANSWERED, cons.STANCE, cons.RESPONSE, comments.ADD, comments.EDIT, comments.RESOLVE, comments.REOPEN, comments.HIDE, pg.REPORT, pg.HIDE,
                am.OPEN, am.REVISE, am.UPDATE, am.WITHDRAW, am.REOPEN, am.REJECT, am.MERGE, am.MERGE_REPAIR,
                signoff.APPROVAL}
     assert written == set(eventschema.SCHEMAS)
     source = "\n".join(p.read_text() for p in (ROOT / "review").glob("*.py"))
-    for etype in re.findall(r'"((?:comment|progress|amendment)-[a-z]+)"', source):
+    for etype in re.findall(r'"((?:comment|progress|amendment|consultation)-[a-z]+)"', source):
         assert etype in eventschema.SCHEMAS, etype
     doc = (ROOT / "docs/events.md").read_text()
     for etype in written:

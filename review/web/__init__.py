@@ -21,6 +21,7 @@ DEFAULTS = {
     "JSON_SORT_KEYS": False,
     "BASE_URL": None,                # the site's public address (published books link back to it); None: the request's
     "PUBLISH_CACHE_BYTES": 256 * 1024 * 1024,  # downloads of published versions kept in DIR/instance/publish-cache
+    "CONSULTATION_NOTICE_DAYS": 14,  # the least days between a consultation's announcement and its opening
 }
 
 

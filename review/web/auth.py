@@ -62,6 +62,22 @@ def accounts() -> store.Accounts:
     return a
 
 
+def participant_store():
+    from .. import participants
+    p = current_app.extensions.get("review.participants")
+    if p is None:
+        p = current_app.extensions["review.participants"] = participants.Participants(
+            current_app.extensions["review.deployment"], accounts())
+    return p
+
+
+def person_of(handle: str):
+    """The person behind a handle: of plan.yaml on main, or a participant (`~pseudonym`)."""
+    if handle.startswith("~"):
+        return participant_store().person(handle)
+    return people_at_main().people.get(handle)
+
+
 def people_at_main():
     r = repo()
     return core.read_plan(r, core.resolve(r, "main"))
@@ -80,7 +96,7 @@ def load_person() -> None:
             handle = accounts().authenticate_token(token.strip())
             if handle is None:
                 raise ApiError(401, "this token is malformed, unknown or revoked: create a new one on your profile page")
-            g.person = people_at_main().people.get(handle)
+            g.person = person_of(handle)
             if g.person is None:
                 raise ApiError(401, f"'{handle}' is no longer a person of the plan")
             g.via_token = True
@@ -97,7 +113,7 @@ def load_person() -> None:
         session.clear()
         flash(_("Your session has ended (signed out, expired or password changed): please sign in again."), "error")
         return
-    g.person = people_at_main().people.get(handle)
+    g.person = person_of(handle)
     if g.person is None:
         session.clear()
 
@@ -195,7 +211,7 @@ def sign_in():
         wait = a.sign_in_wait(handle, request.remote_addr)
         if wait:
             return _throttled(form, next_url, wait)
-        if not a.check_password(handle, form.password.data) or handle not in people_at_main().people:
+        if not a.check_password(handle, form.password.data) or person_of(handle) is None:
             a.record_failure(f"account:{handle}", f"address:{request.remote_addr}")
             wait = a.sign_in_wait(handle, request.remote_addr)
             if wait:

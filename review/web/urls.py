@@ -15,6 +15,7 @@ from . import search
 from . import notifications
 from . import mail
 from . import selfassessment
+from . import consulting
 
 ROUTES = [
     # Reading the plan (every page takes ?rev=)
@@ -136,6 +137,33 @@ ROUTES = [
     ("/people/<handle>/email/preferences", "set_email_preferences", mail.set_preferences, ["POST"]),
     ("/email/confirm/<token>", "confirm_email", mail.confirm, ["GET", "POST"]),
     ("/unsubscribe/<token>", "unsubscribe", mail.unsubscribe, ["GET", "POST"]),
+    # Consultations of the public, reasoned responses, participants (review/web/consulting.py, issue 19)
+    ("/consultations", "consultations", consulting.list_page, ["GET"]),
+    ("/consultations", "announce_consultation", consulting.announce, ["POST"]),
+    ("/consultations.atom", "consultations_feed", consulting.feed, ["GET"]),
+    ("/consultations/<cid>", "consultation", consulting.page, ["GET"]),
+    ("/consultations/<cid>/contributions", "contribute", consulting.contribute, ["POST"]),
+    ("/consultations/<cid>/amend", "consultation_amend", consulting.amend, ["GET", "POST"]),
+    ("/consultations/<cid>/contributions/<key>/stance", "contribution_stance", consulting.stance, ["POST"]),
+    ("/consultations/<cid>/contributions/<key>/response", "contribution_response", consulting.respond, ["POST"]),
+    ("/consultations/<cid>/contributions/<key>/hide", "contribution_hide", consulting.hide, ["POST"]),
+    ("/consultations/<cid>/participants", "add_participant", consulting.add_participant, ["POST"]),
+    ("/consultations/<cid>/report", "consultation_report", consulting.report_page, ["GET"]),
+    ("/consultations/<cid>/report.csv", "consultation_report_csv", consulting.report_csv, ["GET"]),
+    ("/consultations/<cid>/report.json", "consultation_report_json", consulting.report_json, ["GET"]),
+    ("/consultations/<cid>/<action>", "consultation_act", consulting.act, ["POST"]),
+    ("/participants/<pseudonym>", "participant_page", consulting.participant_page, ["GET"]),
+    ("/participants/<pseudonym>/delete", "participant_delete", consulting.participant_delete, ["POST"]),
+    ("/participants/<pseudonym>/password", "participant_password", consulting.participant_password, ["POST"]),
+    ("/api/v1/consultations", "api_consultations", consulting.api_list, ["GET"]),
+    ("/api/v1/consultations", "api_consultation_announce", consulting.api_announce, ["POST"]),
+    ("/api/v1/consultations/<cid>", "api_consultation", consulting.api_get, ["GET"]),
+    ("/api/v1/consultations/<cid>/report", "api_consultation_report", consulting.report_json, ["GET"]),
+    ("/api/v1/consultations/<cid>/contributions", "api_contribute", consulting.api_contribute, ["POST"]),
+    ("/api/v1/consultations/<cid>/contributions/<key>/stance", "api_stance", consulting.api_stance, ["POST"]),
+    ("/api/v1/consultations/<cid>/contributions/<key>/response", "api_response", consulting.api_respond, ["POST"]),
+    ("/api/v1/consultations/<cid>/contributions/<key>/hide", "api_contribution_hide", consulting.api_hide, ["POST"]),
+    ("/api/v1/consultations/<cid>/<action>", "api_consultation_act", consulting.api_act, ["POST"]),
     # The plan repository over git's smart HTTP: anonymous clone, pushes with a token (githttp.py)
     ("/plan.git", "git_about", githttp.about, ["GET"]),
     ("/plan.git/<path:rest>", "git_http", githttp.git_http, ["GET", "POST"]),

@@ -44,12 +44,17 @@ PAGES = {
     "versions_page": ["/versions"],
     "search": ["/search", "/search?q=donn%C3%A9es+%22commande+publique%22", "/search?q=%22%3Cscript%3E"],
     "git_about": ["/plan.git"],
+    "consultations": ["/consultations"],
+    "consultation": ["/consultations/demo-2016"],
+    "consultation_amend": ["/consultations/demo-2016/amend?commitment=engagement-02"],
+    "consultation_report": ["/consultations/demo-2016/report"],
+    "participant_page": ["/participants/alice"],
 }
 ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
 # GET routes that answer something other than a page (JSON, CSV, Atom, git, a redirect).
 NOT_PAGES = {"set_language", "git_http", "amendment_feed", "commitment_feed", "progress_csv", "progress_json",
              "progress_feed", "audit_csv", "audit_json", "plan_asset",
-             "version_download"}
+             "version_download", "consultations_feed", "consultation_report_csv", "consultation_report_json"}
 
 REPORTER = """
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -67,8 +72,26 @@ def test_every_page_of_the_url_table_is_visited():
 
 @pytest.fixture
 def seeded(live_server):
-    demo.seed(Deployment.open(live_server.dir))  # a merged and an open amendment, comments, a report
+    dep = Deployment.open(live_server.dir)
+    demo.seed(dep)  # a merged and an open amendment, comments, a report
+    _a_consultation(dep)
     return live_server
+
+
+def _a_consultation(dep) -> None:
+    """An open consultation (announced 15 days ago) with a participant's contribution."""
+    import datetime as dt
+
+    from review import commitment as core
+    from review import consultations as cons
+    from review import participants
+    repo = dep.open_repo()
+    today = dt.datetime.now(dt.timezone.utc).date()
+    claire = core.read_plan(repo, core.resolve(repo, "main")).people["claire"]
+    cons.announce(repo, claire, "demo-2016", "Consultation", today - dt.timedelta(days=1), today + dt.timedelta(days=9),
+                  announced=today - dt.timedelta(days=15))
+    alice, _pw = participants.Participants(dep).add(claire, "alice")
+    cons.contribute_comment(repo, alice.person(), "demo-2016", "engagement-02", "Une idée")
 
 
 def _visit_all(page: Page, base: str) -> list[str]:
