@@ -20,16 +20,14 @@ Public API (the end-of-term report reads consultations through these):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 
 from . import amendments as am
 from . import comments
 from . import commitment as core
-from . import model, reviewlog
+from . import csvexport, model, reviewlog
 from .errors import Conflict, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo, RefMoved
 from .model import Person
@@ -323,23 +321,14 @@ def report(repo: GitRepo, cid: str, today: dt.date | None = None) -> dict:
 
 
 def report_csv(repo: GitRepo, cid: str, outcome_names: dict | None = None, header: list | None = None) -> str:
-    """The report as CSV, one row per contribution (`outcome_names`/`header`: the reader's language)."""
+    """The report as CSV, one row per contribution (`outcome_names`/`header`: the reader's language);
+    a text a spreadsheet would run as a formula is quoted (review/csvexport.py)."""
     names = outcome_names or {}
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header or REPORT_COLUMNS)
-    for x in contributions(repo, cid):
-        r = x.response
-        w.writerow([x.key, x.kind, x.time, x.author, x.commitment, x.anchor or "",
-                    "" if x.hidden else _cell(x.text), x.supports, x.oppositions,
-                    names.get(r.outcome, r.outcome) if r else "", _cell(r.reason) if r else "",
-                    (r.carried_by or "") if r else "", r.by if r else "", r.time if r else ""])
-    return buf.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet never runs a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    rows = ([x.key, x.kind, x.time, x.author, x.commitment, x.anchor or "", "" if x.hidden else x.text,
+             x.supports, x.oppositions, names.get(r.outcome, r.outcome) if r else "", r.reason if r else "",
+             (r.carried_by or "") if r else "", r.by if r else "", r.time if r else ""]
+            for x in contributions(repo, cid) for r in [x.response])
+    return csvexport.table(header or REPORT_COLUMNS, rows)
 
 
 # -- writing ------------------------------------------------------------------------------------

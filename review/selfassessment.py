@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from . import audit, csvexport, model, progress, versions
+from . import audit, consultations, csvexport, model, progress, reviewlog, versions
 from . import commitment as core
 from .errors import Damaged, Invalid
 from .gitrepo import GitRepo
@@ -272,13 +272,28 @@ class SelfAssessment:
 # -- building it ------------------------------------------------------------------------------
 
 def consultations_in(repo: GitRepo, term: Term, plan: Plan) -> list[ConsultationEntry]:
-    """The consultations held during the term, as known at its end.
-
-    The place where issue 19's consultations plug in: return one ConsultationEntry per
-    consultation whose open..close window meets the term, read from its log as of the end of
-    `term.end` (as progress.log_events_as_of does). Until review.consultations exists there are none.
-    """
-    return []
+    """The consultations held during the term (their open..close window meets it), as known at
+    its end: only the events, contributions and responses recorded by the end of `term.end`."""
+    end = progress._end_of(term.end)
+    out = []
+    for cid in consultations.ids(repo):
+        try:
+            known = [e for e in reviewlog.read_events(repo, consultations.log_ref(cid))
+                     if progress._when(e.time) <= end]
+        except Damaged:
+            continue  # a damaged log: /integrity names it; the report shows what can be read
+        c = consultations._fold(cid, known)
+        if c is None or c.opens > term.end.isoformat() or (c.closed_early or c.closes) < term.start.isoformat():
+            continue
+        items = [x for x in consultations.contributions(repo, cid, c) if progress._when(x.time) <= end]
+        p = consultations.participation(repo, cid, items)
+        out.append(ConsultationEntry(cid, dict(c.title), c.opens, (c.closed_early or c.closes)[:10],
+                                     participants=len({x.author for x in items} | {
+                                         who for x in items for who in x.stances}),
+                                     contributions=p.contributions, supports=p.supports,
+                                     oppositions=p.oppositions,
+                                     responses={k: v for k, v in p.outcomes.items() if v}, waiting=p.waiting))
+    return out
 
 
 def _in_term(term: Term, time: str) -> bool:

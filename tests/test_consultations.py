@@ -229,3 +229,18 @@ def test_cli_participant_add_and_review_verify_stays_clean(deployment_dir, dep, 
     cons.mark_answered(repo, people(repo)["claire"], "c1", today=TODAY)
     run = run_cli("verify", str(repo.path))
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_self_assessment_counts_the_consultations_of_its_term(repo, parts):
+    from review import selfassessment
+    alice, _ = make(parts, repo, "alice")
+    bob, _ = make(parts, repo, "bob")
+    open_consultation(repo)
+    a = cons.contribute_comment(repo, alice, "c1", "engagement-01", "Une idée", today=TODAY)
+    cons.contribute_comment(repo, bob, "c1", "engagement-02", "Une autre", today=TODAY)
+    cons.take_stance(repo, bob, "c1", a.key, "support", today=TODAY)
+    cons.respond(repo, people(repo)["claire"], "c1", a.key, "not-retained", "Hors calendrier.")
+    [k] = selfassessment.build(repo, "2026-01-01").consultations
+    assert (k.id, k.opens, k.contributions, k.supports, k.oppositions, k.waiting) == ("c1", "2026-02-28", 2, 1, 0, 1)
+    assert k.responses == {"not-retained": 1} and k.participants == 2
+    assert selfassessment.build(repo, "2015-07-16", "2026-02-01").consultations == []  # over before it opened

@@ -16,6 +16,7 @@ from .. import progress, render, selfassessment
 from ..errors import Invalid
 from .errors import ApiError
 from .progress import ANSWER_STANCES, LEVEL_NAMES
+from .consulting import OUTCOME_NAMES
 from .reading import repo
 
 
@@ -36,6 +37,7 @@ def _args() -> dict:
 def page():
     a = _report()
     return render_template("selfassessment/report.html", a=a, args=_args(), level_names=LEVEL_NAMES,
+                           outcome_names=OUTCOME_NAMES,
                            answer_stances=ANSWER_STANCES, not_reported=selfassessment.NOT_REPORTED,
                            levels=(*progress.LEVELS, selfassessment.NOT_REPORTED),
                            render_note=lambda t, prefix="": Markup(render.render_comment(t, prefix)))
