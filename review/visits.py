@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from . import model
 DB_FILE = "visits.sqlite"
 MAX_PER_PERSON = 1000
 AMENDMENT_RE = re.compile(r"^[1-9][0-9]{0,8}$")
+REFRESH_SECONDS = 300  # a visit that sees nothing new rewrites the time of the last one at most this often
 BUSY_MS = 2000  # a visit not recorded is a marker shown twice: never worth a slow page
 
 SCHEMA = """
@@ -90,6 +92,12 @@ class Visits:
             raise ValueError(f"not a position in a log: {seq!r}")
         db = self._connect()
         try:
+            row = db.execute("SELECT seq, time FROM visits WHERE handle = ? AND subject = ?",
+                             (handle, subject)).fetchone()
+            if row is not None and row[0] == seq and _seconds_between(row[1], time) < REFRESH_SECONDS:
+                # nothing new seen since a visit moments ago: no write (a page read is not a
+                # disk write each time); the visit's time moves at most REFRESH_SECONDS late
+                return Visit(*row)
             db.execute("BEGIN IMMEDIATE")
             try:
                 row = db.execute("SELECT seq, time FROM visits WHERE handle = ? AND subject = ?",
@@ -117,6 +125,15 @@ class Visits:
         except sqlite3.Error:
             self._ready = False  # a file deleted or replaced meanwhile: make the table again next time
             return None
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    try:
+        a = dt.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+        b = dt.datetime.fromisoformat(later.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    return (b - a).total_seconds()
 
 
 def commitment_subject(cid: str) -> str:

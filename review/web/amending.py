@@ -8,10 +8,10 @@ from markupsafe import Markup
 
 from .. import amendments as am
 from .. import commitment as core
-from .. import drafting, frontmatter, model, render, signoff
+from .. import drafting, frontmatter, model, render, reviewlog, signoff
 from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
-from . import params
+from . import fragments, params
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
@@ -194,8 +194,15 @@ def page(n: str):
     if me is not None and a.state == "open" and not can_verdict:
         reason = signoff.why_no_verdict(r, me, a)
         why_not_me = localise(reason) if reason else None
+    discussion = _discussion(r, a)
+    # rendered once per log tip, amendment head, main (people and roles), reader and unread
+    # markers (review/web/fragments.py)
+    parts = (r.path, a.number, r.ref_target(reviewlog.amendment_log(a.number)), a.head, main,
+             frozenset(discussion["unread"]), discussion["last_visit"])
+    discussion["discussion_html"] = fragments.cached(
+        "amendment-discussion", parts, lambda: render_template("plan/_comments.html", **discussion))
     return render_template(
-        "amendments/page.html", **_discussion(r, a), a=a, changes=rows, coarse=coarse, side=side, against=against,
+        "amendments/page.html", **discussion, a=a, changes=rows, coarse=coarse, side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
         can_verdict=can_verdict, own_organisation=own_organisation, why_not_me=why_not_me,
         unmet=signoff.explain(r, a, ev) if a.state == "open" else [], titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale)) if a.rationale else "",

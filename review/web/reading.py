@@ -14,7 +14,7 @@ from ..errors import Damaged
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
-from . import params, threads
+from . import fragments, params, threads
 from .messages import localise
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
@@ -197,12 +197,18 @@ def commitment_page(cid: str):
     paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
     _, book = pages.read_book(r, commit)
     previous, following = pages.neighbours(book, "commitment", cid)
-    return render_template("plan/commitment.html", c=c, plan=plan, blocks=blocks,
-                           previous=previous, following=following,
-                           translated=lang in c.bodies, version=_version(name, commit),
-                           rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
-                           draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
-                           render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix)), **discussion)
+    ctx = dict(c=c, plan=plan, blocks=blocks, previous=previous, following=following,
+               translated=lang in c.bodies, version=_version(name, commit),
+               rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
+               draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
+               render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix)), **discussion)
+    # the discussion: rendered once per log tip, text, commit shown, main (people and roles),
+    # reader and unread markers (review/web/fragments.py)
+    parts = (r.path, cid, r.ref_target(reviewlog.commitment_log(cid)), commit, core.resolve(r, "main"),
+             frozenset(discussion["unread"]), discussion["last_visit"])
+    ctx["discussion_html"] = fragments.cached("commitment-discussion", parts,
+                                              lambda: render_template("plan/_comments.html", **ctx))
+    return render_template("plan/commitment.html", **ctx)
 
 
 @cached_page
