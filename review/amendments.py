@@ -9,6 +9,7 @@ always the branch head; the log says who did what and why.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import commitment as core
@@ -85,8 +86,9 @@ def parse_number(text: str) -> int | None:
     return int(text)
 
 
-def numbers(repo: GitRepo) -> list[int]:
-    found = (reviewlog.log_name(ref)[2] for ref in repo.refs("refs/reviews/amendments/"))
+def numbers(repo: GitRepo, refs: Mapping[str, str] | None = None) -> list[int]:
+    refs = repo.ref_snapshot() if refs is None else refs
+    found = (reviewlog.log_name(ref)[2] for ref in refs if ref.startswith("refs/reviews/amendments/"))
     return sorted(n for n in found if n is not None)
 
 
@@ -120,10 +122,13 @@ _touched_cache = LRU(16384)
 _bases = LRU(16384)
 
 
-def get(repo: GitRepo, number: int) -> Amendment:
-    log_tip = repo.ref_target(reviewlog.amendment_log(number))
-    head = repo.ref_target(branch(number))
-    key = (repo.path, number, log_tip, head, repo.ref_target("refs/heads/main"))
+def get(repo: GitRepo, number: int, refs: Mapping[str, str] | None = None) -> Amendment:
+    """Amendment `number` as git holds it now (`refs`: a snapshot of the refs, GitRepo.ref_snapshot,
+    for a reader of many amendments)."""
+    target = refs.get if refs is not None else repo.ref_target
+    log_tip = target(reviewlog.amendment_log(number))
+    head = target(branch(number))
+    key = (repo.path, number, log_tip, head, target(core.MAIN))
     hit = _amendments.get(key)
     if hit is None:
         hit = _amendments.put(key, _get(repo, number, log_tip, head))
@@ -230,9 +235,10 @@ def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = N
     log points at a missing object or a blob) is left out, and noted as (number, why) in
     `unreadable` when a list is given: one damaged amendment never takes a list page down."""
     out = []
-    for n in numbers(repo):
+    refs = repo.ref_snapshot()  # one reading of the refs for the whole list
+    for n in numbers(repo, refs):
         try:
-            a = get(repo, n)
+            a = get(repo, n, refs)
         except Missing:
             continue
         except Damaged as exc:

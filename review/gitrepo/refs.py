@@ -10,7 +10,8 @@ import hashlib
 import os
 import random
 import time
-from typing import Callable
+from types import MappingProxyType
+from typing import Callable, Mapping
 
 import pygit2
 from pygit2.enums import ObjectType
@@ -56,6 +57,11 @@ class Refs:
         if prefix == "refs/":
             return dict(self._ref_store()[1])
         return {name: target for name, target in self._ref_store()[1].items() if name.startswith(prefix)}
+
+    def ref_snapshot(self) -> Mapping[str, str]:
+        """Every ref -> commit id, read-only, as refs() gives them but without a copy: for a
+        reader of thousands of refs (a list of amendments) instead of one look-up per ref."""
+        return MappingProxyType(self._ref_store()[1])
 
     def refs_state(self) -> tuple[bytes, dict[str, str]]:
         """(refs_fingerprint(), refs()) from one reading of the ref store: a consistent pair."""
