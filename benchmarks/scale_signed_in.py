@@ -272,6 +272,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="500 commitments, 10,000 comments, 200 amendments")
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR (or reuse it when it holds a deployment)")
+    ap.add_argument("--generate-only", action="store_true", help="with --keep: generate, measure nothing")
     ap.add_argument("--profile", metavar="URL", help="print a cProfile of 5 requests of URL on the big plan")
     args = ap.parse_args()
     n_c, n_m, n_a = (500, 10_000, 200) if args.quick else (5000, 100_000, 2000)
@@ -283,6 +284,8 @@ def main() -> int:
             t = time.perf_counter()
             generate(big, n_c, n_m, n_a)
             print(f"  . generated in {time.perf_counter() - t:.1f} s")
+        if args.generate_only:
+            return 0
         demo = tmp / "demo" / "dep"
         demo.parent.mkdir()
         from benchmarks.signed_in_bench import _fill
