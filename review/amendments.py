@@ -251,6 +251,48 @@ def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = N
     return out
 
 
+def list_page(repo: GitRepo, after: int | None, limit: int, state: str | None = None,
+              commitment: str | None = None, author: str | None = None,
+              unreadable: list | None = None) -> tuple[list[Amendment], str | None]:
+    """One page of `list_all` (oldest first): the amendments numbered after `after` that match,
+    at most `limit`, and the cursor of the next page (None at the end). Reads the amendments of
+    the page only (each kept by its git ids), not the whole list."""
+    from . import cursors
+    refs = repo.ref_snapshot()
+
+    def read():
+        for n in numbers(repo, refs):
+            if after is not None and n <= after:
+                continue
+            try:
+                yield get(repo, n, refs)
+            except Missing:
+                continue
+            except Damaged as exc:
+                if unreadable is not None:
+                    unreadable.append((n, exc.message))
+
+    def keep(a: Amendment) -> bool:
+        return not ((state and a.state != state) or (commitment and a.commitment != commitment)
+                    or (author and a.author != author))
+    return cursors.take(read(), keep, limit, lambda a: (a.number,))
+
+
+_counts = LRU(16)
+
+
+def state_counts(repo: GitRepo) -> dict[str, int]:
+    """How many amendments are in each state (kept per state of the refs)."""
+    key = (repo.path, repo.refs_fingerprint())
+    hit = _counts.get(key)
+    if hit is None:
+        hit = {}
+        for a in list_all(repo):
+            hit[a.state] = hit.get(a.state, 0) + 1
+        hit = _counts.put(key, hit)
+    return dict(hit)
+
+
 def base_of(repo: GitRepo, a: Amendment) -> str:
     """The main commit the amendment's current text starts from (for a merged amendment:
     as it stood just before the merge, so its changes stay visible)."""

@@ -12,6 +12,7 @@ from .. import drafting, frontmatter, model, render, reviewlog, signoff
 from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
 from . import fragments, params
+from .. import cursors
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
@@ -55,13 +56,27 @@ def amendment_json(a: am.Amendment, detail: bool = False) -> dict:
 
 # -- API ------------------------------------------------------------------------------------
 
+def _cursor() -> tuple[int | None, int]:
+    """`?after=&limit=` of a list of amendments (review/cursors.py)."""
+    try:
+        after = cursors.decode(request.args.get("after"), (int,))
+        return (after[0] if after else None), cursors.limit(request.args.get("limit"))
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.text or exc.message) from None
+
+
 def api_list():
     state = request.args.get("state") or None
     if state and state not in STATES:
         raise ApiError(400, f"state must be one of {', '.join(STATES)}")
-    items = am.list_all(repo(), state=state, commitment=request.args.get("commitment") or None,
-                        author=request.args.get("author") or None)
-    return jsonify({"amendments": [amendment_json(a) for a in items]})
+    filters = {"state": state, "commitment": request.args.get("commitment") or None,
+               "author": request.args.get("author") or None}
+    if "after" in request.args or "limit" in request.args:  # a page read with a cursor
+        after, limit = _cursor()
+        items, nxt = am.list_page(repo(), after, limit, **filters)
+        return jsonify({"amendments": [amendment_json(a) for a in items], "limit": limit, "next": nxt})
+    items = am.list_all(repo(), **filters)  # the whole list, as before cursors
+    return jsonify({"amendments": [amendment_json(a) for a in items], "next": None})
 
 
 def api_propose():
@@ -130,12 +145,14 @@ def list_page():
         state = None
     r = repo()
     unreadable: list = []
-    items = am.list_all(r, state=state, commitment=request.args.get("commitment") or None,
-                        author=request.args.get("author") or None, unreadable=unreadable)
-    everything = am.list_all(r)
-    counts = {s: sum(1 for a in everything if a.state == s) for s in STATES}
+    after, limit = _cursor()
+    items, nxt = am.list_page(r, after, limit, state=state, commitment=request.args.get("commitment") or None,
+                              author=request.args.get("author") or None, unreadable=unreadable)
+    counts = am.state_counts(r)
+    counts = {s: counts.get(s, 0) for s in STATES}
     main = core.resolve(r, "main")
-    return render_template("amendments/list.html", items=items, counts=counts, state=state,
+    return render_template("amendments/list.html", items=items, counts=counts, state=state, next=nxt,
+                           after=request.args.get("after"), limit=request.args.get("limit"),
                            unreadable=[(n, localise(why)) for n, why in unreadable],
                            commitments=core.list_commitments(r, main), plan=core.read_plan(r, main),
                            filters={"commitment": request.args.get("commitment", ""),
