@@ -278,19 +278,28 @@ def list_page(repo: GitRepo, after: int | None, limit: int, state: str | None = 
     return cursors.take(read(), keep, limit, lambda a: (a.number,))
 
 
-_counts = LRU(16)
+_tallies = LRU(16)
+
+
+def tally(repo: GitRepo) -> tuple[dict[str, int], dict[str, int]]:
+    """(state -> how many amendments, commitment -> how many open amendments), kept per state of
+    the refs: the plan page and the list count 2,000 amendments without reading them."""
+    key = (repo.path, repo.refs_fingerprint())
+    hit = _tallies.get(key)
+    if hit is None:
+        by_state: dict[str, int] = {}
+        open_by: dict[str, int] = {}
+        for a in list_all(repo):
+            by_state[a.state] = by_state.get(a.state, 0) + 1
+            if a.state == "open":
+                open_by[a.commitment] = open_by.get(a.commitment, 0) + 1
+        hit = _tallies.put(key, (by_state, open_by))
+    return dict(hit[0]), dict(hit[1])
 
 
 def state_counts(repo: GitRepo) -> dict[str, int]:
     """How many amendments are in each state (kept per state of the refs)."""
-    key = (repo.path, repo.refs_fingerprint())
-    hit = _counts.get(key)
-    if hit is None:
-        hit = {}
-        for a in list_all(repo):
-            hit[a.state] = hit.get(a.state, 0) + 1
-        hit = _counts.put(key, hit)
-    return dict(hit)
+    return tally(repo)[0]
 
 
 def base_of(repo: GitRepo, a: Amendment) -> str:

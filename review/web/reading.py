@@ -123,13 +123,13 @@ def _axes_with(plan, summaries):
 
 
 def _overview(r, cid: str):
-    """(summary, thread roots) of a commitment's discussion; empty when its log is damaged: its
-    own page says what is wrong."""
+    """(summary, marks: comments.overview_marks) of a commitment's discussion; empty when its log
+    is damaged: its own page says what is wrong."""
     try:
-        return comments.overview(r, cid)
+        return comments.overview_marks(r, cid)
     except Damaged:
         g.review_damaged = True
-        return comments.Summary(0, 0, 0, -1), []
+        return comments.Summary(0, 0, 0, -1), ()
 
 
 @cached_page
@@ -144,12 +144,7 @@ def index():
     overviews = {s.id: _overview(r, s.id) for s in summaries}
     counts = {cid: o[0].visible for cid, o in overviews.items()}
     unresolved = {cid: o[0].unresolved for cid, o in overviews.items()}
-    open_by_commitment: dict[str, int] = {}
-    by_state: dict[str, int] = {}
-    for a in amendments.list_all(r):
-        by_state[a.state] = by_state.get(a.state, 0) + 1
-        if a.state == "open":
-            open_by_commitment[a.commitment] = open_by_commitment.get(a.commitment, 0) + 1
+    by_state, open_by_commitment = amendments.tally(r)
     plan_pages, book = pages.read_book(r, commit)
     return render_template("plan/index.html", plan=plan, axes=_axes_with(plan, summaries),
                            pages=plan_pages, intros={(p.axis, p.theme): p for p in plan_pages if p.axis},

@@ -29,7 +29,7 @@ def news(subject: str, roots: list, last_seq: int) -> dict:
 
 def new_counts(summaries: dict[str, tuple[comments.Summary, list]]) -> dict[str, int]:
     """Commitment id -> number of comments new to the signed-in reader (empty when signed out
-    or never visited). `summaries` maps each id to its summary and thread roots."""
+    or never visited). `summaries` maps each id to its summary and marks (comments.overview_marks)."""
     person = g.get("person")
     if person is None or not summaries:
         return {}
@@ -42,7 +42,7 @@ def new_counts(summaries: dict[str, tuple[comments.Summary, list]]) -> dict[str,
     for cid, (summary, roots) in summaries.items():
         v = seen.get(visits.commitment_subject(cid))
         if v is not None and summary.last_seq > v.seq:
-            n = len(comments.unread(roots, v.seq, person.handle))
+            n = comments.unread_count(roots, v.seq, person.handle)
             if n:
                 out[cid] = n
     return out
