@@ -293,7 +293,7 @@ def main() -> int:
         accounts.create_demo_accounts(d)
         _, demo_number = _fill(demo)
 
-        pages = [("plan page (/plan)", "/plan", "/plan"),
+        pages = [("plan page (/)", "/", "/"),
                  ("commitment page (200 comments)", f"/commitments/{PAGE_CID}", "/commitments/engagement-02"),
                  ("amendment page", "/amendments/1", f"/amendments/{demo_number}"),
                  ("amendments list (/amendments)", "/amendments", "/amendments"),
@@ -322,7 +322,7 @@ def main() -> int:
                 big_client.get(args.profile)
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
-        for label, url in (("commitment page", f"/commitments/{PAGE_CID}"), ("plan page", "/plan")):
+        for label, url in (("commitment page", f"/commitments/{PAGE_CID}"), ("plan page", "/")):
             setup, first = first_request(big, cookie, url)
             print(f"fresh interpreter, first signed-in request of the {label}: {first * 1e3:.0f} ms "
                   f"(+ {setup * 1e3:.0f} ms to import and create the app)   target < {FIRST_S:.0f} s   "

@@ -237,7 +237,7 @@ def history_page(repo: GitRepo, f: Filters | None, start: str, after: str | None
                 break
         else:
             raise Invalid("cursor.not_in_list")
-    return cursors.take((change(repo, info) for info in walk), keep, limit, lambda c: (c.id,))
+    return cursors.take((change(repo, info) for info in walk), keep, limit, lambda c: (c.commit,))
 
 
 # -- blame per paragraph ----------------------------------------------------------------

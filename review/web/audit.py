@@ -106,7 +106,7 @@ def api_history():
                         "changes": [c.as_json() for c in cp.items]})
     page = _page(audit.history(r, f, commit))
     return jsonify({"revision": commit, "filters": f.as_args(), "page": page.page, "per_page": page.per_page,
-                    "total": page.total, "pages": page.pages, "next": _next_of(page, lambda c: (c.id,)),
+                    "total": page.total, "pages": page.pages, "next": _next_of(page, lambda c: (c.commit,)),
                     "changes": [c.as_json() for c in page.items]})
 
 
