@@ -225,7 +225,9 @@ import re, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 from review.web import create_app
+from review.web.reading import warm_up
 app = create_app({dep!r}, {{"TESTING": True}})
+warm = warm_up(app)  # what review/web/wsgi.py does before a worker serves
 c = app.test_client()
 c.environ_base["wsgi.url_scheme"] = "https"
 c.set_cookie("session", {cookie!r}, domain="localhost")
@@ -233,17 +235,17 @@ t1 = time.perf_counter()
 r = c.get({url!r})
 t2 = time.perf_counter()
 assert r.status_code == 200 and 'class="me"' in r.get_data(as_text=True), r.status_code
-print(t1 - t0, t2 - t1)
+print(t1 - t0, t2 - t1, warm)
 """
 
 
-def first_request(dep: Path, cookie: str, url: str) -> tuple[float, float]:
+def first_request(dep: Path, cookie: str, url: str) -> tuple[float, float, float]:
     code = FIRST.format(root=str(ROOT), dep=str(dep), cookie=cookie, url=url)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         raise RuntimeError(p.stderr[-2000:])
-    a, b = p.stdout.split()
-    return float(a), float(b)
+    a, b, w = p.stdout.split()
+    return float(a), float(b), float(w)
 
 
 def worker_rss(dep: Path, cookie: str, urls: list[str], requests: int) -> list[float]:
@@ -323,9 +325,10 @@ def main() -> int:
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
         for label, url in (("commitment page", f"/commitments/{PAGE_CID}"), ("plan page", "/")):
-            setup, first = first_request(big, cookie, url)
+            setup, first, warm = first_request(big, cookie, url)
             print(f"fresh interpreter, first signed-in request of the {label}: {first * 1e3:.0f} ms "
-                  f"(+ {setup * 1e3:.0f} ms to import and create the app)   target < {FIRST_S:.0f} s   "
+                  f"(the worker's start before it: {setup * 1e3:.0f} ms, of which {warm * 1e3:.0f} ms "
+                  f"reading the plan, review/web/wsgi.py)   target < {FIRST_S:.0f} s   "
                   f"{'PASS' if first < FIRST_S else 'MISS'}", flush=True)
         urls = [u for _, u, _ in pages] + [f"/amendments/{n}" for n in range(1, 40)]
         rss = worker_rss(big, cookie, urls, 2000)

@@ -94,6 +94,14 @@ class Visits:
             out.update({s: Visit(seq, t) for s, seq, t in rows})
         return out
 
+    def all_of(self, handle: str) -> dict[str, Visit]:
+        """Every visit the person has recorded (at most max_per_person), in one query."""
+        _check(handle, "commitment:x")
+        if not self.path.exists():
+            return {}
+        rows = self._connect().execute("SELECT subject, seq, time FROM visits WHERE handle = ?", (handle,))
+        return {s: Visit(seq, t) for s, seq, t in rows}
+
     def record(self, handle: str, subject: str, seq: int, time: str) -> Visit | None:
         """Note that the person was shown the log up to event `seq` at `time`; returns the
         visit before this one (None on a first visit)."""

@@ -141,18 +141,25 @@ def index():
     summaries = core.readable(listed)
     if len(summaries) != len(listed):
         g.review_damaged = True
-    overviews = {s.id: _overview(r, s.id) for s in summaries}
-    counts = {cid: o[0].visible for cid, o in overviews.items()}
-    unresolved = {cid: o[0].unresolved for cid, o in overviews.items()}
-    by_state, open_by_commitment = amendments.tally(r)
-    plan_pages, book = pages.read_book(r, commit)
-    return render_template("plan/index.html", plan=plan, axes=_axes_with(plan, summaries),
-                           pages=plan_pages, intros={(p.axis, p.theme): p for p in plan_pages if p.axis},
-                           glossary=pages.glossary(plan_pages),
-                           count=len(summaries), version=_version(name, commit), rev=name,
-                           unreadable=[(s.id, localise(s.unreadable)) for s in listed if s.unreadable],
-                           comment_counts=counts, unresolved=unresolved, new_counts=threads.new_counts(overviews),
-                           open_amendments=open_by_commitment, amendment_states=by_state)
+    ctx = {"plan": plan, "count": len(summaries), "version": _version(name, commit), "rev": name}
+
+    def body() -> str:
+        overviews = {s.id: _overview(r, s.id) for s in summaries}
+        counts = {cid: o[0].visible for cid, o in overviews.items()}
+        unresolved = {cid: o[0].unresolved for cid, o in overviews.items()}
+        by_state, open_by_commitment = amendments.tally(r)
+        plan_pages, book = pages.read_book(r, commit)
+        return render_template("plan/_index_body.html", **ctx, axes=_axes_with(plan, summaries),
+                               pages=plan_pages, intros={(p.axis, p.theme): p for p in plan_pages if p.axis},
+                               glossary=pages.glossary(plan_pages),
+                               unreadable=[(s.id, localise(s.unreadable)) for s in listed if s.unreadable],
+                               comment_counts=counts, unresolved=unresolved, new_counts=threads.new_counts(overviews),
+                               open_amendments=open_by_commitment, amendment_states=by_state)
+    # 5,000 cards are most of the page: rendered once per state of the refs (every log, amendment
+    # and main), reader and their visits (the "new since your last visit" markers)
+    ctx["body_html"] = fragments.cached("plan-index", (r.path, r.refs_fingerprint(), commit, threads.visits_key()),
+                                        body)
+    return render_template("plan/index.html", **ctx)
 
 
 @cached_page
@@ -297,3 +304,23 @@ def axis_page(axis_id: str, theme_id: str | None = None):
 
 def theme_page(axis_id: str, theme_id: str):
     return axis_page(axis_id, theme_id)
+
+
+def warm_up(app) -> float:
+    """Read what every page needs before a worker serves its first request (review/web/wsgi.py):
+    the plan and the list of its commitments at main (on a plan of 5,000 commitments, parsing
+    every front matter takes seconds: the worker pays it while starting, not a reader; issue 20).
+    The repository opened here is this process's (open_cached is per process): a fork opens its own.
+    Returns the seconds it took."""
+    import time
+    started = time.perf_counter()
+    with app.app_context():
+        r = repo()
+        try:
+            main = core.resolve(r, "main")
+            core.read_plan(r, main)
+            core.list_commitments(r, main)
+            pages.read_book(r, main)
+        except Exception:  # noqa: BLE001 - a damaged plan is each page's to say, never a failed start
+            app.logger.exception("warm-up: the plan could not be read")
+    return time.perf_counter() - started
