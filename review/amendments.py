@@ -233,7 +233,28 @@ def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = N
              author: str | None = None, unreadable: list | None = None) -> list[Amendment]:
     """The amendments, oldest first. One that cannot be read (a damaged object: its branch or
     log points at a missing object or a blob) is left out, and noted as (number, why) in
-    `unreadable` when a list is given: one damaged amendment never takes a list page down."""
+    `unreadable` when a list is given: one damaged amendment never takes a list page down.
+
+    The list is kept per state of the refs (the amendments in it are shared: read them, do not
+    change them; `get` gives a copy of one to change)."""
+    key = (repo.path, repo.refs_fingerprint())
+    whole = _lists.get(key)
+    if whole is None:
+        bad: list = []
+        whole = _read_all(repo, bad)
+        if bad:  # a damaged one: not kept (restoring the object moves no ref)
+            if unreadable is not None:
+                unreadable.extend(bad)
+        else:
+            _lists.put(key, whole)
+    return [a for a in whole if not ((state and a.state != state) or (commitment and a.commitment != commitment)
+                                     or (author and a.author != author))]
+
+
+_lists = LRU(4)
+
+
+def _read_all(repo: GitRepo, unreadable: list) -> list[Amendment]:
     out = []
     refs = repo.ref_snapshot()  # one reading of the refs for the whole list
     for n in numbers(repo, refs):
@@ -242,10 +263,7 @@ def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = N
         except Missing:
             continue
         except Damaged as exc:
-            if unreadable is not None:
-                unreadable.append((n, exc.message))
-            continue
-        if (state and a.state != state) or (commitment and a.commitment != commitment) or (author and a.author != author):
+            unreadable.append((n, exc.message))
             continue
         out.append(a)
     return out

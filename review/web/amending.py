@@ -6,6 +6,8 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..lru import LRU
+
 from .. import amendments as am
 from .. import commitment as core
 from .. import drafting, frontmatter, model, render, reviewlog, signoff
@@ -254,10 +256,19 @@ def _discussion(r, a: am.Amendment) -> dict:
             **threads.news(visits.amendment_subject(a.number), roots, summary.last_seq)}
 
 
+_title_maps = LRU(8)
+
+
 def _titles(r, main) -> dict[str, str]:
-    """Commitment id -> "N. title" in the reader's language, to name the targets of a sign-off."""
+    """Commitment id -> "N. title" in the reader's language, to name the targets of a sign-off
+    (kept per list of commitments and language: 5,000 strings a page otherwise)."""
     lang = current_lang()
-    return {s.id: f"{s.number}. {s.title_in(lang)}" for s in core.list_commitments(r, main)}
+    listed = core.list_commitments(r, main)
+    key = (id(listed), len(listed), lang)  # the list is the cache's own object while it is kept
+    hit = _title_maps.get(key)
+    if hit is None or hit[0] is not listed:
+        hit = _title_maps.put(key, (listed, {s.id: f"{s.number}. {s.title_in(lang)}" for s in listed}))
+    return hit[1]
 
 
 def mode_json(ch) -> dict | None:
