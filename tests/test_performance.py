@@ -224,3 +224,15 @@ def test_for_you_with_no_time_left_raises_and_keeps_what_it_read(repo, people):
     with pytest.raises(foryou.OutOfTime):  # the log moved: it must be read again
         foryou.for_person(repo, people["antoine"], budget=-1)
     assert foryou.for_person(repo, people["antoine"]).count == n + 1
+
+
+def test_a_worker_reads_the_plan_before_it_serves(app, repo):
+    from review.web import integrity as web_integrity
+    from review.web.reading import warm_up
+    main = repo.resolve("main")
+    key = (repo.tree_entry_id(main, "commitments"), core.plan_blob_id(repo, main))
+    core._indexes.data.clear()
+    app.extensions[web_integrity.KEY].state = None
+    assert warm_up(app) >= 0
+    assert core._indexes.get(key) is not None  # the list of commitments
+    assert app.extensions[web_integrity.KEY].state is not None  # the integrity verdict

@@ -308,8 +308,9 @@ def theme_page(axis_id: str, theme_id: str):
 
 def warm_up(app) -> float:
     """Read what every page needs before a worker serves its first request (review/web/wsgi.py):
-    the plan and the list of its commitments at main (on a plan of 5,000 commitments, parsing
-    every front matter takes seconds: the worker pays it while starting, not a reader; issue 20).
+    the plan and the list of its commitments at main, and the integrity check of every ref (on a
+    plan of 5,000 commitments and 100,000 comments: seconds of front matter parsed, and the
+    events of every log checked; the worker pays it while starting, not a reader; issue 20).
     The repository opened here is this process's (open_cached is per process): a fork opens its own.
     Returns the seconds it took."""
     import time
@@ -323,4 +324,6 @@ def warm_up(app) -> float:
             pages.read_book(r, main)
         except Exception:  # noqa: BLE001 - a damaged plan is each page's to say, never a failed start
             app.logger.exception("warm-up: the plan could not be read")
+        from . import integrity
+        integrity.state()  # the site's verdict on its history (every page's footer): a full check
     return time.perf_counter() - started
