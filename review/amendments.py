@@ -9,12 +9,14 @@ always the branch head; the log says who did what and why.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import commitment as core
 from . import model, pages, reviewlog
 from .errors import Conflict, Damaged, Invalid, Missing
 from .gitrepo import REGULAR, GitRepo, RefMoved
+from .lru import LRU
 from .model import Person, SchemaError
 from .permissions import Subject, require
 from .trailers import parse_merge
@@ -70,6 +72,9 @@ class Amendment:
         return Subject(author=self.author, state=self.state)
 
 
+_FIELDS = tuple(Amendment.__dataclass_fields__)
+
+
 # -- reading ------------------------------------------------------------------------------
 
 MAX_NUMBER_DIGITS = 9
@@ -82,8 +87,9 @@ def parse_number(text: str) -> int | None:
     return int(text)
 
 
-def numbers(repo: GitRepo) -> list[int]:
-    found = (reviewlog.log_name(ref)[2] for ref in repo.refs("refs/reviews/amendments/"))
+def numbers(repo: GitRepo, refs: Mapping[str, str] | None = None) -> list[int]:
+    refs = repo.ref_snapshot() if refs is None else refs
+    found = (reviewlog.log_name(ref)[2] for ref in refs if ref.startswith("refs/reviews/amendments/"))
     return sorted(n for n in found if n is not None)
 
 
@@ -110,10 +116,31 @@ def _fold(number: int, events) -> Amendment | None:
     return a
 
 
-def get(repo: GitRepo, number: int) -> Amendment:
-    events = reviewlog.read_events(repo, reviewlog.amendment_log(number))
+# An amendment as read from git, keyed by the ids it is read from (its log's tip, its branch's
+# head, main's tip): a write anywhere gives a new key, so an entry is never stale. A list of
+# 2,000 amendments then costs 2,000 look-ups, not 2,000 folds.
+_amendments = LRU(8192)
+_touched_cache = LRU(16384)
+_bases = LRU(16384)
+
+
+def get(repo: GitRepo, number: int, refs: Mapping[str, str] | None = None) -> Amendment:
+    """Amendment `number` as git holds it now (`refs`: a snapshot of the refs, GitRepo.ref_snapshot,
+    for a reader of many amendments)."""
+    target = refs.get if refs is not None else repo.ref_target
+    log_tip = target(reviewlog.amendment_log(number))
+    head = target(branch(number))
+    key = (repo.path, number, log_tip, head, target(core.MAIN))
+    hit = _amendments.get(key)
+    if hit is None:
+        hit = _amendments.put(key, _get(repo, number, log_tip, head))
+    # a copy: callers may change their Amendment (its lists are shared, and only read)
+    return Amendment(**{f: getattr(hit, f) for f in _FIELDS})
+
+
+def _get(repo: GitRepo, number: int, log_tip: str | None, head: str | None) -> Amendment:
+    events = reviewlog.events_at(repo, log_tip) if log_tip else []
     a = _fold(number, events)
-    head = repo.ref_target(branch(number))
     if a is None or head is None:
         raise Missing("amendment.missing", number=number)
     a.head = head
@@ -208,21 +235,91 @@ def list_all(repo: GitRepo, state: str | None = None, commitment: str | None = N
              author: str | None = None, unreadable: list | None = None) -> list[Amendment]:
     """The amendments, oldest first. One that cannot be read (a damaged object: its branch or
     log points at a missing object or a blob) is left out, and noted as (number, why) in
-    `unreadable` when a list is given: one damaged amendment never takes a list page down."""
+    `unreadable` when a list is given: one damaged amendment never takes a list page down.
+
+    The list is kept per state of the refs (the amendments in it are shared: read them, do not
+    change them; `get` gives a copy of one to change)."""
+    key = (repo.path, repo.refs_fingerprint())
+    whole = _lists.get(key)
+    if whole is None:
+        bad: list = []
+        whole = _read_all(repo, bad)
+        if bad:  # a damaged one: not kept (restoring the object moves no ref)
+            if unreadable is not None:
+                unreadable.extend(bad)
+        else:
+            _lists.put(key, whole)
+    return [a for a in whole if not ((state and a.state != state) or (commitment and a.commitment != commitment)
+                                     or (author and a.author != author))]
+
+
+_lists = LRU(4)
+
+
+def _read_all(repo: GitRepo, unreadable: list) -> list[Amendment]:
     out = []
-    for n in numbers(repo):
+    refs = repo.ref_snapshot()  # one reading of the refs for the whole list
+    for n in numbers(repo, refs):
         try:
-            a = get(repo, n)
+            a = get(repo, n, refs)
         except Missing:
             continue
         except Damaged as exc:
-            if unreadable is not None:
-                unreadable.append((n, exc.message))
-            continue
-        if (state and a.state != state) or (commitment and a.commitment != commitment) or (author and a.author != author):
+            unreadable.append((n, exc.message))
             continue
         out.append(a)
     return out
+
+
+def list_page(repo: GitRepo, after: int | None, limit: int, state: str | None = None,
+              commitment: str | None = None, author: str | None = None,
+              unreadable: list | None = None) -> tuple[list[Amendment], str | None]:
+    """One page of `list_all` (oldest first): the amendments numbered after `after` that match,
+    at most `limit`, and the cursor of the next page (None at the end). Reads the amendments of
+    the page only (each kept by its git ids), not the whole list."""
+    from . import cursors
+    refs = repo.ref_snapshot()
+
+    def read():
+        for n in numbers(repo, refs):
+            if after is not None and n <= after:
+                continue
+            try:
+                yield get(repo, n, refs)
+            except Missing:
+                continue
+            except Damaged as exc:
+                if unreadable is not None:
+                    unreadable.append((n, exc.message))
+
+    def keep(a: Amendment) -> bool:
+        return not ((state and a.state != state) or (commitment and a.commitment != commitment)
+                    or (author and a.author != author))
+    return cursors.take(read(), keep, limit, lambda a: (a.number,))
+
+
+_tallies = LRU(16)
+
+
+def tally(repo: GitRepo) -> tuple[dict[str, int], dict[str, int]]:
+    """(state -> how many amendments, commitment -> how many open amendments), kept per state of
+    the refs: the plan page and the list count 2,000 amendments without reading them."""
+    key = (repo.path, repo.refs_fingerprint())
+    hit = _tallies.get(key)
+    if hit is None:
+        by_state: dict[str, int] = {}
+        open_by: dict[str, int] = {}
+        for a in list_all(repo):
+            by_state[a.state] = by_state.get(a.state, 0) + 1
+            if a.state == "open":
+                open_by[a.commitment] = open_by.get(a.commitment, 0) + 1
+        hit = _tallies.put(key, (by_state, open_by))
+    return dict(hit[0]), dict(hit[1])
+
+
+def state_counts(repo: GitRepo) -> dict[str, int]:
+    """How many amendments are in each state (kept per state of the refs)."""
+    return tally(repo)[0]
 
 
 def base_of(repo: GitRepo, a: Amendment) -> str:
@@ -233,7 +330,11 @@ def base_of(repo: GitRepo, a: Amendment) -> str:
         if not a.merged_as:  # merged, but the event did not reach the log: the opening base
             return a.opened_base or a.opened_revision
         main = repo.commit_info(a.merged_as).parents[0]
-    return repo.merge_base(a.head, main) or a.opened_base or a.opened_revision
+    key = (repo.path, a.head, main)
+    hit = _bases.get(key)
+    if hit is None:
+        hit = _bases.put(key, repo.merge_base(a.head, main) or "")
+    return hit or a.opened_base or a.opened_revision
 
 
 def behind_main(repo: GitRepo, a: Amendment) -> bool:
@@ -612,13 +713,21 @@ def compare(repo: GitRepo, old: str, new: str) -> list[FileChange]:
 
 
 def _touched(repo: GitRepo, a: Amendment, path: str) -> set[str]:
-    """Texts of the base paragraphs of `path` that the amendment changes."""
+    """Texts of the base paragraphs of `path` that the amendment changes (cached by commit ids)."""
+    base = base_of(repo, a)
+    key = (repo.path, base, a.head, path)  # commit ids: the texts compared are fixed by them
+    hit = _touched_cache.get(key)
+    if hit is None:
+        hit = _touched_cache.put(key, frozenset(_touched_texts(repo, base, a.head, path)))
+    return hit
+
+
+def _touched_texts(repo: GitRepo, base: str, head: str, path: str) -> set[str]:
     from . import drafting
     from .frontmatter import split_lenient
     from .render import source_blocks
-    base = base_of(repo, a)
     before = repo.read_file(base, path)
-    after = repo.read_file(a.head, path)
+    after = repo.read_file(head, path)
     if before is None or after is None or before == after:
         return set()
     before_t, after_t = before.decode("utf-8", "replace"), after.decode("utf-8", "replace")

@@ -7,13 +7,15 @@ what this module shows is what happened.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 
 from . import amendments as am
 from . import commitment as core
-from . import csvexport, model, render, reviewlog, trailers
+from . import csvexport, cursors, model, render, reviewlog, trailers
 from .errors import Damaged, Invalid
 from .lru import LRU, MB, sized
 from .trailers import Approval, parse_merge
@@ -199,24 +201,41 @@ def _in_dates(day: dt.date, f: Filters) -> bool:
     return (f.since is None or day >= f.since) and (f.until is None or day <= f.until)
 
 
+def _history_keeps(f: Filters):
+    def keep(c: Change) -> bool:
+        if f.person and f.person not in {c.author, c.amendment_author, *(a.handle for a in c.approvals)}:
+            return False
+        if f.organisation and f.organisation not in c.organisations:
+            return False
+        if f.commitment and f.commitment not in c.commitments and f.commitment != c.target:
+            return False
+        if f.amendment is not None and c.amendment != f.amendment:
+            return False
+        return _in_dates(c.time.astimezone(dt.timezone.utc).date(), f)
+    return keep
+
+
 def history(repo: GitRepo, f: Filters | None = None, start: str | None = None) -> list[Change]:
     """The plan's history with approvals, newest first, filtered by person, organisation,
     commitment, amendment and dates (UTC days of the merge)."""
-    f = f or Filters()
-    out = []
-    for c in plan_history(repo, start):
-        if f.person and f.person not in {c.author, c.amendment_author, *(a.handle for a in c.approvals)}:
-            continue
-        if f.organisation and f.organisation not in c.organisations:
-            continue
-        if f.commitment and f.commitment not in c.commitments and f.commitment != c.target:
-            continue
-        if f.amendment is not None and c.amendment != f.amendment:
-            continue
-        if not _in_dates(c.time.astimezone(dt.timezone.utc).date(), f):
-            continue
-        out.append(c)
-    return out
+    keep = _history_keeps(f or Filters())
+    return [c for c in plan_history(repo, start) if keep(c)]
+
+
+def history_page(repo: GitRepo, f: Filters | None, start: str, after: str | None,
+                 limit: int) -> tuple[list[Change], str | None]:
+    """One page of `history` (newest first) after the change whose commit id the cursor holds, and
+    the next page's cursor (None at the end). Reads main's line from the cursor on, lazily: a page
+    deep in a long history does not build the changes before it; unknown cursors raise Invalid."""
+    keep = _history_keeps(f or Filters())
+    walk = iter(repo.first_parent_log(start))
+    if after is not None:
+        for info in walk:
+            if info.id == after:
+                break
+        else:
+            raise Invalid("cursor.not_in_list")
+    return cursors.take((change(repo, info) for info in walk), keep, limit, lambda c: (c.commit,))
 
 
 # -- blame per paragraph ----------------------------------------------------------------
@@ -346,7 +365,7 @@ def _detail(e) -> str:
     return ""
 
 
-_rows = LRU(4096, 2 * MB, sized)
+_rows = LRU(32768, 64 * MB, lambda key, rows: 64 + 320 * len(rows))  # about a row's size: no walk
 UNREADABLE = "unreadable"  # the type of the row that stands for a damaged log
 SERVICE = "review"
 
@@ -402,27 +421,74 @@ def log_refs(repo: GitRepo) -> list[str]:
     return sorted(repo.refs("refs/reviews/"))
 
 
+def _row_keeps(f: Filters):
+    def keep(r: Row) -> bool:
+        return ((not f.person or r.actor == f.person)
+                and (not f.organisation or r.organisation == f.organisation)
+                and (not f.commitment or r.commitment == f.commitment)
+                and (not f.type or r.type == f.type)
+                and (f.amendment is None or r.log == reviewlog.amendment_log(f.amendment))
+                and _in_dates(dt.date.fromisoformat(r.time[:10]), f))
+    return keep
+
+
+def _row_key(r: Row) -> tuple:
+    return (r.time, r.log, r.seq)
+
+
+# Every row, sorted, per state of the refs (and of plan.yaml, which gives organisations): a new
+# event re-reads its own log only (the rows of a log are kept by its tip), then sorts again.
+_sorted_rows = LRU(2)
+
+
+def _all_rows(repo: GitRepo) -> tuple[list[Row], list[tuple]]:
+    """(every row oldest first, their sort keys)."""
+    main = core.resolve(repo, "main")
+    plan_blob = core.plan_blob_id(repo, main)
+    key = (repo.path, repo.refs_fingerprint(), plan_blob)
+    hit = _sorted_rows.get(key)
+    if hit is not None:
+        return hit
+    people = core.read_plan(repo, main).people
+    rows: list[Row] = []
+    damaged = False
+    for ref in log_refs(repo):
+        part = _log_rows(repo, ref, people, plan_blob)
+        damaged = damaged or any(r.type == UNREADABLE for r in part)
+        rows += part
+    rows += _version_rows(repo, people)
+    rows.sort(key=_row_key)
+    out = (rows, [_row_key(r) for r in rows])
+    return out if damaged else _sorted_rows.put(key, out)  # restoring a damaged object moves no ref
+
+
 def audit_log(repo: GitRepo, f: Filters | None = None) -> list[Row]:
     """Every event of every review log, oldest first (time, then log, then seq), filtered."""
     f = f or Filters()
-    main = core.resolve(repo, "main")
-    people, plan_blob = core.read_plan(repo, main).people, core.plan_blob_id(repo, main)
-    refs = log_refs(repo)
+    if f.amendment is not None:  # one log: no need for the others
+        main = core.resolve(repo, "main")
+        rows = _log_rows(repo, reviewlog.amendment_log(f.amendment), core.read_plan(repo, main).people,
+                         core.plan_blob_id(repo, main)) if repo.ref_target(reviewlog.amendment_log(f.amendment)) else []
+        return sorted(filter(_row_keeps(f), rows), key=_row_key)
+    return [r for r in _all_rows(repo)[0] if _row_keeps(f)(r)]
+
+
+def audit_page(repo: GitRepo, f: Filters | None, after: tuple | None, limit: int) -> tuple[list[Row], str | None]:
+    """One page of the audit log (oldest first) after the row whose key (time, log, seq) the
+    cursor holds, and the next page's cursor (None at the end): a bisection, then the rows of the
+    page, whatever the log's length."""
+    f = f or Filters()
+    keep = _row_keeps(f)
     if f.amendment is not None:
-        refs = [r for r in refs if r == reviewlog.amendment_log(f.amendment)]
-    rows: list[Row] = []
-    for ref in refs:
-        rows += _log_rows(repo, ref, people, plan_blob)
-    if f.amendment is None:
-        rows += _version_rows(repo, people)
-    out = [r for r in rows
-           if (not f.person or r.actor == f.person)
-           and (not f.organisation or r.organisation == f.organisation)
-           and (not f.commitment or r.commitment == f.commitment)
-           and (not f.type or r.type == f.type)
-           and _in_dates(dt.date.fromisoformat(r.time[:10]), f)]
-    out.sort(key=lambda r: (r.time, r.log, r.seq))
-    return out
+        rows = audit_log(repo, f)
+        keys = [_row_key(r) for r in rows]
+    else:
+        rows, keys = _all_rows(repo)
+    start = bisect.bisect_right(keys, after) if after is not None else 0
+    return cursors.take(itertools.islice(rows, start, None), keep, limit, _row_key)
+
+
+AUDIT_CURSOR = (str, str, int)  # the shape of an audit cursor: time, log, seq
 
 
 def to_csv(rows: list[Row]) -> str:

@@ -15,7 +15,7 @@ from . import commitment as core
 from . import model, render, reviewlog
 from .errors import Conflict, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo
-from .lru import LRU
+from .lru import LRU, MB
 from .model import Person
 from .permissions import Subject, require
 
@@ -369,6 +369,35 @@ def summarize(events, folded: dict[str, Comment]) -> tuple[Summary, list[Comment
     roots = [c for c in folded.values() if not c.reply_to and not c.report]
     return Summary(sum(1 for c in folded.values() if not c.hidden), sum(1 for t in roots if t.state == "open"),
                    sum(1 for t in roots if t.state == "resolved"), events[-1].seq if events else -1), roots
+
+
+# A list's view of a log (its counts, and who wrote each comment at which position, for the
+# "new since your last visit" counts), kept by the log's tip: the plan page of 5,000 commitments
+# reads no log that did not move, and keeps a few numbers per comment, not the comments.
+_marks = LRU(65536, 32 * MB, lambda key, value: 100 + 60 * len(value[1]))
+
+
+def overview_marks(repo: GitRepo, cid: str) -> tuple[Summary, tuple[tuple[int, str, bool], ...]]:
+    """(overview's Summary, (seq, author, hidden) of every comment and reply of its threads)."""
+    ref = _log(cid, None)
+    tip = repo.ref_target(ref)
+    if tip is None:
+        return Summary(0, 0, 0, -1), ()
+    key = (repo.path, ref, tip)
+    hit = _marks.get(key)
+    if hit is None:
+        events = reviewlog.events_at(repo, tip)
+        summary, roots = summarize(events, fold(events))
+        hit = _marks.put(key, (summary, tuple((c.seq, c.author, bool(c.hidden)) for t in roots
+                                              for c in (t, *t.replies))))
+    return hit
+
+
+def unread_count(marks, since_seq: int | None, reader: str) -> int:
+    """len(unread(...)) from overview_marks()."""
+    if since_seq is None:
+        return 0
+    return sum(1 for seq, author, hidden in marks if seq > since_seq and author != reader and not hidden)
 
 
 def last_seq(repo: GitRepo, cid: str, log: str | None = None) -> int:

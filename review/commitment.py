@@ -27,7 +27,9 @@ class NotFound(Coded, LookupError):
 
 
 _plans = LRU(64, 4 * MB, sized)
-_commitments = LRU(20000, 12 * MB, sized)
+# weighed by their texts (three times: the parsed parts), not walked: approx_size took longer than
+# the parse on a cold list of 5,000 commitments
+_commitments = LRU(20000, 24 * MB, lambda key, c: 1024 + 3 * sum(len(b) for b in c.bodies.values()))
 _indexes = LRU(32, 4 * MB, sized)
 
 

@@ -79,6 +79,13 @@ CATALOGUE: dict[str, str] = {
     "audit.page_not_number": N_("page and per_page must be whole numbers"),
     "audit.page_range": N_("page starts at 1 and per_page is from 1 to %(maximum)s"),
 
+    # -- review/cursors.py (lists read with ?after=&limit=)
+    "cursor.bad": N_("after must be the cursor a previous page gave (its next link or the API's next field), "
+                     "copied whole; leave it out for the first page"),
+    "cursor.bad_limit": N_("limit must be a whole number from 1 to %(maximum)s"),
+    "cursor.not_in_list": N_("after names nothing in this list (it comes from another list or version): "
+                             "leave it out to start from the first page"),
+
     # -- review/comments.py
     "comment.missing": N_("no comment %(comment)s on %(commitment)s"),
     "comment.empty": N_("the comment is empty: write something"),

@@ -10,6 +10,7 @@ the person and a digest of every ref, so any new event anywhere gives a fresh on
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from . import amendments as am
@@ -104,27 +105,63 @@ def _report_answers(folded: dict, reports: dict, handle: str, commitment: str) -
     return out
 
 
-def compute(repo: GitRepo, person: Person) -> ForYou:
+class OutOfTime(Exception):
+    """`compute` went past its deadline; what it read so far is kept for the next call."""
+
+
+# What one review log holds for one person, kept by the log's tip: a new event re-reads that log
+# only, and a person's "for you" over 5,000 logs is 5,000 look-ups (issue 20).
+_parts = LRU(65536)
+
+
+def _log_part(repo: GitRepo, cid: str, tip: str, handle: str, check=lambda: None) -> tuple[list[Reply], list]:
+    key = (repo.path, cid, tip, handle)
+    hit = _parts.get(key)
+    if hit is None:
+        check()  # only reading a log costs: look-ups never run out of time
+        events = reviewlog.events_at(repo, tip)
+        folded = comments.fold(events)
+        by_id = progress.fold(events)
+        replies = _replies_in(folded, handle, cid) + _report_answers(folded, by_id, handle, cid)
+        hit = _parts.put(key, (replies, [r for r in by_id.values() if not r.hidden]))
+    return hit
+
+
+def compute(repo: GitRepo, person: Person, deadline: float | None = None) -> ForYou:
+    """What waits for `person`; with a `deadline` (time.monotonic()), raises OutOfTime past it,
+    keeping what it read (the header's count asks with a deadline: a fresh worker on a big plan
+    shows the count once the logs are read, over a few requests, never one slow page)."""
+    def check():
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime()
+
     main = core.resolve(repo, "main")
     summaries = core.readable(core.list_commitments(repo, main))
+    refs = repo.ref_snapshot()
     out = ForYou(person.handle)
     out.led = [s.id for s in summaries if person.organisation and person.organisation in s.leads]
     led = set(out.led)
     reports = []
     for s in summaries:
-        if repo.ref_target(reviewlog.commitment_log(s.id)) is None:
+        tip = refs.get(reviewlog.commitment_log(s.id))
+        if tip is None:
             continue
         try:
-            events = reviewlog.read_events(repo, reviewlog.commitment_log(s.id))
+            replies, visible = _log_part(repo, s.id, tip, person.handle, check)
         except Damaged:
             continue
-        folded = comments.fold(events)
-        by_id = progress.fold(events)
-        out.replies += _replies_in(folded, person.handle, s.id)
-        out.replies += _report_answers(folded, by_id, person.handle, s.id)
+        out.replies += replies
         if s.id in led:
-            reports += [r for r in by_id.values() if not r.hidden]
-    opened = am.list_all(repo, state="open")
+            reports += visible
+    opened = []
+    for n in am.numbers(repo, refs):
+        check()
+        try:
+            a = am.get(repo, n, refs)
+        except (am.Missing, Damaged):
+            continue
+        if a.state == "open":
+            opened.append(a)
     for a in opened:
         out.replies += _replies_in(comments.fold(a.events), person.handle, a.commitment, a.number)
     out.replies.sort(key=lambda r: r.comment.time, reverse=True)
@@ -141,10 +178,12 @@ def compute(repo: GitRepo, person: Person) -> ForYou:
     return out
 
 
-def for_person(repo: GitRepo, person: Person) -> ForYou:
-    """`compute`, kept while no ref moves (the key holds a digest of every ref)."""
+def for_person(repo: GitRepo, person: Person, budget: float | None = None) -> ForYou:
+    """`compute`, kept while no ref moves (the key holds a digest of every ref). With a `budget`
+    (seconds), raises OutOfTime when computing takes longer (see `compute`)."""
     key = (repo.path, person, repo.refs_fingerprint())
     hit = _cache.get(key)
     if hit is None:
-        hit = _cache.put(key, compute(repo, person))
+        deadline = time.monotonic() + budget if budget is not None else None
+        hit = _cache.put(key, compute(repo, person, deadline))
     return hit

@@ -12,7 +12,10 @@ workers: the furthest one wins).
 from __future__ import annotations
 
 import re
+import os
 import sqlite3
+import threading
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from . import model
 DB_FILE = "visits.sqlite"
 MAX_PER_PERSON = 1000
 AMENDMENT_RE = re.compile(r"^[1-9][0-9]{0,8}$")
+REFRESH_SECONDS = 300  # a visit that sees nothing new rewrites the time of the last one at most this often
 BUSY_MS = 2000  # a visit not recorded is a marker shown twice: never worth a slow page
 
 SCHEMA = """
@@ -54,14 +58,25 @@ class Visits:
         self.path = Path(instance_path) / DB_FILE
         self.max_per_person = max_per_person
         self._ready = False
+        self._connections: dict[tuple[int, int], sqlite3.Connection] = {}
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+        """One connection per thread and process, kept open: closing the last connection to a
+        WAL database checkpoints it (about 2 ms, more than the whole query), so a page that
+        opened and closed one per visit paid that on every read."""
+        key = (os.getpid(), threading.get_ident())
+        db = self._connections.get(key)
+        if db is not None and self._ready:
+            return db
+        if db is not None:
+            db.close()
+        db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
         db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         if not self._ready:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             self._ready = True
+        self._connections[key] = db
         return db
 
     def last(self, handle: str, subjects: list[str]) -> dict[str, Visit]:
@@ -71,16 +86,21 @@ class Visits:
         if not subjects or not self.path.exists():
             return {}
         db = self._connect()
-        try:
-            out = {}
-            for i in range(0, len(subjects), 500):  # SQLite's limit on variables
-                chunk = subjects[i:i + 500]
-                rows = db.execute(f"SELECT subject, seq, time FROM visits WHERE handle = ? AND subject IN "
-                                  f"({','.join('?' * len(chunk))})", [handle, *chunk])
-                out.update({s: Visit(seq, t) for s, seq, t in rows})
-            return out
-        finally:
-            db.close()
+        out = {}
+        for i in range(0, len(subjects), 500):  # SQLite's limit on variables
+            chunk = subjects[i:i + 500]
+            rows = db.execute(f"SELECT subject, seq, time FROM visits WHERE handle = ? AND subject IN "
+                              f"({','.join('?' * len(chunk))})", [handle, *chunk])
+            out.update({s: Visit(seq, t) for s, seq, t in rows})
+        return out
+
+    def all_of(self, handle: str) -> dict[str, Visit]:
+        """Every visit the person has recorded (at most max_per_person), in one query."""
+        _check(handle, "commitment:x")
+        if not self.path.exists():
+            return {}
+        rows = self._connect().execute("SELECT subject, seq, time FROM visits WHERE handle = ?", (handle,))
+        return {s: Visit(seq, t) for s, seq, t in rows}
 
     def record(self, handle: str, subject: str, seq: int, time: str) -> Visit | None:
         """Note that the person was shown the log up to event `seq` at `time`; returns the
@@ -89,25 +109,28 @@ class Visits:
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < -1:
             raise ValueError(f"not a position in a log: {seq!r}")
         db = self._connect()
+        row = db.execute("SELECT seq, time FROM visits WHERE handle = ? AND subject = ?",
+                         (handle, subject)).fetchone()
+        if row is not None and row[0] == seq and _seconds_between(row[1], time) < REFRESH_SECONDS:
+            # nothing new seen since a visit moments ago: no write (a page read is not a
+            # disk write each time); the visit's time moves at most REFRESH_SECONDS late
+            return Visit(*row)
+        db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute("SELECT seq, time FROM visits WHERE handle = ? AND subject = ?",
-                                 (handle, subject)).fetchone()
-                db.execute("INSERT INTO visits (handle, subject, seq, time) VALUES (?, ?, ?, ?) "
-                           "ON CONFLICT (handle, subject) DO UPDATE SET seq = max(seq, excluded.seq), "
-                           "time = max(time, excluded.time)", (handle, subject, seq, time))
-                if row is None:  # a new discussion for this person: forget the oldest beyond the bound
-                    db.execute("DELETE FROM visits WHERE handle = ? AND subject IN (SELECT subject FROM visits "
-                               "WHERE handle = ? ORDER BY time DESC, subject LIMIT -1 OFFSET ?)",
-                               (handle, handle, self.max_per_person))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            return Visit(*row) if row else None
-        finally:
-            db.close()
+            row = db.execute("SELECT seq, time FROM visits WHERE handle = ? AND subject = ?",
+                             (handle, subject)).fetchone()
+            db.execute("INSERT INTO visits (handle, subject, seq, time) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (handle, subject) DO UPDATE SET seq = max(seq, excluded.seq), "
+                       "time = max(time, excluded.time)", (handle, subject, seq, time))
+            if row is None:  # a new discussion for this person: forget the oldest beyond the bound
+                db.execute("DELETE FROM visits WHERE handle = ? AND subject IN (SELECT subject FROM visits "
+                           "WHERE handle = ? ORDER BY time DESC, subject LIMIT -1 OFFSET ?)",
+                           (handle, handle, self.max_per_person))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return Visit(*row) if row else None
 
     def record_quietly(self, handle: str, subject: str, seq: int, time: str) -> Visit | None:
         """record(), but a busy or broken database never breaks the page that reads: the
@@ -117,6 +140,15 @@ class Visits:
         except sqlite3.Error:
             self._ready = False  # a file deleted or replaced meanwhile: make the table again next time
             return None
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    try:
+        a = dt.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+        b = dt.datetime.fromisoformat(later.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    return (b - a).total_seconds()
 
 
 def commitment_subject(cid: str) -> str:

@@ -19,7 +19,7 @@ from .tools import ROOT, WARMUP_REQUESTS, WRK_CONNECTIONS, WRK_THREADS, BenchErr
 
 # Local servers only: never through an HTTP proxy the environment may name.
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-START_SECONDS = 180  # a server's first page must answer within this
+START_SECONDS = 600  # a server's first page must answer within this (a warmed-up big plan takes minutes)
 
 
 def free_port() -> int:
@@ -36,7 +36,8 @@ class Servers:
         self.procs: list[subprocess.Popen] = []
 
     def start(self, name: str, app: str, env: dict[str, str] | None = None,
-              pythonpath: Path | None = None, check_path: str = "/", expect: str = "") -> tuple[subprocess.Popen, str]:
+              pythonpath: Path | None = None, check_path: str = "/", expect: str = "",
+              extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
         port = free_port()
         log = self.logdir / f"gunicorn-{re.sub(r'[^A-Za-z0-9_.-]+', '-', name).strip('-')}.log"
         # --timeout 120: the first request of a 5,000-commitment plan parses every commitment, which
@@ -46,6 +47,7 @@ class Servers:
                                "--log-level", "warning", "--error-logfile", str(log)]
         if pythonpath:
             cmd += ["--pythonpath", str(pythonpath)]
+        cmd += extra or []  # later options win (gunicorn reads them in order)
         cmd.append(app)
         with open(log, "ab") as out:  # what gunicorn prints before its log file is open
             proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})},

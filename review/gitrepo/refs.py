@@ -10,7 +10,8 @@ import hashlib
 import os
 import random
 import time
-from typing import Callable
+from types import MappingProxyType
+from typing import Callable, Mapping
 
 import pygit2
 from pygit2.enums import ObjectType
@@ -53,17 +54,68 @@ class Refs:
         return None if r is None else str(r.resolve().target)
 
     def refs(self, prefix: str = "refs/") -> dict[str, str]:
-        out = {}
-        for r in self._repo.references.iterator():  # one pass over the store, no look-up by name
-            name = r.name
-            if name.startswith(prefix):
-                target = r.target
-                out[name] = str(target if isinstance(target, pygit2.Oid) else r.resolve().target)
-        return out
+        if prefix == "refs/":
+            return dict(self._ref_store()[1])
+        return {name: target for name, target in self._ref_store()[1].items() if name.startswith(prefix)}
+
+    def ref_snapshot(self) -> Mapping[str, str]:
+        """Every ref -> commit id, read-only, as refs() gives them but without a copy: for a
+        reader of thousands of refs (a list of amendments) instead of one look-up per ref."""
+        return MappingProxyType(self._ref_store()[1])
 
     def refs_state(self) -> tuple[bytes, dict[str, str]]:
-        """(refs_fingerprint(), refs()) from one pass over the ref store: a consistent pair, for
-        half the cost of the two (the search index reads both after every write)."""
+        """(refs_fingerprint(), refs()) from one reading of the ref store: a consistent pair."""
+        fingerprint, refs = self._ref_store()
+        return fingerprint, dict(refs)
+
+    def refs_fingerprint(self) -> bytes:
+        """A digest of every ref and where it points: any ref created, moved or deleted changes it.
+
+        For caches of what is read from many refs at once (pages with review logs)."""
+        return self._ref_store()[0]
+
+    QUIET_NS = 1_000_000_000  # a stamp whose times are all older than this proves that nothing moved since
+
+    def _ref_store(self) -> tuple[bytes, dict[str, str]]:
+        """(digest, every ref -> commit id), read once and kept while the ref store's stamp stays
+        the same (issue 20: 9,000 refs cost milliseconds per reading, and every signed-in page
+        asks twice). The stamp is the stat of packed-refs and of every folder that holds a ref:
+        a ref written (a lock file renamed into place), deleted or made in a new folder changes a
+        folder's times; packed-refs rewritten changes its own. A write within the file system's
+        clock tick of the stamp may not show, so a reading is kept only when every time in its
+        stamp was older than QUIET_NS when it was taken (git's "racy" rule for its index)."""
+        memo = getattr(self, "_refs_memo", None)
+        folders = memo[0] if memo is not None else self._BASE_FOLDERS
+        stamp, newest = self._folders_stamp(folders)  # before the reading: a write after it is seen next time
+        if memo is not None and memo[1] == stamp:
+            return memo[2], memo[3]
+        fingerprint, refs = self._read_ref_store()
+        found = set(folders)
+        for name in refs:
+            parent = name.rsplit("/", 1)[0]
+            while parent not in found and "/" in parent:
+                found.add(parent)
+                parent = parent.rsplit("/", 1)[0]
+        if len(found) == len(folders) and time.time_ns() - newest > self.QUIET_NS:
+            self._refs_memo = (folders, stamp, fingerprint, refs)
+        else:  # a folder not stamped yet, or a write too recent to prove anything: read again next time
+            self._refs_memo = (tuple(sorted(found)), None, None, None)
+        return fingerprint, refs
+
+    def _folders_stamp(self, folders: tuple[str, ...]) -> tuple[tuple, int]:
+        stats, newest = [], 0
+        base = self._repo.path
+        for rel in ("packed-refs", *folders):
+            try:
+                st = os.stat(os.path.join(base, rel))
+            except OSError:
+                stats.append(None)
+                continue
+            stats.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+            newest = max(newest, st.st_mtime_ns)  # a write sets both times: the racy rule needs one
+        return tuple(stats), newest
+
+    def _read_ref_store(self) -> tuple[bytes, dict[str, str]]:
         h = hashlib.blake2b(digest_size=16)
         out = {}
         for ref in self._repo.references.iterator():
@@ -78,6 +130,7 @@ class Refs:
 
     REF_FOLDERS = ("refs", "refs/heads", "refs/heads/amendments", "refs/reviews", "refs/reviews/commitments",
                    "refs/reviews/amendments")
+    _BASE_FOLDERS = (*REF_FOLDERS, "refs/tags")
 
     def refs_stamp(self) -> tuple:
         """What the file system says of the ref store (packed-refs and the folders of our refs:
@@ -97,23 +150,6 @@ class Refs:
             newest = max(newest, st.st_mtime_ns)
         return tuple(stats), newest
 
-    def refs_fingerprint(self) -> bytes:
-        """A digest of every ref and where it points: any ref created, moved or deleted changes it.
-
-        For caches of what is read from many refs at once (pages with review logs): reads the
-        ref store (packed-refs, cached by libgit2, and each loose ref file): about 2.7 us per
-        loose ref, 0.5 us per packed one. The order is the store's: the same refs listed in
-        another order give another digest, which only costs a cache miss.
-        """
-        h = hashlib.blake2b(digest_size=16)
-        for ref in self._repo.references.iterator():
-            target = ref.raw_target
-            h.update(ref.name.encode())
-            h.update(b"\0")
-            h.update(target.raw if isinstance(target, pygit2.Oid) else bytes(target))
-            h.update(b"\n")
-        return h.digest()
-
     def head(self) -> str | None:
         """The commit HEAD points at (a work tree's checkout, a bare repository's default branch)."""
         try:
@@ -122,9 +158,19 @@ class Refs:
             return None
 
     def tags(self) -> list[TagInfo]:
+        """The tags, newest first (read again only when a tag ref changed)."""
+        key = tuple((n, t) for n, t in self._ref_store()[1].items() if n.startswith("refs/tags/"))
+        memo = getattr(self, "_tags_memo", None)
+        if memo is not None and memo[0] == key:
+            return list(memo[1])
+        out = self._read_tags([n for n, _ in key])
+        self._tags_memo = (key, out)
+        return list(out)
+
+    def _read_tags(self, names: list[str]) -> list[TagInfo]:
         out = []
-        for name in self._repo.references:
-            if not name.startswith("refs/tags/"):
+        for name in names:
+            if name not in self._repo.references:
                 continue
             ref = self._repo.references[name]
             obj = self._repo[ref.target]

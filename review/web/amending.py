@@ -6,12 +6,15 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..lru import LRU
+
 from .. import amendments as am
 from .. import commitment as core
-from .. import drafting, frontmatter, model, render, signoff
+from .. import drafting, frontmatter, model, render, reviewlog, signoff
 from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
-from . import params
+from . import fragments, params
+from .. import cursors
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
@@ -55,13 +58,27 @@ def amendment_json(a: am.Amendment, detail: bool = False) -> dict:
 
 # -- API ------------------------------------------------------------------------------------
 
+def _cursor() -> tuple[int | None, int]:
+    """`?after=&limit=` of a list of amendments (review/cursors.py)."""
+    try:
+        after = cursors.decode(request.args.get("after"), (int,))
+        return (after[0] if after else None), cursors.limit(request.args.get("limit"))
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.text or exc.message) from None
+
+
 def api_list():
     state = request.args.get("state") or None
     if state and state not in STATES:
         raise ApiError(400, f"state must be one of {', '.join(STATES)}")
-    items = am.list_all(repo(), state=state, commitment=request.args.get("commitment") or None,
-                        author=request.args.get("author") or None)
-    return jsonify({"amendments": [amendment_json(a) for a in items]})
+    filters = {"state": state, "commitment": request.args.get("commitment") or None,
+               "author": request.args.get("author") or None}
+    if "after" in request.args or "limit" in request.args:  # a page read with a cursor
+        after, limit = _cursor()
+        items, nxt = am.list_page(repo(), after, limit, **filters)
+        return jsonify({"amendments": [amendment_json(a) for a in items], "limit": limit, "next": nxt})
+    items = am.list_all(repo(), **filters)  # the whole list, as before cursors
+    return jsonify({"amendments": [amendment_json(a) for a in items], "next": None})
 
 
 def api_propose():
@@ -130,12 +147,14 @@ def list_page():
         state = None
     r = repo()
     unreadable: list = []
-    items = am.list_all(r, state=state, commitment=request.args.get("commitment") or None,
-                        author=request.args.get("author") or None, unreadable=unreadable)
-    everything = am.list_all(r)
-    counts = {s: sum(1 for a in everything if a.state == s) for s in STATES}
+    after, limit = _cursor()
+    items, nxt = am.list_page(r, after, limit, state=state, commitment=request.args.get("commitment") or None,
+                              author=request.args.get("author") or None, unreadable=unreadable)
+    counts = am.state_counts(r)
+    counts = {s: counts.get(s, 0) for s in STATES}
     main = core.resolve(r, "main")
-    return render_template("amendments/list.html", items=items, counts=counts, state=state,
+    return render_template("amendments/list.html", items=items, counts=counts, state=state, next=nxt,
+                           after=request.args.get("after"), limit=request.args.get("limit"),
                            unreadable=[(n, localise(why)) for n, why in unreadable],
                            commitments=core.list_commitments(r, main), plan=core.read_plan(r, main),
                            filters={"commitment": request.args.get("commitment", ""),
@@ -194,8 +213,15 @@ def page(n: str):
     if me is not None and a.state == "open" and not can_verdict:
         reason = signoff.why_no_verdict(r, me, a)
         why_not_me = localise(reason) if reason else None
+    discussion = _discussion(r, a)
+    # rendered once per log tip, amendment head, main (people and roles), reader and unread
+    # markers (review/web/fragments.py)
+    parts = (r.path, a.number, r.ref_target(reviewlog.amendment_log(a.number)), a.head, main,
+             frozenset(discussion["unread"]), discussion["last_visit"])
+    discussion["discussion_html"] = fragments.cached(
+        "amendment-discussion", parts, lambda: render_template("plan/_comments.html", **discussion))
     return render_template(
-        "amendments/page.html", **_discussion(r, a), a=a, changes=rows, coarse=coarse, side=side, against=against,
+        "amendments/page.html", **discussion, a=a, changes=rows, coarse=coarse, side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
         can_verdict=can_verdict, own_organisation=own_organisation, why_not_me=why_not_me,
         unmet=signoff.explain(r, a, ev) if a.state == "open" else [], titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale, "", mention_handles())) if a.rationale else "",
@@ -230,10 +256,19 @@ def _discussion(r, a: am.Amendment) -> dict:
             **threads.news(visits.amendment_subject(a.number), roots, summary.last_seq)}
 
 
+_title_maps = LRU(8)
+
+
 def _titles(r, main) -> dict[str, str]:
-    """Commitment id -> "N. title" in the reader's language, to name the targets of a sign-off."""
+    """Commitment id -> "N. title" in the reader's language, to name the targets of a sign-off
+    (kept per list of commitments and language: 5,000 strings a page otherwise)."""
     lang = current_lang()
-    return {s.id: f"{s.number}. {s.title_in(lang)}" for s in core.list_commitments(r, main)}
+    listed = core.list_commitments(r, main)
+    key = (id(listed), len(listed), lang)  # the list is the cache's own object while it is kept
+    hit = _title_maps.get(key)
+    if hit is None or hit[0] is not listed:
+        hit = _title_maps.put(key, (listed, {s.id: f"{s.number}. {s.title_in(lang)}" for s in listed}))
+    return hit[1]
 
 
 def mode_json(ch) -> dict | None:

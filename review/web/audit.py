@@ -3,11 +3,13 @@ exports, and the same data in the API. Views are thin: review.audit reads everyt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from .. import audit
+from .. import audit, cursors
 from .. import commitment as core
 from .. import eventschema, render
 from ..errors import ReviewError
@@ -33,6 +35,32 @@ def _page(items: list, default: int = PER_PAGE) -> audit.Page:
         raise ApiError(exc.status, exc.text or exc.message) from None
 
 
+@dataclass
+class CursorPage:
+    """A page of a list read with a cursor (`?after=&limit=`, review/cursors.py): no total, a next link."""
+
+    items: list
+    next: str | None
+    limit: int
+    after: str | None
+
+
+def _cursor_mode(api: bool) -> bool:
+    """Cursors unless the request asks for numbered pages: pages use them by default, the API
+    when `after` or `limit` is given (its numbered pages stay as they were, with `next` added)."""
+    args = request.args
+    if "after" in args or "limit" in args:
+        return True
+    return not api and "page" not in args and "per_page" not in args
+
+
+def _cursor_args(shape: tuple) -> tuple[tuple | None, int]:
+    try:
+        return cursors.decode(request.args.get("after"), shape), cursors.limit(request.args.get("limit"))
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.text or exc.message) from None
+
+
 def _choices(r, main: str) -> dict:
     """People, organisations and commitments of the plan as it stands, for the filter forms."""
     plan = core.read_plan(r, main)
@@ -43,11 +71,27 @@ def _choices(r, main: str) -> dict:
 
 # -- the plan's history -------------------------------------------------------------------
 
+def _history_cursor_page(r, f, commit) -> CursorPage:
+    after, limit = _cursor_args((str,))
+    try:
+        items, nxt = audit.history_page(r, f, commit, after[0] if after else None, limit)
+    except ReviewError as exc:
+        raise ApiError(exc.status, exc.text or exc.message) from None
+    return CursorPage(items, nxt, limit, request.args.get("after"))
+
+
+def _next_of(page: audit.Page, key) -> str | None:
+    """The cursor that continues after a numbered page (None on the last one)."""
+    if page.page >= page.pages or not page.items:
+        return None
+    return cursors.encode(key(page.items[-1]))
+
+
 def history_page():
     f = _filters()
     name, commit = _rev()
     r = repo()
-    page = _page(audit.history(r, f, commit))
+    page = _history_cursor_page(r, f, commit) if _cursor_mode(False) else _page(audit.history(r, f, commit))
     return render_template("audit/history.html", page=page, filters=f, args=f.as_args(),
                            version=_version(name, commit), rev=name, **_choices(r, core.resolve(r, "main")))
 
@@ -56,9 +100,14 @@ def api_history():
     f = _filters()
     r = repo()
     commit = core.resolve(r, params.rev())
+    if _cursor_mode(True):
+        cp = _history_cursor_page(r, f, commit)
+        return jsonify({"revision": commit, "filters": f.as_args(), "limit": cp.limit, "next": cp.next,
+                        "changes": [c.as_json() for c in cp.items]})
     page = _page(audit.history(r, f, commit))
     return jsonify({"revision": commit, "filters": f.as_args(), "page": page.page, "per_page": page.per_page,
-                    "total": page.total, "pages": page.pages, "changes": [c.as_json() for c in page.items]})
+                    "total": page.total, "pages": page.pages, "next": _next_of(page, lambda c: (c.commit,)),
+                    "changes": [c.as_json() for c in page.items]})
 
 
 # -- blame ----------------------------------------------------------------------------------
@@ -99,10 +148,20 @@ def _rows():
     return audit.audit_log(repo(), _filters())
 
 
+def _audit_cursor_page(r, f) -> CursorPage:
+    after, limit = _cursor_args(audit.AUDIT_CURSOR)
+    items, nxt = audit.audit_page(r, f, after, limit)
+    return CursorPage(items, nxt, limit, request.args.get("after"))
+
+
+def _row_key(row) -> tuple:
+    return (row.time, row.log, row.seq)
+
+
 def audit_page():
     f = _filters()
     r = repo()
-    page = _page(audit.audit_log(r, f))
+    page = _audit_cursor_page(r, f) if _cursor_mode(False) else _page(audit.audit_log(r, f))
     return render_template("audit/log.html", page=page, filters=f, args=f.as_args(),
                            types=sorted([*eventschema.SCHEMAS, audit.VERSION_PUBLISHED]), event_names=_event_names(), **_choices(r, core.resolve(r, "main")))
 
@@ -129,10 +188,14 @@ def export_json():
 
 def api_audit():
     f = _filters()
+    if _cursor_mode(True):
+        cp = _audit_cursor_page(repo(), f)
+        return jsonify({"columns": list(audit.COLUMNS), "filters": f.as_args(), "limit": cp.limit, "next": cp.next,
+                        "events": [row.as_json() for row in cp.items]})
     page = _page(audit.audit_log(repo(), f))
     return jsonify({"columns": list(audit.COLUMNS), "filters": f.as_args(), "page": page.page,
                     "per_page": page.per_page, "total": page.total, "pages": page.pages,
-                    "events": [row.as_json() for row in page.items]})
+                    "next": _next_of(page, _row_key), "events": [row.as_json() for row in page.items]})
 
 
 def _event_names() -> dict[str, str]:

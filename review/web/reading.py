@@ -14,7 +14,7 @@ from ..errors import Damaged
 from ..lru import LRU
 from ..gitrepo import GitRepo, UnknownRevision, open_cached
 from .i18n import current_lang, select_locale, switch_language
-from . import params, threads
+from . import fragments, params, threads
 from .messages import localise
 
 PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
@@ -140,13 +140,13 @@ def _axes_with(plan, summaries):
 
 
 def _overview(r, cid: str):
-    """(summary, thread roots) of a commitment's discussion; empty when its log is damaged: its
-    own page says what is wrong."""
+    """(summary, marks: comments.overview_marks) of a commitment's discussion; empty when its log
+    is damaged: its own page says what is wrong."""
     try:
-        return comments.overview(r, cid)
+        return comments.overview_marks(r, cid)
     except Damaged:
         g.review_damaged = True
-        return comments.Summary(0, 0, 0, -1), []
+        return comments.Summary(0, 0, 0, -1), ()
 
 
 @cached_page
@@ -158,23 +158,25 @@ def index():
     summaries = core.readable(listed)
     if len(summaries) != len(listed):
         g.review_damaged = True
-    overviews = {s.id: _overview(r, s.id) for s in summaries}
-    counts = {cid: o[0].visible for cid, o in overviews.items()}
-    unresolved = {cid: o[0].unresolved for cid, o in overviews.items()}
-    open_by_commitment: dict[str, int] = {}
-    by_state: dict[str, int] = {}
-    for a in amendments.list_all(r):
-        by_state[a.state] = by_state.get(a.state, 0) + 1
-        if a.state == "open":
-            open_by_commitment[a.commitment] = open_by_commitment.get(a.commitment, 0) + 1
-    plan_pages, book = pages.read_book(r, commit)
-    return render_template("plan/index.html", plan=plan, axes=_axes_with(plan, summaries),
-                           pages=plan_pages, intros={(p.axis, p.theme): p for p in plan_pages if p.axis},
-                           glossary=pages.glossary(plan_pages),
-                           count=len(summaries), version=_version(name, commit), rev=name,
-                           unreadable=[(s.id, localise(s.unreadable)) for s in listed if s.unreadable],
-                           comment_counts=counts, unresolved=unresolved, new_counts=threads.new_counts(overviews),
-                           open_amendments=open_by_commitment, amendment_states=by_state)
+    ctx = {"plan": plan, "count": len(summaries), "version": _version(name, commit), "rev": name}
+
+    def body() -> str:
+        overviews = {s.id: _overview(r, s.id) for s in summaries}
+        counts = {cid: o[0].visible for cid, o in overviews.items()}
+        unresolved = {cid: o[0].unresolved for cid, o in overviews.items()}
+        by_state, open_by_commitment = amendments.tally(r)
+        plan_pages, book = pages.read_book(r, commit)
+        return render_template("plan/_index_body.html", **ctx, axes=_axes_with(plan, summaries),
+                               pages=plan_pages, intros={(p.axis, p.theme): p for p in plan_pages if p.axis},
+                               glossary=pages.glossary(plan_pages),
+                               unreadable=[(s.id, localise(s.unreadable)) for s in listed if s.unreadable],
+                               comment_counts=counts, unresolved=unresolved, new_counts=threads.new_counts(overviews),
+                               open_amendments=open_by_commitment, amendment_states=by_state)
+    # 5,000 cards are most of the page: rendered once per state of the refs (every log, amendment
+    # and main), reader and their visits (the "new since your last visit" markers)
+    ctx["body_html"] = fragments.cached("plan-index", (r.path, r.refs_fingerprint(), commit, threads.visits_key()),
+                                        body)
+    return render_template("plan/index.html", **ctx)
 
 
 @cached_page
@@ -214,12 +216,19 @@ def commitment_page(cid: str):
     paragraphs = [(f"p-{i + 1}", render.plain_text(b.text)[:70]) for i, b in enumerate(render.source_blocks(text))]
     _, book = pages.read_book(r, commit)
     previous, following = pages.neighbours(book, "commitment", cid)
-    return render_template("plan/commitment.html", c=c, plan=plan, blocks=blocks,
-                           previous=previous, following=following,
-                           translated=lang in c.bodies, version=_version(name, commit),
-                           rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
-                           draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
-                           render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix, mention_handles())), **discussion)
+    ctx = dict(c=c, plan=plan, blocks=blocks, previous=previous, following=following,
+               translated=lang in c.bodies, version=_version(name, commit),
+               rev=name, tags=r.tags(), recent=recent, paragraphs=paragraphs,
+               draft=request.args.get("draft", ""), draft_anchor=request.args.get("anchor", ""),
+               render_comment=lambda t, prefix="": Markup(render.render_comment(t, prefix, mention_handles())),
+               **discussion)
+    # the discussion: rendered once per log tip, text, commit shown, main (people and roles),
+    # reader and unread markers (review/web/fragments.py)
+    parts = (r.path, cid, r.ref_target(reviewlog.commitment_log(cid)), commit, core.resolve(r, "main"),
+             frozenset(discussion["unread"]), discussion["last_visit"])
+    ctx["discussion_html"] = fragments.cached("commitment-discussion", parts,
+                                              lambda: render_template("plan/_comments.html", **ctx))
+    return render_template("plan/commitment.html", **ctx)
 
 
 @cached_page
@@ -313,3 +322,26 @@ def axis_page(axis_id: str, theme_id: str | None = None):
 
 def theme_page(axis_id: str, theme_id: str):
     return axis_page(axis_id, theme_id)
+
+
+def warm_up(app) -> float:
+    """Read what every page needs before a worker serves its first request (review/web/wsgi.py):
+    the plan and the list of its commitments at main, and the integrity check of every ref (on a
+    plan of 5,000 commitments and 100,000 comments: seconds of front matter parsed, and the
+    events of every log checked; the worker pays it while starting, not a reader; issue 20).
+    The repository opened here is this process's (open_cached is per process): a fork opens its own.
+    Returns the seconds it took."""
+    import time
+    started = time.perf_counter()
+    with app.app_context():
+        r = repo()
+        try:
+            main = core.resolve(r, "main")
+            core.read_plan(r, main)
+            core.list_commitments(r, main)
+            pages.read_book(r, main)
+        except Exception:  # noqa: BLE001 - a damaged plan is each page's to say, never a failed start
+            app.logger.exception("warm-up: the plan could not be read")
+        from . import integrity
+        integrity.state()  # the site's verdict on its history (every page's footer): a full check
+    return time.perf_counter() - started

@@ -27,9 +27,21 @@ def news(subject: str, roots: list, last_seq: int) -> dict:
             "last_visit": before}
 
 
+def visits_key() -> frozenset | None:
+    """The signed-in reader's visits (subject, position), for the key of a cached part that shows
+    their "new since your last visit" markers; None when nobody is signed in."""
+    person = g.get("person")
+    if person is None:
+        return None
+    try:
+        return frozenset((s, v.seq) for s, v in store().all_of(person.handle).items())
+    except Exception:  # noqa: BLE001 - a broken visits file only hides the markers (new_counts logs it)
+        return frozenset()
+
+
 def new_counts(summaries: dict[str, tuple[comments.Summary, list]]) -> dict[str, int]:
     """Commitment id -> number of comments new to the signed-in reader (empty when signed out
-    or never visited). `summaries` maps each id to its summary and thread roots."""
+    or never visited). `summaries` maps each id to its summary and marks (comments.overview_marks)."""
     person = g.get("person")
     if person is None or not summaries:
         return {}
@@ -42,7 +54,7 @@ def new_counts(summaries: dict[str, tuple[comments.Summary, list]]) -> dict[str,
     for cid, (summary, roots) in summaries.items():
         v = seen.get(visits.commitment_subject(cid))
         if v is not None and summary.last_seq > v.seq:
-            n = len(comments.unread(roots, v.seq, person.handle))
+            n = comments.unread_count(roots, v.seq, person.handle)
             if n:
                 out[cid] = n
     return out

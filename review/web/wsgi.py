@@ -1,7 +1,13 @@
-"""WSGI entry point for production servers: `gunicorn 'review.web.wsgi:app'` with REVIEW_DIR set."""
+"""WSGI entry point for production servers: `gunicorn 'review.web.wsgi:app'` with REVIEW_DIR set.
+
+The plan is read once here, before the worker serves (REVIEW_WARM_UP=0 skips it): a fresh
+worker's first request then costs what any other does (issue 20)."""
 
 import os
 
 from . import create_app
+from .reading import warm_up
 
 app = create_app(os.environ.get("REVIEW_DIR"))
+if os.environ.get("REVIEW_WARM_UP", "1") != "0":
+    warm_up(app)
