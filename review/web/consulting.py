@@ -14,7 +14,7 @@ from .. import consultations as cons
 from .. import participants
 from ..errors import ReviewError
 from . import feeds
-from .auth import accounts, form_write, participant_store, require, require_signed_in
+from .auth import accounts, form_write, participant_store, require_signed_in
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
 from .messages import localise
