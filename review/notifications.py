@@ -22,6 +22,7 @@ from pathlib import Path
 from . import amendments as am
 from . import comments as cm
 from . import commitment as core
+from . import consultations as cons
 from . import progress, render, reviewlog, signoff
 from .errors import Forbidden, Invalid, Missing
 
@@ -36,6 +37,7 @@ KINDS = (
     "merge",       # an amendment one watches was merged into the plan
     "report",      # a progress report on a commitment one watches
     "contest",     # a progress report one watches was contested
+    "consultation",  # a consultation of the public was announced (everyone, unless they unwatch the plan)
 )
 
 
@@ -47,7 +49,7 @@ class Notification:
     time: str          # ISO 8601 UTC time of the event in git
     actor: str         # the handle of who did it
     event: str         # the id of the git event (or commit) it is derived from
-    thread: str        # the discussion it belongs to, for mail threading: "commitment/<cid>",
+    thread: str        # the discussion it belongs to, for mail threading: "commitment/<cid>", "consultation/<id>",
                        # "amendment/<n>", "comment/<root comment id>", "report/<report id>"
     path: str          # the site path that shows it, with its anchor: "/commitments/<cid>#comment-<id>"
     title: dict = field(default_factory=dict)  # {"fr": ..., "en": ...}: what it is about (plain text)
@@ -72,6 +74,7 @@ SCHEMA = 1
 FILE_NAME = "notifications.sqlite"
 COMMITMENT_LOGS = "refs/reviews/commitments/"
 AMENDMENT_LOGS = "refs/reviews/amendments/"
+CONSULTATION_LOGS = cons.PREFIX
 MAX_EXCERPT = 300
 MAX_PAGE = 100
 MAX_IDS = 500          # ids marked read in one request
@@ -404,6 +407,8 @@ def _derive(ctx: _Context, db, ref: str, events) -> list[tuple]:
     rows: list[tuple] = []
     if kind_of == "amendments" and number is None:
         return rows
+    if ref.startswith(CONSULTATION_LOGS):
+        return _derive_consultation(ctx, db, ref, name, events)
     if number is not None:
         a_row = db.execute("SELECT commitment, author, title FROM d_amendments WHERE number = ?", (number,)).fetchone()
     else:
@@ -483,6 +488,38 @@ def _derive(ctx: _Context, db, ref: str, events) -> list[tuple]:
     return rows
 
 
+def _derive_consultation(ctx: _Context, db, ref: str, cid: str, events) -> list[tuple]:
+    """A consultation's log: its announcement reaches everyone of the plan (unless they stopped
+    watching the plan); a contribution on a commitment reaches the commitment's watchers and the
+    people it mentions, like a comment. Participants (~pseudonym) are not notified here."""
+    rows: list[tuple] = []
+    for e in events:
+        d = e.data
+        if e.type == cons.ANNOUNCE:
+            titles = (d.get("title_fr") or cid, d.get("title_en") or d.get("title_fr") or cid)
+            recipients = ctx.watchers([("plan", ctx.handles)], e.time)
+            rows += _rows(ctx, e, recipients, "consultation", [], f"consultation/{cid}", f"/consultations/{cid}",
+                          titles, _excerpt(d.get("description_fr")))
+        elif e.type == cm.ADD:
+            commitment = d.get("commitment") or ""
+            root = d.get("reply_to") or e.id
+            participants = {r[0] for r in db.execute(
+                "SELECT DISTINCT author FROM d_comments WHERE log = ? AND root = ?", (ref, root))}
+            db.execute("INSERT OR IGNORE INTO d_comments VALUES (?, ?, ?, ?)", (ref, e.id, root, e.actor))
+            body = d.get("body") or ""
+            mentioned = render.mentions(body, ctx.handles)
+            db.executemany("INSERT OR IGNORE INTO d_mentions VALUES (?, ?, ?)", [(ref, e.id, h) for h in mentioned])
+            recipients = ctx.watchers([("thread", frozenset(participants))] + ctx.commitment_levels(commitment),
+                                      e.time)
+            rows += _rows(ctx, e, recipients, "reply", mentioned, f"comment/{root}",
+                          f"/consultations/{cid}#comment-{e.id}", ctx.titles(commitment), _excerpt(body), e.id)
+        elif e.type == cm.HIDE:
+            target = str(d.get("target"))
+            db.execute("UPDATE notes SET excerpt = '' WHERE about = ?", (target,))
+            rows = [r[:9] + ("", r[10]) if r[10] == target else r for r in rows]
+    return rows
+
+
 def _forget(db, ref: str) -> None:
     kind_of, _, number = reviewlog.log_name(ref)
     for table in ("d_comments", "d_mentions", "d_reports"):
@@ -492,7 +529,7 @@ def _forget(db, ref: str) -> None:
 
 
 def _wanted(ref: str) -> bool:
-    return ref.startswith((COMMITMENT_LOGS, AMENDMENT_LOGS))
+    return ref.startswith((COMMITMENT_LOGS, AMENDMENT_LOGS, CONSULTATION_LOGS))
 
 
 _INSERT = ("INSERT OR IGNORE INTO notes(handle, kind, time, actor, event, thread, path, title_fr, title_en, excerpt, "

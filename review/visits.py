@@ -72,6 +72,10 @@ class Visits:
             db.close()
         db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
         db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+        # a visit is a marker, not a record: in WAL mode NORMAL stays consistent after a crash
+        # (it may lose the last visits) and writes without an fsync per visit, which kept
+        # concurrent workers waiting on each other's disk flushes
+        db.execute("PRAGMA synchronous=NORMAL")
         if not self._ready:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)

@@ -244,3 +244,21 @@ def test_the_self_assessment_counts_the_consultations_of_its_term(repo, parts):
     assert (k.id, k.opens, k.contributions, k.supports, k.oppositions, k.waiting) == ("c1", "2026-02-28", 2, 1, 0, 1)
     assert k.responses == {"not-retained": 1} and k.participants == 2
     assert selfassessment.build(repo, "2015-07-16", "2026-02-01").consultations == []  # over before it opened
+
+
+def test_an_announcement_and_a_contribution_notify_the_people_of_the_plan(dep, repo, parts):
+    from review import notifications
+    p = people(repo)
+    notifications.set_watch(dep, p["paul"], "plan", False)  # paul stopped watching the plan
+    alice, _ = make(parts, repo, "alice")
+    open_consultation(repo)
+    x = cons.contribute_comment(repo, alice, "c1", "engagement-01", "Une idée pour @karim", today=TODAY)
+    notes = notifications.since(dep, 0)
+    told = {n.handle for n in notes if n.kind == "consultation"}
+    assert told == set(p) - {"claire", "paul"}  # not the coordinator who announced it, not paul
+    [ann] = [n for n in notes if n.kind == "consultation" and n.handle == "karim"]
+    assert ann.path == "/consultations/c1" and ann.title["en"] == "Consultation on the plan"
+    [mention] = [n for n in notes if n.kind == "mention"]
+    assert (mention.handle, mention.actor) == ("karim", "~alice")
+    assert mention.path == f"/consultations/c1#{x.key}"
+    assert not any(n.handle.startswith("~") for n in notes)  # participants are not notified here

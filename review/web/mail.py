@@ -28,6 +28,7 @@ KIND_NAMES = {
     "merge": _l("Amendments merged into the plan"),
     "report": _l("Progress reports"),
     "contest": _l("Contested progress reports"),
+    "consultation": _l("Consultations of the public announced"),
 }
 MODE_NAMES = {"now": _l("at once"), "daily": _l("in a daily digest"), "never": _l("never")}
 

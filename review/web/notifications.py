@@ -22,6 +22,7 @@ KIND_NAMES = {
     "reply": _l("New comment"), "mention": _l("You were mentioned"), "amendment": _l("New amendment"),
     "revision": _l("New revision"), "approval": _l("Approval"), "objection": _l("Objection"),
     "merge": _l("Merged into the plan"), "report": _l("Progress report"), "contest": _l("Progress report contested"),
+    "consultation": _l("Consultation announced"),
 }
 WHY_NAMES = {"lead": _l("your organisation leads it"), "author": _l("you proposed it"),
              "signatory": _l("your approval is awaited")}
