@@ -401,6 +401,19 @@ def _rows(ctx: _Context, e, recipients: set[str], kind: str, mentioned: list[str
     return out
 
 
+def _remember_comment(ctx: _Context, db, ref: str, e) -> tuple[str, frozenset, str, list[str]]:
+    """A new comment: its thread's root, who wrote in the thread before it, its body and the
+    people it mentions (the derivation remembers the comment and its mentions)."""
+    root = e.data.get("reply_to") or e.id
+    participants = frozenset(r[0] for r in db.execute(
+        "SELECT DISTINCT author FROM d_comments WHERE log = ? AND root = ?", (ref, root)))
+    db.execute("INSERT OR IGNORE INTO d_comments VALUES (?, ?, ?, ?)", (ref, e.id, root, e.actor))
+    body = e.data.get("body") or ""
+    mentioned = render.mentions(body, ctx.handles)
+    db.executemany("INSERT OR IGNORE INTO d_mentions VALUES (?, ?, ?)", [(ref, e.id, h) for h in mentioned])
+    return root, participants, body, mentioned
+
+
 def _derive(ctx: _Context, db, ref: str, events) -> list[tuple]:
     """The rows a log's new events give (and the derivation's memory of them, updated)."""
     kind_of, name, number = reviewlog.log_name(ref)
@@ -433,14 +446,8 @@ def _derive(ctx: _Context, db, ref: str, events) -> list[tuple]:
             base_path, base_thread = f"/commitments/{cid}", f"commitment/{cid}"
         when = e.time
         if e.type == cm.ADD:
-            root = d.get("reply_to") or e.id
-            participants = {r[0] for r in db.execute(
-                "SELECT DISTINCT author FROM d_comments WHERE log = ? AND root = ?", (ref, root))}
-            db.execute("INSERT OR IGNORE INTO d_comments VALUES (?, ?, ?, ?)", (ref, e.id, root, e.actor))
-            body = d.get("body") or ""
-            mentioned = render.mentions(body, ctx.handles)
-            db.executemany("INSERT OR IGNORE INTO d_mentions VALUES (?, ?, ?)", [(ref, e.id, h) for h in mentioned])
-            first = [("thread", frozenset(participants))]
+            root, participants, body, mentioned = _remember_comment(ctx, db, ref, e)
+            first = [("thread", participants)]
             report = d.get("report")
             kind = "reply"
             thread = f"comment/{root}"
@@ -502,15 +509,8 @@ def _derive_consultation(ctx: _Context, db, ref: str, cid: str, events) -> list[
                           titles, _excerpt(d.get("description_fr")))
         elif e.type == cm.ADD:
             commitment = d.get("commitment") or ""
-            root = d.get("reply_to") or e.id
-            participants = {r[0] for r in db.execute(
-                "SELECT DISTINCT author FROM d_comments WHERE log = ? AND root = ?", (ref, root))}
-            db.execute("INSERT OR IGNORE INTO d_comments VALUES (?, ?, ?, ?)", (ref, e.id, root, e.actor))
-            body = d.get("body") or ""
-            mentioned = render.mentions(body, ctx.handles)
-            db.executemany("INSERT OR IGNORE INTO d_mentions VALUES (?, ?, ?)", [(ref, e.id, h) for h in mentioned])
-            recipients = ctx.watchers([("thread", frozenset(participants))] + ctx.commitment_levels(commitment),
-                                      e.time)
+            root, participants, body, mentioned = _remember_comment(ctx, db, ref, e)
+            recipients = ctx.watchers([("thread", participants)] + ctx.commitment_levels(commitment), e.time)
             rows += _rows(ctx, e, recipients, "reply", mentioned, f"comment/{root}",
                           f"/consultations/{cid}#comment-{e.id}", ctx.titles(commitment), _excerpt(body), e.id)
         elif e.type == cm.HIDE:
