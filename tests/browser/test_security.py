@@ -49,12 +49,18 @@ PAGES = {
     "consultation_amend": ["/consultations/demo-2016/amend?commitment=engagement-02"],
     "consultation_report": ["/consultations/demo-2016/report"],
     "participant_page": ["/participants/alice"],
+    "notifications_page": ["/notifications"],
+    "self_assessment": ["/self-assessment", "/self-assessment?from=2015-07-16&to=2016-07-15"],
+    # a link from an e-mail: a forged token gets the page that says so
+    "confirm_email": ["/email/confirm/karim.forged"],
+    "unsubscribe": ["/unsubscribe/karim.reply.forged"],
 }
 ERROR_PAGES = ["/commitments/engagement-99", "/amendments/999"]
 # GET routes that answer something other than a page (JSON, CSV, Atom, git, a redirect).
 NOT_PAGES = {"set_language", "git_http", "amendment_feed", "commitment_feed", "progress_csv", "progress_json",
              "progress_feed", "audit_csv", "audit_json", "plan_asset",
-             "version_download", "consultations_feed", "consultation_report_csv", "consultation_report_json"}
+             "version_download", "consultations_feed", "consultation_report_csv", "consultation_report_json",
+             "follow_notification", "self_assessment_csv", "self_assessment_json"}
 
 REPORTER = """
 document.addEventListener("securitypolicyviolation", (e) => {
