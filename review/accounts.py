@@ -175,11 +175,12 @@ class Accounts:
             raise AccountError("account.not_a_person", handle=repr(handle))
         self._insert(handle, password)
 
-    def add_participant(self, handle: str, password: str) -> None:
-        """The credentials of a participant (`~pseudonym`, review.participants), who is not in plan.yaml."""
+    def add_participant(self, handle: str, password: str | None, password_hash: str | None = None) -> None:
+        """The credentials of a participant (`~pseudonym`, review.participants), who is not in plan.yaml;
+        `password_hash`: an argon2id hash made earlier (a self-registration waiting for its e-mail)."""
         if not handle.startswith("~"):
             raise ValueError("a participant's handle starts with ~")
-        self._insert(handle, password)
+        self._insert(handle, password, password_hash)
 
     def delete_account(self, handle: str) -> None:
         """Erase the credentials of an account: password hash, tokens, sessions, throttle counts."""
@@ -191,12 +192,14 @@ class Accounts:
             db.execute("DELETE FROM throttle_v2 WHERE key = ?", (f"account:{handle}",))
             db.execute("COMMIT")
 
-    def _insert(self, handle: str, password: str) -> None:
-        self._check_password(password)
+    def _insert(self, handle: str, password: str | None, password_hash: str | None = None) -> None:
+        if password_hash is None or not password_hash.startswith("$argon2"):
+            self._check_password(password if isinstance(password, str) else "")
+            password_hash = _hasher.hash(password)
         now = _now()
         with self._db() as db:
             try:
-                db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?)", (handle, _hasher.hash(password), now, now))
+                db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?)", (handle, password_hash, now, now))
             except sqlite3.IntegrityError:
                 raise AccountError("account.exists", handle=repr(handle)) from None
 
