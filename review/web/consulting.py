@@ -421,7 +421,8 @@ def register(cid: str):
     f = request.form
     kept = {"pseudonym": f.get("pseudonym", "")[:64], "email": f.get("email", "")[:254]}
     try:
-        _ask(c, f.get("pseudonym", ""), f.get("email", ""), f.get("password", ""), f.get("again", ""))
+        _ask(c, f.get("pseudonym", ""), f.get("email", ""), f.get("password", ""), f.get("again", ""),
+             lang=f.get("lang"))
     except ReviewError as exc:
         flash(localise(exc), "error")
         return render_template("consultations/register.html", c=c, state=state, lang=current_lang(), form=kept,
