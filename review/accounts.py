@@ -440,9 +440,12 @@ def parse_token(token: str) -> tuple[str, str] | None:
 # Writes of the public (review.participants): each registration or contribution counts like a
 # failure does above; past the free ones, the next must wait (doubling, up to the cap).
 REGISTRATION_POLICY = ThrottlePolicy(free=20, base=60, cap=3600, quiet=24 * 3600)      # per address, per coordinator
+# Self-registrations per e-mail address (review.registrations): each sends a message to an address not
+# yet confirmed, so few: 3 a day free, then an hour doubling up to a day (mailprefs allows 5 a day).
+REGISTRATION_EMAIL_POLICY = ThrottlePolicy(free=3, base=3600, cap=24 * 3600, quiet=24 * 3600)
 CONTRIBUTION_POLICY = ThrottlePolicy(free=30, base=60, cap=3600, quiet=3600)          # per account
 CONTRIBUTION_ADDRESS_POLICY = ThrottlePolicy(free=200, base=60, cap=3600, quiet=3600)  # per address
-_POLICIES = {"register:": REGISTRATION_POLICY, "contribute:account:": CONTRIBUTION_POLICY,
+_POLICIES = {"register:email:": REGISTRATION_EMAIL_POLICY, "register:": REGISTRATION_POLICY, "contribute:account:": CONTRIBUTION_POLICY,
              "contribute:address:": CONTRIBUTION_ADDRESS_POLICY, "address:": ADDRESS_POLICY}
 
 

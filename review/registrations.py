@@ -34,6 +34,7 @@ from .participants import MARK, Participant, Participants, check_email, check_ps
 
 DB_FILE = "registrations.sqlite"
 LIFETIME = 48 * 3600  # s: how long a pseudonym stays reserved and the link stays good
+KEEP_EXPIRED = 7 * 24 * 3600  # s an expired request is kept after expiry, to say "expired" rather than "not valid"
 BUSY_MS = 5000
 
 SCHEMA = """
@@ -118,6 +119,7 @@ class Registrations:
         is invalid or taken, the address malformed, the password too short or long (or the two
         differ), or too many requests came from this client or for this address lately."""
         now = time.time() if now is None else now
+        self.purge(now)
         c = cons.get(self.dep.open_repo(), cid)
         if c.state() != "open":
             raise Conflict("registration.not_open", id=cid)
@@ -165,10 +167,12 @@ class Registrations:
         return None
 
     def purge(self, now: float | None = None) -> int:
-        """Forget the requests nobody confirmed in time (their pseudonyms are free again)."""
+        """Forget the requests nobody confirmed, a week after they expired (their pseudonyms are free
+        again from their expiry)."""
         now = time.time() if now is None else now
         with self._db() as db:
-            return db.execute("DELETE FROM pending WHERE used IS NULL AND expires < ?", (now,)).rowcount
+            return db.execute("DELETE FROM pending WHERE used IS NULL AND expires < ?",
+                              (now - KEEP_EXPIRED,)).rowcount
 
     # -- the link ----------------------------------------------------------------------------------
 

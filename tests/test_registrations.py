@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from review import accounts, mailer, participants, registrations
+from review import accounts, mailer, participants, registrations, verify
 from review import consultations as cons
 from review.errors import Busy, Conflict, Invalid
 
@@ -145,22 +145,30 @@ def test_expired_and_forged_links_make_nothing_and_expiry_frees_the_pseudonym(de
         regs.read("secret", token, now=now + registrations.LIFETIME + 2)
     assert regs.read("secret", regs.token("secret", p2), now=now + registrations.LIFETIME + 2).email == \
         "other@example.org"
-    assert regs.purge(now=now + 3 * registrations.LIFETIME) == 1 and regs.get("lea") is None
+    assert regs.purge(now=now + 2 * registrations.LIFETIME + 2) == 0  # expired lately: still says "expired"
+    with pytest.raises(Invalid) as exc:
+        regs.read("secret", regs.token("secret", p2), now=now + 2 * registrations.LIFETIME + 2)
+    assert exc.value.code == "registration.expired"
+    assert regs.purge(now=now + 2 * registrations.LIFETIME + registrations.KEEP_EXPIRED + 2) == 1
+    assert regs.get("lea") is None
 
 
 def test_requests_are_throttled_per_client_and_per_address(dep, repo, regs):
     backdated(repo)
     for i in range(accounts.REGISTRATION_POLICY.free + 1):
         regs.request("c1", f"p{i:02d}", f"p{i}@example.org", "un mot de passe", address="10.0.0.1")
+    assert not (dep.instance_path / "accounts.sqlite").read_bytes().count(b"p1@example.org")  # digests only
     with pytest.raises(Busy) as exc:
         regs.request("c1", "onemore", "onemore@example.org", "un mot de passe", address="10.0.0.1")
     assert exc.value.code == "registration.throttled" and exc.value.retry_after > 0
     assert regs.get("onemore") is None
     regs.request("c1", "fromelsewhere", "else@example.org", "un mot de passe", address="10.0.0.2")
-    for i in range(accounts.REGISTRATION_POLICY.free + 1):  # one address asked from many clients
+    for i in range(accounts.REGISTRATION_EMAIL_POLICY.free + 1):  # one address asked from many clients
         regs.request("c1", f"q{i:02d}", "same@example.org", "un mot de passe", address=f"10.1.0.{i}")
-    with pytest.raises(Busy):
-        regs.request("c1", "qlast", "same@example.org", "un mot de passe", address="10.2.0.1")
+    with pytest.raises(Busy) as exc:
+        regs.request("c1", "qlast", "Same@example.org", "un mot de passe", address="10.2.0.1")
+    assert exc.value.retry_after >= accounts.REGISTRATION_EMAIL_POLICY.base
+    regs.request("c1", "qother", "other@example.org", "un mot de passe", address="10.2.0.1")
 
 
 def test_a_known_address_gets_no_second_account(dep, repo, regs):
@@ -197,6 +205,9 @@ def test_register_confirm_sign_in_and_contribute_through_the_pages(dep, repo, cl
     assert x.author == "~lea"
     log = git_log(dep)
     assert "~lea" in log and "lea@example.org" not in log  # in git a participant is their pseudonym only
+    report = verify.verify(repo.path)
+    assert report.clean, report.text()
+    assert "register-form" not in client.get("/consultations/c1/register").get_data(as_text=True)  # signed in
     again = client.application.test_client()
     r = again.get(path)
     assert r.status_code == 409 and "~lea" in r.get_data(as_text=True)  # used: a clear page
