@@ -6,10 +6,10 @@ and when the account was made or deleted; the password hash, tokens and sessions
 `accounts.sqlite` (review.accounts) under the handle `~pseudonym`. In git a participant is that
 handle and nothing else: commit author `~pseudonym <~pseudonym@review.invalid>`.
 
-Accounts are made by a coordinator today (`review participant add`, or the form on a
-consultation's page), who hands over a one-time password. Self-registration with a confirmed
-e-mail address plugs in at `register()`: a confirmation view calls it with the address it has
-confirmed (docs/consultations.md). A deleted account keeps its pseudonym reserved (so nobody else
+Accounts are made by a coordinator (`review participant add`, or the form on a consultation's
+page), who hands over a one-time password, or by the participant themselves while a consultation is
+open: review.registrations keeps the request until the link sent to the address is followed, then
+calls `register()` with the confirmed address and the password's hash (docs/consultations.md). A deleted account keeps its pseudonym reserved (so nobody else
 speaks under it) but loses its e-mail address and credentials.
 """
 
