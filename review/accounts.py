@@ -175,11 +175,12 @@ class Accounts:
             raise AccountError("account.not_a_person", handle=repr(handle))
         self._insert(handle, password)
 
-    def add_participant(self, handle: str, password: str) -> None:
-        """The credentials of a participant (`~pseudonym`, review.participants), who is not in plan.yaml."""
+    def add_participant(self, handle: str, password: str | None, password_hash: str | None = None) -> None:
+        """The credentials of a participant (`~pseudonym`, review.participants), who is not in plan.yaml;
+        `password_hash`: an argon2id hash made earlier (a self-registration waiting for its e-mail)."""
         if not handle.startswith("~"):
             raise ValueError("a participant's handle starts with ~")
-        self._insert(handle, password)
+        self._insert(handle, password, password_hash)
 
     def delete_account(self, handle: str) -> None:
         """Erase the credentials of an account: password hash, tokens, sessions, throttle counts."""
@@ -191,12 +192,14 @@ class Accounts:
             db.execute("DELETE FROM throttle_v2 WHERE key = ?", (f"account:{handle}",))
             db.execute("COMMIT")
 
-    def _insert(self, handle: str, password: str) -> None:
-        self._check_password(password)
+    def _insert(self, handle: str, password: str | None, password_hash: str | None = None) -> None:
+        if password_hash is None or not password_hash.startswith("$argon2"):
+            self._check_password(password if isinstance(password, str) else "")
+            password_hash = _hasher.hash(password)
         now = _now()
         with self._db() as db:
             try:
-                db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?)", (handle, _hasher.hash(password), now, now))
+                db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?)", (handle, password_hash, now, now))
             except sqlite3.IntegrityError:
                 raise AccountError("account.exists", handle=repr(handle)) from None
 
@@ -437,9 +440,12 @@ def parse_token(token: str) -> tuple[str, str] | None:
 # Writes of the public (review.participants): each registration or contribution counts like a
 # failure does above; past the free ones, the next must wait (doubling, up to the cap).
 REGISTRATION_POLICY = ThrottlePolicy(free=20, base=60, cap=3600, quiet=24 * 3600)      # per address, per coordinator
+# Self-registrations per e-mail address (review.registrations): each sends a message to an address not
+# yet confirmed, so few: 3 a day free, then an hour doubling up to a day (mailprefs allows 5 a day).
+REGISTRATION_EMAIL_POLICY = ThrottlePolicy(free=3, base=3600, cap=24 * 3600, quiet=24 * 3600)
 CONTRIBUTION_POLICY = ThrottlePolicy(free=30, base=60, cap=3600, quiet=3600)          # per account
 CONTRIBUTION_ADDRESS_POLICY = ThrottlePolicy(free=200, base=60, cap=3600, quiet=3600)  # per address
-_POLICIES = {"register:": REGISTRATION_POLICY, "contribute:account:": CONTRIBUTION_POLICY,
+_POLICIES = {"register:email:": REGISTRATION_EMAIL_POLICY, "register:": REGISTRATION_POLICY, "contribute:account:": CONTRIBUTION_POLICY,
              "contribute:address:": CONTRIBUTION_ADDRESS_POLICY, "address:": ADDRESS_POLICY}
 
 

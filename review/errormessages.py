@@ -351,4 +351,13 @@ CATALOGUE: dict[str, str] = {
     "participant.throttled": N_("too many accounts made lately from here: try again in %(wait)s s"),
     "participant.taken": N_("the pseudonym %(pseudonym)s is taken: choose another"),
     "participant.missing": N_("there is no participant %(pseudonym)s"),
+    # -- review/registrations.py (self-registration with a confirmed e-mail address)
+    "registration.not_open": N_("the consultation %(id)s is not open: accounts are made only while it is"),
+    "registration.reserved": N_("%(pseudonym)s is a word of the site's addresses: choose another pseudonym"),
+    "registration.no_password": N_("choose a password"),
+    "registration.passwords_differ": N_("the two passwords differ: type the same password twice"),
+    "registration.throttled": N_("too many registrations lately from here or for this address: try again in %(wait)s s"),
+    "registration.bad_token": N_("this link is not valid (mistyped, forged, or replaced by a newer request): register again"),
+    "registration.expired": N_("this link has expired (it was good for 48 hours): register again"),
+    "registration.used": N_("this link was used already: the account %(pseudonym)s exists, sign in with it"),
 }

@@ -166,6 +166,16 @@ TEXTS = {
                          "de {site} pour y recevoir des notifications.\n\nPour la confirmer, ouvrez ce lien "
                          "(valable 7 jours) :\n{link}\n\nSi ce n'est pas vous, ignorez ce message : rien ne vous "
                          "sera envoyé."),
+        "register.subject": "Confirmez votre inscription : ~{pseudonym}",
+        "register.body": ("Bonjour,\n\nQuelqu'un (vous, sans doute) a demandé sur {site} un compte de participant·e "
+                          "sous le pseudonyme ~{pseudonym} avec cette adresse, pour la consultation « {title} ».\n\n"
+                          "Pour créer le compte, ouvrez ce lien (valable 48 heures) puis confirmez :\n{link}\n\n"
+                          "Si ce n'est pas vous, ignorez ce message : aucun compte ne sera créé et rien d'autre "
+                          "ne vous sera envoyé."),
+        "known.subject": "Vous avez déjà un compte : ~{pseudonym}",
+        "known.body": ("Bonjour,\n\nQuelqu'un (vous, sans doute) a demandé sur {site} un nouveau compte avec cette "
+                       "adresse. Elle est déjà celle du compte ~{pseudonym} : connectez-vous avec lui.\n{link}\n\n"
+                       "Si ce n'est pas vous, ignorez ce message : rien n'a changé."),
     },
     "en": {
         "reply": "@{actor} replied to you: {title}",
@@ -194,6 +204,16 @@ TEXTS = {
         "confirm.body": ("Hello,\n\nSomeone (you, surely) gave this address on their profile @{handle} of {site} "
                          "to receive notifications there.\n\nTo confirm it, open this link (valid for 7 days):\n"
                          "{link}\n\nIf it was not you, ignore this message: nothing will be sent to you."),
+        "register.subject": "Confirm your registration: ~{pseudonym}",
+        "register.body": ("Hello,\n\nSomeone (you, surely) asked on {site} for a participant account under the "
+                          "pseudonym ~{pseudonym} with this address, for the consultation \u201c{title}\u201d.\n\n"
+                          "To make the account, open this link (valid for 48 hours) and confirm:\n{link}\n\n"
+                          "If it was not you, ignore this message: no account will be made and nothing else will "
+                          "be sent to you."),
+        "known.subject": "You already have an account: ~{pseudonym}",
+        "known.body": ("Hello,\n\nSomeone (you, surely) asked on {site} for a new account with this address. It is "
+                       "already the address of the account ~{pseudonym}: sign in with it.\n{link}\n\n"
+                       "If it was not you, ignore this message: nothing changed."),
     },
 }
 
@@ -307,6 +327,34 @@ def confirmation_message(settings: Settings, handle: str, address: str, lang: st
     msg = _base(settings, address, _t(lang, "confirm.subject"), lang, confirm_key(handle, address), now)
     return _body(msg, _t(lang, "confirm.body", handle=handle, site=site,
                          link=link(settings, "/email/confirm/" + token)) + "\n", lang)
+
+
+def registration_message(settings: Settings, pseudonym: str, address: str, lang: str, token: str,
+                         title: str, now: float) -> EmailMessage:
+    """The one message an address given for self-registration gets before it is confirmed: the link
+    (review.registrations) that makes the account."""
+    site = urlsplit(settings.base_url).netloc or settings.base_url
+    msg = _base(settings, address, _t(lang, "register.subject", pseudonym=pseudonym), lang,
+                registration_key(pseudonym, address), now)
+    return _body(msg, _t(lang, "register.body", pseudonym=pseudonym, site=site, title=_one_line(title, 150),
+                         link=link(settings, "/participants/confirm/" + token)) + "\n", lang)
+
+
+def known_message(settings: Settings, pseudonym: str, address: str, lang: str, now: float) -> EmailMessage:
+    """To an address that is already a participant's (confirmed): a reminder of their pseudonym."""
+    site = urlsplit(settings.base_url).netloc or settings.base_url
+    msg = _base(settings, address, _t(lang, "known.subject", pseudonym=pseudonym), lang,
+                known_key(pseudonym, now), now)
+    return _body(msg, _t(lang, "known.body", pseudonym=pseudonym, site=site,
+                         link=link(settings, "/signin")) + "\n", lang)
+
+
+def known_key(pseudonym: str, now: float) -> str:
+    return f"known-{pseudonym}-{int(now * 1000)}"
+
+
+def registration_key(pseudonym: str, address: str) -> str:
+    return f"register-{pseudonym}-{hashlib.sha256(address.lower().encode('utf-8')).hexdigest()[:12]}"
 
 
 def key_of(n: Notification) -> str:
@@ -483,6 +531,24 @@ def queue_confirmation(dep, settings: Settings, handle: str, address: str, lang:
             old.rename(box.folder(folder) / f"{key}.{int(now * 1000)}.eml")
     queued = box.folder("queue") / f"{key}.eml"
     if queued.exists():  # not sent yet: replace it with the fresh link
+        tmp = box.folder("tmp") / f"{key}.{os.getpid()}.eml"
+        tmp.write_bytes(msg.as_bytes(policy=POLICY))
+        os.replace(tmp, queued)
+        return True
+    return box.put(key, msg)
+
+
+def queue_registration(dep, key: str, msg: EmailMessage, now: float | None = None) -> bool:
+    """Queue a self-registration message (`registration_message` or `known_message`); a new request
+    replaces an unsent one of the same key, an old sent one is kept under another name."""
+    now = time.time() if now is None else now
+    box = Outbox(dep.instance_path)
+    for folder in ("sent", "failed"):
+        old = box.folder(folder) / f"{key}.eml"
+        if old.exists():
+            old.rename(box.folder(folder) / f"{key}.{int(now * 1000)}.eml")
+    queued = box.folder("queue") / f"{key}.eml"
+    if queued.exists():
         tmp = box.folder("tmp") / f"{key}.{os.getpid()}.eml"
         tmp.write_bytes(msg.as_bytes(policy=POLICY))
         os.replace(tmp, queued)

@@ -6,10 +6,10 @@ and when the account was made or deleted; the password hash, tokens and sessions
 `accounts.sqlite` (review.accounts) under the handle `~pseudonym`. In git a participant is that
 handle and nothing else: commit author `~pseudonym <~pseudonym@review.invalid>`.
 
-Accounts are made by a coordinator today (`review participant add`, or the form on a
-consultation's page), who hands over a one-time password. Self-registration with a confirmed
-e-mail address plugs in at `register()`: a confirmation view calls it with the address it has
-confirmed (docs/consultations.md). A deleted account keeps its pseudonym reserved (so nobody else
+Accounts are made by a coordinator (`review participant add`, or the form on a consultation's
+page), who hands over a one-time password, or by the participant themselves while a consultation is
+open: review.registrations keeps the request until the link sent to the address is followed, then
+calls `register()` with the confirmed address and the password's hash (docs/consultations.md). A deleted account keeps its pseudonym reserved (so nobody else
 speaks under it) but loses its e-mail address and credentials.
 """
 
@@ -146,22 +146,23 @@ class Participants:
         """`review participant add`: whoever runs commands on the server makes the account."""
         return self._create(pseudonym, email, "operator", secrets.token_urlsafe(12), [])
 
-    def register(self, pseudonym: str, confirmed_email: str, password: str,
-                 address: str | None = None) -> Participant:
-        """Self-registration, for the day e-mail addresses can be confirmed (the notifications
-        issue): call it only with an address whose owner followed the confirmation link."""
+    def register(self, pseudonym: str, confirmed_email: str, password: str | None,
+                 address: str | None = None, password_hash: str | None = None) -> Participant:
+        """Self-registration: call it only with an address whose owner followed the confirmation
+        link (review.registrations). The password comes plain, or already hashed (argon2id) from
+        the request that waited for the confirmation."""
         if check_email(confirmed_email) is None:
             raise Invalid("participant.bad_email")
         keys = [f"address:{address}"] if address else []
-        return self._create(pseudonym, confirmed_email, "self", password, keys)[0]
+        return self._create(pseudonym, confirmed_email, "self", password, keys, password_hash)[0]
 
-    def _create(self, pseudonym, email, by, password, keys) -> tuple[Participant, str]:
+    def _create(self, pseudonym, email, by, password, keys, password_hash=None) -> tuple[Participant, str]:
         pseudonym = check_pseudonym(pseudonym)
         email = check_email(email)
         wait = self.registration_wait(*keys)
         if wait:
             raise Busy("participant.throttled", retry_after=wait, wait=wait)
-        if pseudonym in self._plan_handles():
+        if pseudonym in self._plan_handles() or (by != "self" and self._reserved(pseudonym)):
             raise Conflict("participant.taken", pseudonym=pseudonym)
         now = _now()
         with self._db() as db:
@@ -170,7 +171,7 @@ class Participants:
             except sqlite3.IntegrityError:
                 raise Conflict("participant.taken", pseudonym=pseudonym) from None
         try:
-            self.accounts.add_participant(MARK + pseudonym, password)
+            self.accounts.add_participant(MARK + pseudonym, password, password_hash=password_hash)
         except Exception:
             with self._db() as db:
                 db.execute("DELETE FROM participants WHERE pseudonym = ?", (pseudonym,))
@@ -178,6 +179,24 @@ class Participants:
         if keys:
             self.accounts.record_failure(*(f"register:{k}" for k in keys))
         return Participant(pseudonym, email, now, by, None), password
+
+    def _reserved(self, pseudonym: str) -> bool:
+        """Waiting for its e-mail confirmation (review.registrations), or a word of the site's addresses."""
+        from .registrations import DB_FILE as PENDING, RESERVED
+        if pseudonym in RESERVED:
+            return True
+        path = Path(self.dep.instance_path) / PENDING
+        if not path.exists():
+            return False
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            row = db.execute("SELECT 1 FROM pending WHERE pseudonym = ? AND used IS NULL AND expires >= ?",
+                             (pseudonym, dt.datetime.now(dt.timezone.utc).timestamp())).fetchone()
+        except sqlite3.OperationalError:  # no table yet
+            row = None
+        finally:
+            db.close()
+        return row is not None
 
     def _plan_handles(self) -> set[str]:
         from . import commitment as core

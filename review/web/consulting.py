@@ -375,3 +375,107 @@ def api_act(cid: str, action: str):
     else:
         raise ApiError(404, "no such action: use close or answered")
     return jsonify(c.as_json())
+
+
+# -- self-registration with a confirmed e-mail address (review/registrations.py) ----------------------
+
+def _registrations():
+    from .. import registrations
+    return registrations.Registrations(participant_store())
+
+
+def _ask(c: cons.Consultation, pseudonym, email, password, again=None, lang: str | None = None) -> None:
+    """Check and keep the request, then queue its one message; the same answer whether or not the
+    address was known (a known address gets a reminder of its pseudonym instead of a link)."""
+    import time
+
+    from .. import mailer
+    from . import mail
+    lang = lang if lang in ("fr", "en") else current_lang()
+    now = time.time()
+    settings = mail.settings()
+    regs = _registrations()
+    req = regs.request(c.id, pseudonym, email, password, again, lang=lang, address=request.remote_addr)
+    dep = current_app.extensions["review.deployment"]
+    if req.pending is not None:
+        p = req.pending
+        msg = mailer.registration_message(settings, p.pseudonym, p.email, lang, regs.token(settings.secret, p),
+                                          c.title_in(lang), now)
+        mailer.queue_registration(dep, mailer.registration_key(p.pseudonym, p.email), msg)
+    else:
+        mailer.queue_registration(dep, mailer.known_key(req.known_as, now),
+                                  mailer.known_message(settings, req.known_as, req.email, lang, now))
+
+
+def _status(exc: ReviewError) -> int:
+    return 429 if (exc.code or "").endswith("throttled") else exc.status
+
+
+def register(cid: str):
+    """GET: the form (pseudonym, address, password twice); POST: the request, then "check your mailbox"."""
+    c = _get(cid)
+    state = c.state()
+    if request.method == "GET":
+        return render_template("consultations/register.html", c=c, state=state, lang=current_lang(), form={},
+                               sent=False)
+    f = request.form
+    kept = {"pseudonym": f.get("pseudonym", "")[:64], "email": f.get("email", "")[:254]}
+    try:
+        _ask(c, f.get("pseudonym", ""), f.get("email", ""), f.get("password", ""), f.get("again", ""),
+             lang=f.get("lang"))
+    except ReviewError as exc:
+        flash(localise(exc), "error")
+        return render_template("consultations/register.html", c=c, state=state, lang=current_lang(), form=kept,
+                               sent=False), _status(exc)
+    except Exception as exc:  # noqa: BLE001 - AccountError (password length) carries a code too
+        if not hasattr(exc, "code"):
+            raise
+        flash(localise(exc), "error")
+        return render_template("consultations/register.html", c=c, state=state, lang=current_lang(), form=kept,
+                               sent=False), 400
+    return render_template("consultations/register.html", c=c, state=state, lang=current_lang(), form={},
+                           sent=True), 200, {"Cache-Control": "no-store"}
+
+
+def _link_problem(exc):
+    return render_template("mail/link.html", problem=localise(exc)), \
+        (exc.status if isinstance(exc, ReviewError) else 400), {"Cache-Control": "no-store"}
+
+
+def confirm_registration(token: str):
+    """GET shows the pseudonym and a button (a link scanner makes nothing); POST makes the account,
+    signs its owner in and goes to the consultation."""
+    from .auth import _start_session
+    regs = _registrations()
+    secret = current_app.config.get("SECRET_KEY") or ""
+    try:
+        p = regs.read(secret, token)
+    except ReviewError as exc:
+        return _link_problem(exc)
+    if request.method == "GET":
+        return render_template("consultations/confirm.html", p=p, token=token), 200, {"Cache-Control": "no-store"}
+    try:
+        made, cid = regs.confirm(secret, token)
+    except ReviewError as exc:
+        return _link_problem(exc)
+    except Exception as exc:  # noqa: BLE001 - AccountError carries a code too
+        if not hasattr(exc, "code"):
+            raise
+        return _link_problem(exc)
+    _start_session(made.handle)
+    flash(_("Your account %(handle)s is made and you are signed in: you can contribute.", handle=made.handle), "info")
+    return redirect(url_for("consultation", cid=cid) + "#contribute")
+
+
+def api_register(cid: str):
+    d = json_object({"pseudonym", "email", "password", "lang"})
+    c = _get(cid)
+    try:
+        _ask(c, d.get("pseudonym", ""), d.get("email", ""), d.get("password"), lang=d.get("lang"))
+    except ReviewError as exc:
+        raise ApiError(_status(exc), exc.text or exc.message, getattr(exc, "retry_after", None)) from None
+    except Exception as exc:  # noqa: BLE001
+        if not hasattr(exc, "code"):
+            raise
+        raise ApiError(400, exc.text or exc.message) from None
+    return jsonify({"status": "confirmation sent"}), 202

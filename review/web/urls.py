@@ -152,6 +152,10 @@ ROUTES = [
     ("/consultations/<cid>/report.csv", "consultation_report_csv", consulting.report_csv, ["GET"]),
     ("/consultations/<cid>/report.json", "consultation_report_json", consulting.report_json, ["GET"]),
     ("/consultations/<cid>/<action>", "consultation_act", consulting.act, ["POST"]),
+    # Self-registration with a confirmed e-mail address while a consultation is open (issue 19)
+    ("/consultations/<cid>/register", "consultation_register", consulting.register, ["GET", "POST"]),
+    ("/participants/confirm/<token>", "confirm_registration", consulting.confirm_registration, ["GET", "POST"]),
+    ("/api/v1/consultations/<cid>/register", "api_consultation_register", consulting.api_register, ["POST"]),
     ("/participants/<pseudonym>", "participant_page", consulting.participant_page, ["GET"]),
     ("/participants/<pseudonym>/delete", "participant_delete", consulting.participant_delete, ["POST"]),
     ("/participants/<pseudonym>/password", "participant_password", consulting.participant_password, ["POST"]),
