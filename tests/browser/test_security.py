@@ -49,6 +49,8 @@ PAGES = {
     "consultation_amend": ["/consultations/demo-2016/amend?commitment=engagement-02"],
     "consultation_report": ["/consultations/demo-2016/report"],
     "participant_page": ["/participants/alice"],
+    "consultation_register": ["/consultations/demo-2016/register"],
+    "confirm_registration": ["/participants/confirm/forged"],
     "notifications_page": ["/notifications"],
     "self_assessment": ["/self-assessment", "/self-assessment?from=2015-07-16&to=2016-07-15"],
     # a link from an e-mail: a forged token gets the page that says so
