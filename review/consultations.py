@@ -47,9 +47,9 @@ STANCES = ("support", "oppose", "none")
 OUTCOMES = ("retained", "partly-retained", "not-retained", "out-of-scope")
 CARRIED_RE = re.compile(r"^(amendments/([1-9][0-9]{0,8})|commitments/([a-z0-9]+(?:-[a-z0-9]+)*))$")
 
-ANNOUNCE, EDIT, CLOSE, ANSWERED, STANCE, RESPONSE = (
+ANNOUNCE, EDIT, CLOSE, ANSWERED, STANCE, RESPONSE, HIDE = (
     "consultation-announce", "consultation-edit", "consultation-close", "consultation-answered",
-    "consultation-stance", "consultation-response")
+    "consultation-stance", "consultation-response", "consultation-hide")
 
 
 def log_ref(cid: str) -> str:
@@ -249,7 +249,9 @@ def contributions(repo: GitRepo, cid: str, c: Consultation | None = None) -> lis
         target = out.get(e.data.get("contribution", ""))
         if target is None:
             continue
-        if e.type == STANCE:
+        if e.type == HIDE:  # an amendment contributed, hidden by moderation (a comment is hidden in its log)
+            target.hidden = {"by": e.actor, "time": e.time, "reason": e.data["reason"]}
+        elif e.type == STANCE:
             if e.data["stance"] == "none":
                 target.stances.pop(e.actor, None)
             else:
@@ -602,10 +604,41 @@ def respond(repo: GitRepo, person: Person | None, cid: str, key: str, outcome: s
 
 
 def hide_contribution(repo: GitRepo, person: Person | None, cid: str, key: str, reason: str) -> Contribution:
-    """Moderation: hide a comment contributed to a consultation; a stub with the reason stays.
-    (An amendment is not hidden: a coordinator rejects it, with a reason.)"""
+    """Moderation: hide a contribution; a stub with the reason stays. A comment is hidden in the
+    log it was written in (as any comment); an amendment by a `consultation-hide` event in the
+    consultation's log: its title and rationale give way to the stub on the consultation's pages,
+    in its report and on the amendment's page. Hiding does not decide the amendment: a
+    coordinator still rejects it (or a response answers it) as for any other."""
     target = contribution(repo, cid, key)
-    if target.kind != "comment":
-        raise Invalid("consultation.hide_amendment")
-    comments.hide(repo, person, target.commitment, key.removeprefix("comment-"), reason, log=log_ref(cid))
+    if target.kind == "comment":
+        comments.hide(repo, person, target.commitment, key.removeprefix("comment-"), reason, log=log_ref(cid))
+        return contribution(repo, cid, key)
+    require(person, "hide")
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("comment.no_hide_reason")
+    if len(reason) > comments.MAX_REASON:
+        raise Invalid("moderation.reason_long", n=comments.MAX_REASON)
+
+    def check_state(c, events):
+        if any(e.type == HIDE and e.data.get("contribution") == key for e in events):
+            raise Conflict("consultation.hidden")
+
+    _act(repo, person, cid, HIDE, {"contribution": key, "reason": reason.strip()},
+         f"Hide contribution {key} of consultation {cid}", check_state)
     return contribution(repo, cid, key)
+
+
+def hidden_amendment(repo: GitRepo, amendment: am.Amendment) -> dict | None:
+    """The moderation stub of an amendment contributed to a consultation and hidden there
+    ({"by", "time", "reason"}), or None."""
+    if not amendment.consultation or not valid_id(amendment.consultation):
+        return None
+    key = f"amendment-{amendment.number}"
+    try:
+        events = reviewlog.read_events(repo, log_ref(amendment.consultation))
+    except Missing:
+        return None
+    for e in events:
+        if e.type == HIDE and e.data.get("contribution") == key:
+            return {"by": e.actor, "time": e.time, "reason": e.data.get("reason", "")}
+    return None

@@ -337,7 +337,6 @@ CATALOGUE: dict[str, str] = {
                                "(amendments/<n> or commitments/<id>)"),
     "consultation.bad_link": N_("%(value)s is not amendments/<n> nor commitments/<id>"),
     "consultation.unknown_link": N_("%(value)s does not exist"),
-    "consultation.hide_amendment": N_("an amendment is not hidden: a coordinator rejects it, with a reason"),
     "consultation.throttled": N_("too many contributions lately: try again in %(wait)s s"),
     "permission.participant": N_("participants take part only in an open consultation, on what it covers; "
                                  "otherwise they read"),

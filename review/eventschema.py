@@ -75,6 +75,7 @@ SCHEMAS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "consultation-close": ({"reason": "str?"}, {}),
     "consultation-answered": ({}, {}),
     "consultation-stance": ({"contribution": "text", "stance": "support|oppose|none"}, {}),
+    "consultation-hide": ({"contribution": "text", "reason": "text"}, {}),
     "consultation-response": ({"contribution": "text", "outcome": "retained|partly-retained|not-retained|out-of-scope",
                                "reason": "text", "carried_by": "str?", "name": "text", "organisation": "str?"}, {}),
 }

@@ -262,3 +262,29 @@ def test_an_announcement_and_a_contribution_notify_the_people_of_the_plan(dep, r
     assert (mention.handle, mention.actor) == ("karim", "~alice")
     assert mention.path == f"/consultations/c1#{x.key}"
     assert not any(n.handle.startswith("~") for n in notes)  # participants are not notified here
+
+
+def test_a_contributed_amendment_is_hidden_by_a_moderator_with_a_stub(dep, repo, parts):
+    from review.web import create_app
+    alice, _ = make(parts, repo, "alice")
+    open_consultation(repo)
+    text = repo.read_file(core.resolve(repo, "main"), "commitments/engagement-01/fr.md").decode()
+    x = cons.contribute_amendment(repo, alice, "c1", "engagement-01", "Titre injurieux", "Motif injurieux",
+                                  {"commitments/engagement-01/fr.md": text + "\nUn ajout.\n"}, today=TODAY)
+    before = repo.ref_target(cons.log_ref("c1"))
+    with pytest.raises(Forbidden):
+        cons.hide_contribution(repo, people(repo)["karim"], "c1", x.key, "injurieux")
+    with pytest.raises(Invalid):
+        cons.hide_contribution(repo, people(repo)["lucie"], "c1", x.key, "  ")
+    assert repo.ref_target(cons.log_ref("c1")) == before  # a refused hide writes nothing
+    hidden = cons.hide_contribution(repo, people(repo)["lucie"], "c1", x.key, "injurieux")
+    assert hidden.hidden["reason"] == "injurieux" and hidden.hidden["by"] == "lucie" and not hidden.waiting
+    assert hidden.as_json()["text"] is None and "Motif injurieux" not in cons.report_csv(repo, "c1")
+    with pytest.raises(Conflict):
+        cons.hide_contribution(repo, people(repo)["lucie"], "c1", x.key, "encore")
+    page = create_app(dep.root, {"TESTING": True}).test_client().get(f"/amendments/{x.amendment}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "injurieux" in html
+    assert "Titre injurieux" not in html and "Motif injurieux" not in html
+    report = verify.verify(repo.path)
+    assert report.clean, report.text()

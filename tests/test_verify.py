@@ -234,7 +234,7 @@ def test_a_damaged_copy_exits_2(copy):
 def test_every_event_type_written_by_the_code_has_a_schema_and_a_documentation():
     from review import consultations as cons
     from review import progress as pg
-    written = {cons.ANNOUNCE, cons.EDIT, cons.CLOSE, cons.ANSWERED, cons.STANCE, cons.RESPONSE, comments.ADD, comments.EDIT, comments.RESOLVE, comments.REOPEN, comments.HIDE, pg.REPORT, pg.HIDE,
+    written = {cons.ANNOUNCE, cons.EDIT, cons.CLOSE, cons.ANSWERED, cons.STANCE, cons.RESPONSE, cons.HIDE, comments.ADD, comments.EDIT, comments.RESOLVE, comments.REOPEN, comments.HIDE, pg.REPORT, pg.HIDE,
                am.OPEN, am.REVISE, am.UPDATE, am.WITHDRAW, am.REOPEN, am.REJECT, am.MERGE, am.MERGE_REPAIR,
                signoff.APPROVAL}
     assert written == set(eventschema.SCHEMAS)

@@ -10,7 +10,7 @@ from ..lru import LRU
 
 from .. import amendments as am
 from .. import commitment as core
-from .. import drafting, frontmatter, model, render, reviewlog, signoff
+from .. import consultations, drafting, frontmatter, model, render, reviewlog, signoff
 from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
 from . import fragments, params
@@ -214,6 +214,7 @@ def page(n: str):
         reason = signoff.why_no_verdict(r, me, a)
         why_not_me = localise(reason) if reason else None
     discussion = _discussion(r, a)
+    moderated = consultations.hidden_amendment(r, a)  # a contribution hidden by moderation: a stub
     # rendered once per log tip, amendment head, main (people and roles), reader and unread
     # markers (review/web/fragments.py)
     parts = (r.path, a.number, r.ref_target(reviewlog.amendment_log(a.number)), a.head, main,
@@ -224,7 +225,9 @@ def page(n: str):
         "amendments/page.html", **discussion, a=a, changes=rows, coarse=coarse, side=side, against=against,
         frm=frm, to=to, base=base, behind=am.behind_main(r, a), overlaps=am.overlaps(r, a), ev=ev, plan=plan,
         can_verdict=can_verdict, own_organisation=own_organisation, why_not_me=why_not_me,
-        unmet=signoff.explain(r, a, ev) if a.state == "open" else [], titles=_titles(r, main), mode_name=am.mode_name, rationale=Markup(render.render_comment(a.rationale, "", mention_handles())) if a.rationale else "",
+        unmet=signoff.explain(r, a, ev) if a.state == "open" else [], titles=_titles(r, main), mode_name=am.mode_name, moderated=moderated,
+        rationale=Markup(render.render_comment(a.rationale, "", mention_handles())) if a.rationale and not moderated
+        else "",
         commitment=_commitment_or_none(r, main, a.commitment), all_commitments=core.list_commitments(r, main))
 
 

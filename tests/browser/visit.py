@@ -24,5 +24,8 @@ def start(page: Page, url: str, lang: str, width: int, handle: str | None = None
 
 
 def fits(page: Page) -> None:
+    # the page's elements can be there before its stylesheets are: measure once it has loaded
+    # (a width read too soon is the unstyled page's, wider than the window on a busy machine)
+    page.wait_for_load_state("load")
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= inner, f"{page.url} is {width} px wide in a {inner} px window"
