@@ -23,7 +23,7 @@ from . import amendments as am
 from . import comments as cm
 from . import commitment as core
 from . import consultations as cons
-from . import progress, render, reviewlog, signoff
+from . import derivedfile, progress, render, reviewlog, signoff
 from .errors import Forbidden, Invalid, Missing
 
 # What a person can be notified of; e-mail preferences are chosen per kind.
@@ -127,28 +127,8 @@ class Store:
     def connect(self) -> sqlite3.Connection:
         if self._ready and not os.path.exists(self.path):  # deleted under us: start again
             self._ready = False
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA busy_timeout = 30000")
-        if not self._ready:
-            with self._lock:
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    db.execute(_DDL[0])
-                    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                    if row is not None and row[0] != str(SCHEMA):  # derived tables only: the rest is kept
-                        for table in _DERIVED:
-                            db.execute(f"DROP TABLE IF EXISTS {table}")
-                        db.execute("DELETE FROM meta")
-                    for stmt in _DDL:
-                        db.execute(stmt)
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                self._ready = True
-        db.execute("PRAGMA synchronous = NORMAL")
+        db = derivedfile.connect(self.path, SCHEMA, _DDL, _DERIVED, self._ready, self._lock)
+        self._ready = True
         return db
 
     @contextlib.contextmanager

@@ -36,7 +36,7 @@ import snowballstemmer
 from . import amendments as am
 from . import commitment as core
 from . import comments as cm
-from . import frontmatter, model, pages, progress, render, reviewlog
+from . import derivedfile, frontmatter, model, pages, progress, render, reviewlog
 from .errors import Invalid
 from .gitrepo import GitRepo
 
@@ -225,28 +225,12 @@ class Index:
     def connect(self) -> sqlite3.Connection:
         if self._ready and self._file_id() != self._file:  # deleted (or replaced) under us: start again
             self._ready, self._quiet, self._seen_cache = False, None, None
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA busy_timeout = 30000")
-        if not self._ready:
-            with self._lock:
-                db.execute("PRAGMA journal_mode = WAL")
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    db.execute("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                    if row is not None and row[0] != str(SCHEMA):  # an older format: drop it, git has it all
-                        for table in ("seen", "docs", "subjects", "leads", "amendments", "fts", "meta"):
-                            db.execute(f"DROP TABLE IF EXISTS {table}")
-                    for stmt in _DDL:
-                        db.execute(stmt)
-                    db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                self._ready = True
-                self._file = self._file_id()
-        db.execute("PRAGMA synchronous = NORMAL")
+        ready = self._ready
+        db = derivedfile.connect(self.path, SCHEMA, _DDL, ("seen", "docs", "subjects", "leads", "amendments", "fts"),
+                                 ready, self._lock)
+        if not ready:
+            self._ready = True
+            self._file = self._file_id()
         return db
 
     def fingerprint(self, db: sqlite3.Connection) -> str | None:

@@ -1,0 +1,47 @@
+"""The SQLite files in the instance folder that hold what is derived from git (the search index,
+the notifications), opened one way.
+
+Each file has a `meta` table whose `schema` row names its format. A file of another format is
+brought to this one in the same transaction that makes the tables: its derived tables are
+dropped (git has everything they held, and the next catch-up writes them again); tables that
+are not derived (the watches people set) are kept. The file is in WAL mode, so readers never
+wait for the writer, with `synchronous = NORMAL`: a crash may lose the last transactions,
+which the next catch-up derives again, never the file's consistency.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+META = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+BUSY_MS = 30_000
+
+
+def connect(path: str, schema: int, ddl: list[str], derived: tuple[str, ...], ready: bool,
+            lock: threading.Lock) -> sqlite3.Connection:
+    """A connection to the file at `path` (autocommit: callers open their own transactions).
+    Unless `ready` (the caller made the tables already in this process), the tables of `ddl` are
+    made first, under `lock` and in one `BEGIN IMMEDIATE` transaction with the format check."""
+    db = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+    if not ready:
+        with lock:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(META)
+                row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                if row is not None and row[0] != str(schema):  # another format: its derived tables go
+                    for table in derived:
+                        db.execute(f"DROP TABLE IF EXISTS {table}")
+                    db.execute("DELETE FROM meta")
+                for stmt in ddl:
+                    db.execute(stmt)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(schema),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
