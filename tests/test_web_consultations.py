@@ -210,3 +210,29 @@ def test_pushes_cannot_forge_consultation_events(deployment_dir, repo, tokens, t
     finally:
         s.close()
     assert len(reviewlog.read_events(repo, cons.log_ref("c1"))) == 1
+
+
+def test_hiding_a_contributed_amendment_through_the_api_and_what_readers_see(client, dep, repo, tokens):
+    backdated(repo)
+    p, _ = participant(dep, repo)
+    text = repo.read_file(core.resolve(repo, "main"), "commitments/engagement-01/fr.md").decode()
+    x = cons.contribute_amendment(repo, p.person(), "c1", "engagement-01", "Titre à masquer", "Motif à masquer",
+                                  {"commitments/engagement-01/fr.md": text + "\nUn ajout.\n"}, today=TODAY)
+    url = f"/api/v1/consultations/c1/contributions/{x.key}/hide"
+    log = cons.log_ref("c1")
+    before = repo.ref_target(log)
+    r = api_post(client, tokens["karim"], url, {"reason": "hors sujet"})  # not a moderator
+    assert r.status_code == 403 and repo.ref_target(log) == before
+    r = api_post(client, tokens["lucie"], url, {"reason": ""})
+    assert r.status_code == 400 and repo.ref_target(log) == before
+    # before: the amendment's page names its author's participant page, not a profile of plan.yaml
+    html = client.get(f"/amendments/{x.amendment}").get_data(as_text=True)
+    assert 'href="/participants/alice"' in html and "Titre à masquer" in html
+    r = api_post(client, tokens["lucie"], url, {"reason": "hors sujet"})
+    assert r.status_code == 200 and r.get_json()["hidden"]["reason"] == "hors sujet" and r.get_json()["text"] is None
+    assert api_post(client, tokens["lucie"], url, {"reason": "encore"}).status_code == 409
+    for page in (f"/amendments/{x.amendment}", "/consultations/c1", "/consultations/c1/report",
+                 "/consultations/c1/report.csv", "/api/v1/consultations/c1/report"):
+        body = client.get(page).get_data(as_text=True)
+        assert "Motif à masquer" not in body and "Titre à masquer" not in body, page
+    assert "hors sujet" in client.get(f"/amendments/{x.amendment}").get_data(as_text=True)

@@ -416,3 +416,11 @@ def init_app(app) -> None:
             return {"error": "missing or wrong CSRF token: API writes authenticate with a bearer token instead"}, 400
         flash(_("The form expired or was sent from elsewhere: please try again."), "error")
         return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("index"))
+
+
+def person_url(handle: str) -> str:
+    """Where a name on a page leads: a participant's page (`~pseudonym`, review/participants.py)
+    or a person's profile (plan.yaml). Templates call it as `person_url(handle)`."""
+    if handle.startswith("~"):
+        return url_for("participant_page", pseudonym=handle[1:])
+    return url_for("profile", handle=handle)

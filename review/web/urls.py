@@ -177,6 +177,7 @@ ROUTES = [
 def register(app) -> None:
     for rule, endpoint, view, methods in ROUTES:
         app.add_url_rule(rule, endpoint, view, methods=methods)
+    app.jinja_env.globals["person_url"] = auth.person_url  # a name's link: profile or participant page
     progress.init_app(app)  # progress_section() for the commitment page's "Progress" section
     foryou.init_app(app)  # for_you_count() for the header
     integrity.init_app(app)  # the incremental verify behind /integrity, the footer and the badges
