@@ -243,7 +243,9 @@ def test_the_self_assessment_counts_the_consultations_of_its_term(repo, parts):
     [k] = selfassessment.build(repo, "2026-01-01").consultations
     assert (k.id, k.opens, k.contributions, k.supports, k.oppositions, k.waiting) == ("c1", "2026-02-28", 2, 1, 0, 1)
     assert k.responses == {"not-retained": 1} and k.participants == 2
-    assert selfassessment.build(repo, "2015-07-16", "2026-02-01").consultations == []  # over before it opened
+    # a term that starts after it closed (2026-03-11), every event known: not held during the term
+    assert selfassessment.build(repo, "2026-04-01").consultations == []
+    assert [k.id for k in selfassessment.build(repo, "2026-03-11").consultations] == ["c1"]  # its last day
 
 
 def test_an_announcement_and_a_contribution_notify_the_people_of_the_plan(dep, repo, parts):

@@ -17,7 +17,7 @@ from ..errors import Invalid
 from .errors import ApiError
 from .progress import ANSWER_STANCES, LEVEL_NAMES
 from .consulting import OUTCOME_NAMES
-from .reading import repo
+from .reading import mention_handles, repo
 
 
 def _report() -> selfassessment.SelfAssessment:
@@ -40,7 +40,7 @@ def page():
                            outcome_names=OUTCOME_NAMES,
                            answer_stances=ANSWER_STANCES, not_reported=selfassessment.NOT_REPORTED,
                            levels=(*progress.LEVELS, selfassessment.NOT_REPORTED),
-                           render_note=lambda t, prefix="": Markup(render.render_comment(t, prefix)))
+                           render_note=lambda t, prefix="": Markup(render.render_comment(t, prefix, mention_handles())))
 
 
 def export_csv():
