@@ -220,15 +220,9 @@ def list_all(repo: GitRepo, state: str | None = None, today: dt.date | None = No
 
 
 def _proposed_in(repo: GitRepo, cid: str) -> list[am.Amendment]:
-    out = []
-    for n in am.numbers(repo):
-        events = reviewlog.read_events(repo, reviewlog.amendment_log(n))
-        if events and events[0].type == am.OPEN and events[0].data.get("consultation") == cid:
-            try:
-                out.append(am.get(repo, n))
-            except Missing:
-                continue
-    return out
+    """The amendments opened in this consultation, from the list of amendments kept per state of
+    the refs (no log read again for a page of the consultation)."""
+    return [a for a in am.list_all(repo) if a.consultation == cid]
 
 
 def contributions(repo: GitRepo, cid: str, c: Consultation | None = None) -> list[Contribution]:
