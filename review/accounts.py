@@ -22,7 +22,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import commitment
+from . import commitment, derivedfile
 from .deployment import Deployment
 from .errors import Coded
 
@@ -151,7 +151,7 @@ class Accounts:
     def _db(self):
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            derivedfile.enable_wal(db)
             db.execute("PRAGMA busy_timeout=30000")
             yield db
         finally:

@@ -13,9 +13,32 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 META = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 BUSY_MS = 30_000
+
+
+WAL_ATTEMPTS = 50
+
+
+def enable_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (every SQLite file of the instance folder uses this).
+
+    Switching a new file to WAL needs it to itself for a moment, and SQLite answers "database is
+    locked" at once, without waiting the busy timeout, when another process is doing the same
+    (two `review notify`, two workers starting): then wait a little and look again, a bounded
+    number of times. A file already in WAL needs nothing."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def connect(path: str, schema: int, ddl: list[str], derived: tuple[str, ...], ready: bool,
@@ -27,7 +50,7 @@ def connect(path: str, schema: int, ddl: list[str], derived: tuple[str, ...], re
     db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
     if not ready:
         with lock:
-            db.execute("PRAGMA journal_mode = WAL")
+            enable_wal(db)
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute(META)

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import model
+from . import derivedfile, model
 from .errors import Invalid
 from .notifications import KINDS
 
@@ -115,7 +115,7 @@ class MailPrefs:
     def connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
         db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-        db.execute("PRAGMA journal_mode=WAL")
+        derivedfile.enable_wal(db)
         db.executescript(SCHEMA)
         return db
 

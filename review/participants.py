@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import accounts as store
+from . import derivedfile
 from .deployment import Deployment
 from .errors import Busy, Conflict, Invalid, Missing
 from .model import HANDLE_RE, Person
@@ -103,7 +104,7 @@ class Participants:
     def _db(self):
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            derivedfile.enable_wal(db)
             yield db
         finally:
             db.close()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import accounts as store
+from . import derivedfile
 from . import consultations as cons
 from . import mailprefs
 from .errors import Busy, Conflict, Invalid
@@ -96,7 +97,7 @@ class Registrations:
         db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
         try:
             db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-            db.execute("PRAGMA journal_mode=WAL")
+            derivedfile.enable_wal(db)
             yield db
         finally:
             db.close()

@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import model
+from . import derivedfile, model
 
 DB_FILE = "visits.sqlite"
 MAX_PER_PERSON = 1000
@@ -77,7 +77,7 @@ class Visits:
         # concurrent workers waiting on each other's disk flushes
         db.execute("PRAGMA synchronous=NORMAL")
         if not self._ready:
-            db.execute("PRAGMA journal_mode=WAL")
+            derivedfile.enable_wal(db)
             db.executescript(SCHEMA)
             self._ready = True
         self._connections[key] = db

@@ -47,3 +47,27 @@ def test_a_failed_upgrade_changes_nothing(tmp_path):
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM seen").fetchone() == (1,)
         assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("1",)
+
+
+def _open_many(args):
+    folder, barrier = args
+    errors = []
+    for i in range(15):
+        barrier.wait()
+        try:
+            _open(f"{folder}/f{i}.sqlite", 1).close()
+        except sqlite3.Error as exc:
+            errors.append(str(exc))
+    return errors
+
+
+def test_processes_opening_a_new_file_at_once_all_get_it(tmp_path):
+    """Two `review notify` (or two workers) opening a file that does not exist yet at the same
+    moment: switching it to WAL waits for the other instead of failing with "database is locked"."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    n = 6
+    barrier = ctx.Manager().Barrier(n)
+    with ctx.Pool(n) as pool:
+        results = pool.map(_open_many, [(str(tmp_path), barrier)] * n)
+    assert results == [[]] * n
