@@ -1,7 +1,7 @@
-"""The review app with its page cache off: every request renders its page, as for a signed-in reader.
+"""The review app with its page cache off: every request renders its page, as the first view of a
+page after a change (for anyone: the page cache keeps pages for signed-in readers too).
 
-Served like review.web.wsgi:app (REVIEW_DIR set), to measure the rendering the page cache spares
-anonymous readers.
+Served like review.web.wsgi:app (REVIEW_DIR set), to measure the rendering the page cache spares.
 """
 
 import os

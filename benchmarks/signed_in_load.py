@@ -10,7 +10,12 @@ engagement-02, 10 open amendments and 3 progress reports on it. The benchmark si
 the real /signin form (GET for the CSRF token, POST of handle and password) and sends the session
 cookie it got with every wrk request; it checks first that each page answers 200 and, for HTML
 pages, that it shows the signed-in person. Each line gives the best round's req/s and that round's
-p99, the ratio to the hello-world's req/s of the same run, the target and PASS/MISS.
+p99, the ratio to the hello-world's req/s of the same run, the target and PASS/MISS, and how the
+last warm-up request was served (X-Review-Cache: `hit` when the page was kept for this reader by
+review/web/pagecache.py, as a reader who comes back to a page that has not changed meets it).
+Then the same HTML pages on a twin server with the page cache off (benchmarks/rendered_app.py,
+every request rendered, as the first view of a page after a change), with no target
+(`--no-rendered` leaves them out).
 The machine's load average is printed with the figures: on shared cores, only the ratios of one
 run mean something. Like the other benchmarks it never fails on a figure (exit 1 only when it
 could not measure).
@@ -80,6 +85,21 @@ def get(url: str, cookie: str) -> tuple[int, str]:
         return resp.status, resp.read().decode("utf-8", "replace")
 
 
+def _warm(url: str, cookie: str, html: bool) -> str:
+    """Warm both workers up on `url`; returns how the last answer was served (X-Review-Cache)."""
+    how = None
+    for _ in range(20):
+        req = urllib.request.Request(url, headers={"Cookie": cookie})
+        with HTTP.open(req, timeout=60) as resp:
+            body = resp.read().decode("utf-8", "replace")
+            how = resp.headers.get("X-Review-Cache")
+            if resp.status != 200:
+                raise BenchError(f"{url} answered {resp.status}")
+    if html and f'href="/people/{WHO}" class="me"' not in body:
+        raise BenchError(f"{url}: the page does not show {WHO} signed in")
+    return f"served: {how}"
+
+
 def wrk(url: str, seconds: int, cookie: str | None) -> Load:
     cmd = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency"]
     if cookie:
@@ -94,6 +114,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=5, help="length of one wrk load (default 5)")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best one counts (default 2)")
+    ap.add_argument("--no-rendered", action="store_true",
+                    help="leave out the pages' rendered twins (page cache off: every request rendered)")
     ap.add_argument("--only", default="", help="comma-separated keys of the pages to load: "
                     + ",".join(k for k, *_ in PAGES))
     args = ap.parse_args()
@@ -120,23 +142,29 @@ def main() -> int:
         _, hello = servers.start("hello-world", "hello_app:app", pythonpath=BENCH, expect="Hello")
         _, base = servers.start("review", "review.web.wsgi:app", env={"REVIEW_DIR": str(root)})
         cookie = sign_in(base, WHO, accounts.demo_password(WHO))
-        targets = []
+        rendered_base = rendered_cookie = None
+        if not args.no_rendered:
+            _, rendered_base = servers.start("rendered", "rendered_app:app", pythonpath=BENCH,
+                                             env={"REVIEW_DIR": str(root)})
+            rendered_cookie = sign_in(rendered_base, WHO, accounts.demo_password(WHO))
+        targets, twins = [], {}
         for key, label, path, ratio, p99, html in pages:
             url = base + path.format(number=number)
-            for _ in range(20):  # warm up both workers
-                status, body = get(url, cookie)
-                if status != 200:
-                    raise BenchError(f"{url} answered {status}")
-            if html and f'href="/people/{WHO}" class="me"' not in body:
-                raise BenchError(f"{url}: the page does not show {WHO} signed in")
-            targets.append((key, label, url, ratio, p99))
+            how = _warm(url, cookie, html)
+            targets.append((key, label, url, ratio, p99, how))
+            if rendered_base and html:
+                twins[key] = rendered_base + path.format(number=number)
+                _warm(twins[key], rendered_cookie, html)
         floor_runs: list[Load] = []
         runs: dict[str, list[Load]] = {k: [] for k, *_ in targets}
+        rendered_runs: dict[str, list[Load]] = {k: [] for k in twins}
         loads = []
         for i in range(args.rounds):
             floor_runs.append(wrk(hello + "/", args.seconds, None))
             for key, label, url, *_ in targets:
                 runs[key].append(wrk(url, args.seconds, cookie))
+                if key in twins:
+                    rendered_runs[key].append(wrk(twins[key], args.seconds, rendered_cookie))
             loads.append(os.getloadavg()[0])
             print(f"  . round {i + 1}/{args.rounds} done, load average {loads[-1]:.2f}", flush=True)
         floor = max(floor_runs, key=lambda r: r.rps)
@@ -145,7 +173,7 @@ def main() -> int:
               f"load average during the run {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} cores")
         print(f"{'hello-world (benchmarks/hello_app.py)':58} {floor.rps:8,.0f} req/s  p99 {floor.p99_ms:6.1f} ms")
         missed = 0
-        for key, label, url, ratio, p99 in targets:
+        for key, label, url, ratio, p99, how in targets:
             best = max(runs[key], key=lambda r: r.rps)
             r = best.rps / floor.rps
             ok = r >= ratio and (p99 is None or best.p99_ms < p99)
@@ -153,8 +181,15 @@ def main() -> int:
             goal = f">= {ratio}" + (f", p99 < {p99:.0f} ms" if p99 else "")
             err = f"  [{best.errors}]" if best.errors else ""
             print(f"{label:58} {best.rps:8,.0f} req/s  p99 {best.p99_ms:6.1f} ms  ratio {r:.3f}  "
-                  f"target {goal:22} {'PASS' if ok else 'MISS'}{err}")
+                  f"target {goal:22} {'PASS' if ok else 'MISS'}  ({how}){err}")
         print(f"{len(targets) - missed} of {len(targets)} targets met")
+        if twins:
+            print("\nthe same pages rendered on every request (benchmarks/rendered_app.py: page cache off, as a "
+                  "reader's first view of a page after a change; no target)")
+            for key, label, url, *_ in targets:
+                if key in twins:
+                    best = max(rendered_runs[key], key=lambda r: r.rps)
+                    print(f"{label:58} {best.rps:8,.0f} req/s  p99 {best.p99_ms:6.1f} ms  ratio {best.rps / floor.rps:.3f}")
         return 0
     except BenchError as exc:
         print(f"could not measure: {exc}", file=sys.stderr)

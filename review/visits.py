@@ -136,13 +136,15 @@ class Visits:
             raise
         return Visit(*row) if row else None
 
-    def record_quietly(self, handle: str, subject: str, seq: int, time: str) -> Visit | None:
+    def record_quietly(self, handle: str, subject: str, seq: int, time: str, on_error=None) -> Visit | None:
         """record(), but a busy or broken database never breaks the page that reads: the
-        markers are then just not shown."""
+        markers are then just not shown (and `on_error()` is called: such a page is not kept)."""
         try:
             return self.record(handle, subject, seq, time)
         except sqlite3.Error:
             self._ready = False  # a file deleted or replaced meanwhile: make the table again next time
+            if on_error is not None:
+                on_error()
             return None
 
 

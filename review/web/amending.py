@@ -13,7 +13,7 @@ from .. import commitment as core
 from .. import consultations, drafting, frontmatter, model, render, reviewlog, signoff
 from ..errors import Damaged, Invalid, ReviewError
 from .auth import allowed, require, require_signed_in
-from . import fragments, params
+from . import fragments, pagecache, params
 from .. import cursors
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
@@ -67,6 +67,7 @@ def _cursor() -> tuple[int | None, int]:
         raise ApiError(exc.status, exc.text or exc.message) from None
 
 
+@pagecache.cached
 def api_list():
     state = request.args.get("state") or None
     if state and state not in STATES:
@@ -89,6 +90,7 @@ def api_propose():
     return jsonify(amendment_json(a, detail=True)), 201
 
 
+@pagecache.cached
 def api_get(n: str):
     return jsonify(amendment_json(_get(n), detail=True))
 
@@ -141,6 +143,7 @@ def api_merge(n: str):
 
 # -- pages ------------------------------------------------------------------------------------
 
+@pagecache.cached
 def list_page():
     state = request.args.get("state") or None
     if state not in (None, *STATES):
@@ -188,6 +191,7 @@ def _diff_rows(changes, side: bool):
     return rows, coarse
 
 
+@pagecache.cached
 def page(n: str):
     a = _get(n)
     r = repo()

@@ -10,7 +10,7 @@ from flask import g, jsonify, url_for
 
 from .. import commitment as core
 from .. import model
-from . import params
+from . import pagecache, params
 from .errors import ApiError
 from .reading import repo
 
@@ -31,12 +31,14 @@ def _info_json(info) -> dict:
             "message": info.message.strip(), "parents": list(info.parents)}
 
 
+@pagecache.cached
 def commitments():
     commit = _commit()
     items = core.list_commitments(repo(), commit)
     return jsonify({"revision": commit, "commitments": [_summary_json(s, commit) for s in items]})
 
 
+@pagecache.cached
 def commitment(cid: str):
     r = repo()
     commit = _commit()
@@ -52,12 +54,14 @@ def commitment(cid: str):
     })
 
 
+@pagecache.cached
 def commitment_history(cid: str):
     r = repo()
     commit = _commit()
     return jsonify({"id": cid, "changes": [_info_json(i) for i in core.history(r, cid, commit)]})
 
 
+@pagecache.cached
 def people():
     r = repo()
     plan = core.read_plan(r, _commit())

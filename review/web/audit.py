@@ -13,7 +13,7 @@ from .. import audit, cursors
 from .. import commitment as core
 from .. import eventschema, render
 from ..errors import ReviewError
-from . import params
+from . import pagecache, params
 from .errors import ApiError
 from .i18n import current_lang
 from .reading import _rev, _version, repo
@@ -87,6 +87,7 @@ def _next_of(page: audit.Page, key) -> str | None:
     return cursors.encode(key(page.items[-1]))
 
 
+@pagecache.cached
 def history_page():
     f = _filters()
     name, commit = _rev()
@@ -96,6 +97,7 @@ def history_page():
                            version=_version(name, commit), rev=name, **_choices(r, core.resolve(r, "main")))
 
 
+@pagecache.cached
 def api_history():
     f = _filters()
     r = repo()
@@ -112,6 +114,7 @@ def api_history():
 
 # -- blame ----------------------------------------------------------------------------------
 
+@pagecache.cached
 def blame_page(cid: str):
     name, commit = _rev()
     r = repo()
@@ -158,6 +161,7 @@ def _row_key(row) -> tuple:
     return (row.time, row.log, row.seq)
 
 
+@pagecache.cached
 def audit_page():
     f = _filters()
     r = repo()
@@ -186,6 +190,7 @@ def export_json():
     return resp
 
 
+@pagecache.cached
 def api_audit():
     f = _filters()
     if _cursor_mode(True):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from .. import comments
 from ..errors import ReviewError
-from . import params
+from . import pagecache, params
 from .auth import form_write
 from .errors import ApiError, api_write, json_object
 from .i18n import current_lang
@@ -52,6 +52,7 @@ def _listing(cid: str, log: str | None, text_rev: str):
                     "comments": [x.as_json() for x in chunk]})
 
 
+@pagecache.cached
 def api_list(cid: str):
     from .. import commitment as core
     r = repo()
@@ -60,6 +61,7 @@ def api_list(cid: str):
     return _listing(cid, None, main)
 
 
+@pagecache.cached
 def api_amendment_list(n: str):
     a, log = _amendment_target(n)
     return _listing(a.commitment, log, a.head)

@@ -11,8 +11,10 @@ from .auth import require_signed_in
 from .errors import ApiError
 from .i18n import current_lang
 from .reading import repo
+from . import pagecache
 
 
+@pagecache.cached
 def page():
     require_signed_in()
     r = repo()
@@ -23,6 +25,7 @@ def page():
     return render_template("people/for_you.html", fy=data, plan=core.read_plan(r, main), titles=titles)
 
 
+@pagecache.cached
 def api():
     if g.get("person") is None:
         raise ApiError(401, "send Authorization: Bearer <token> to read what waits for you")
@@ -37,8 +40,10 @@ def count() -> int | None:
     try:
         return foryou.for_person(repo(), person, budget=HEADER_BUDGET).count
     except foryou.OutOfTime:  # a fresh worker on a big plan: the count shows after a few pages
+        pagecache.uncacheable()
         return None
     except (ReviewError, LookupError, OSError):
+        pagecache.uncacheable()
         return None
 
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import current_app, g, request
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..lru import LRU, MB
 from .i18n import select_locale
+from .pagecache import csrf_token
 
 FRAGMENTS = 512  # parts kept per process (and per app)
 FRAGMENT_BYTES = 32 * MB
@@ -51,7 +51,7 @@ def cached(name: str, parts: tuple, render: Callable[[], str]) -> Markup:
     key = (name, parts, req.script_root, req.path, req.query_string, select_locale(),
            (person.handle, person.organisation, person.roles) if person is not None else None)
     cache = _cache()
-    token = generate_csrf() if person is not None else None
+    token = csrf_token() if person is not None else None
     html = cache.get(key)
     if html is None:
         html = render()

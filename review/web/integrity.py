@@ -15,6 +15,7 @@ from .. import integrity
 from .. import amendments as am
 from .. import reviewlog
 from .reading import repo
+from . import pagecache
 
 KEY = "review.integrity"
 
@@ -27,6 +28,7 @@ def state() -> integrity.State | None:
         except Exception:  # noqa: BLE001 - the verdict is a bonus of each page, never its failure
             current_app.logger.exception("no integrity state")
             g.integrity_state = None
+            pagecache.uncacheable()  # the footer says nothing this time: not a page to keep
         g.integrity_by_commit = g.integrity_state.by_commit() if g.integrity_state else {}
     return g.integrity_state
 

@@ -16,6 +16,7 @@ from .security import safe_next
 from .errors import ApiError, json_object
 from .messages import localise
 from .reading import repo
+from . import pagecache
 
 PER_PAGE = 30
 KIND_NAMES = {
@@ -138,6 +139,7 @@ def watch_state(subject: str):
     try:
         return notes.watch_state(_dep(), person, subject, repo=repo())
     except (ReviewError, LookupError, OSError):
+        pagecache.uncacheable()
         return None
 
 
@@ -150,6 +152,7 @@ def count() -> int | None:
         return notes.unread_count(_dep(), person.handle, repo=repo())
     except (ReviewError, LookupError, OSError):
         current_app.logger.exception("could not count the unread notifications")
+        pagecache.uncacheable()
         return None
 
 

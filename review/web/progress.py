@@ -16,7 +16,7 @@ from .. import commitment as core
 from .. import csvexport, progress, render
 from ..errors import Invalid, ReviewError
 from ..permissions import Subject, can
-from . import params
+from . import pagecache, params
 from .auth import allowed, form_write
 from .errors import ApiError, api_write, json_object
 from .feeds import Feed
@@ -51,6 +51,7 @@ def _state(api: bool):
                               value=raw)) from None
 
 
+@pagecache.cached
 def dashboard():
     state = _state(api=False)
     asked = request.args.get("as_of", "").strip() or None
@@ -94,6 +95,7 @@ def export_json():
     return jsonify(_state(api=True).as_json())
 
 
+@pagecache.cached
 def api_dashboard():
     return jsonify(_state(api=True).as_json())
 
@@ -231,6 +233,7 @@ def _confirm_hide(cid: str, report_id: str, back: str):
 
 # -- API -------------------------------------------------------------------------------------
 
+@pagecache.cached
 def api_reports(cid: str):
     r = repo()
     c = core.read_commitment(r, core.resolve(r, "main"), cid)

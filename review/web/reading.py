@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-
-from flask import current_app, g, make_response, render_template, request, session
+from flask import current_app, g, make_response, render_template, request
 from markupsafe import Markup
 
 from .. import commitment as core
 from .. import amendments, audit, axes, comments, pages, render, reviewlog, visits
 from ..errors import Damaged
-from ..lru import LRU
-from ..gitrepo import GitRepo, UnknownRevision, open_cached
-from .i18n import current_lang, select_locale, switch_language
-from . import fragments, params, threads
+from ..gitrepo import GitRepo, open_cached
+from .i18n import current_lang, switch_language
+from . import fragments, pagecache, params, threads
 from .messages import localise
-
-PAGE_CACHE_SIZE = 256  # rendered pages kept per process (and per app)
-PAGE_CACHE_BYTES = 40 * 1024 * 1024  # and at most this much HTML: a 5,000-commitment plan page is 2.4 MB
-CACHE_HEADER = "X-Review-Cache"
 
 
 def repo() -> GitRepo:
@@ -47,78 +39,9 @@ def mention_handles() -> frozenset:
     return found
 
 
-# -- the page cache ----------------------------------------------------------------------
+# -- the page cache: anonymous and signed-in readers (review/web/pagecache.py) -----------------
 
-
-
-def _page_cache() -> LRU:
-    cache = current_app.extensions.get("review.page_cache")
-    if cache is None:
-        cache = current_app.extensions.setdefault(
-            "review.page_cache", LRU(current_app.config.get("PAGE_CACHE_SIZE", PAGE_CACHE_SIZE),
-                                     current_app.config.get("PAGE_CACHE_BYTES", PAGE_CACHE_BYTES)))
-    return cache
-
-
-def _page_key():
-    """Everything a read page shows depends on, or None when the page must be rendered.
-
-    Only for readers who are not signed in and have no flashed message waiting. The key
-    holds the request's path and whole query string, the language, the commits the query
-    names (resolved: an abbreviated id is resolved again), a digest of every ref (main,
-    tags, amendment branches, every review log: a new comment, report or event anywhere
-    changes it) and the UTC day. All but the day are git object ids or names of them, so
-    a cached page cannot be stale: anything new gives a new key.
-    """
-    if g.get("person") is not None or session.get("_flashes"):
-        return None
-    r = repo()
-    fingerprint = r.refs_fingerprint()  # before resolving: a page is never older than its key
-    req = request._get_current_object()  # one proxy look-up, not ten
-    commits = []
-    args = req.args
-    for arg, default in (("rev", "main"), ("from", None), ("to", None)):
-        name = args.get(arg) or default
-        if name is None:
-            continue
-        try:
-            commits.append(r.resolve(name))
-        except UnknownRevision:
-            return None  # the view answers 404: nothing to keep
-    # select_locale() is Babel's locale selector: the language current_lang() gives, without
-    # building a babel Locale (40 us, a third of a cache hit).
-    return (req.script_root, req.path, req.query_string, select_locale(), tuple(commits),
-            fingerprint, dt.datetime.now(dt.timezone.utc).date())
-
-
-def cached_page(view):
-    """Serve an anonymous read page from the cache, or render and keep it (HTTP 200 only).
-
-    Adds the header X-Review-Cache: `hit` (served from the cache), `miss` (rendered and
-    kept) or `bypass` (signed in, or a message to show: rendered, not kept).
-    """
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        key = _page_key()
-        if key is None:
-            resp = make_response(view(*args, **kwargs))
-            resp.headers[CACHE_HEADER] = "bypass"
-            return resp
-        cache = _page_cache()
-        html = cache.get(key)
-        if html is not None:
-            resp = make_response(html)
-            resp.headers[CACHE_HEADER] = "hit"
-            return resp
-        result = view(*args, **kwargs)
-        if isinstance(result, str) and not g.get("review_damaged"):  # a page listing damage is not kept:
-            # restoring the object changes no ref, so the key would not change
-            result = result.encode("utf-8")  # kept encoded: a hit sends the bytes as they are
-            cache.put(key, result)
-        resp = make_response(result)
-        resp.headers[CACHE_HEADER] = "miss"
-        return resp
-    return wrapper
+cached_page = pagecache.cached
 
 
 def _rev():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, g
 
 from .. import comments, reviewlog, visits
+from . import pagecache
 
 
 def store() -> visits.Visits:
@@ -22,7 +23,8 @@ def news(subject: str, roots: list, last_seq: int) -> dict:
     person = g.get("person")
     if person is None:
         return {"unread": set(), "last_visit": None}
-    before = store().record_quietly(person.handle, subject, last_seq, reviewlog.now())
+    before = store().record_quietly(person.handle, subject, last_seq, reviewlog.now(),
+                                    on_error=pagecache.uncacheable)
     return {"unread": comments.unread(roots, before.seq if before else None, person.handle),
             "last_visit": before}
 
@@ -36,6 +38,7 @@ def visits_key() -> frozenset | None:
     try:
         return frozenset((s, v.seq) for s, v in store().all_of(person.handle).items())
     except Exception:  # noqa: BLE001 - a broken visits file only hides the markers (new_counts logs it)
+        pagecache.uncacheable()
         return frozenset()
 
 
@@ -49,6 +52,7 @@ def new_counts(summaries: dict[str, tuple[comments.Summary, list]]) -> dict[str,
         seen = store().last(person.handle, [visits.commitment_subject(cid) for cid in summaries])
     except Exception:  # noqa: BLE001 - a broken visits file only hides the markers
         current_app.logger.exception("could not read the visits of %s", person.handle)
+        pagecache.uncacheable()
         return {}
     out = {}
     for cid, (summary, roots) in summaries.items():
