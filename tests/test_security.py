@@ -265,3 +265,18 @@ def test_forgotten_counts_leave_the_table(store, dep):
     fail(store, handle="karim", address="10.0.0.9")
     rows = sqlite3.connect(dep.instance_path / accounts.DB_FILE).execute("SELECT key FROM throttle_v2").fetchall()
     assert sorted(rows) == [("account:karim",), ("address:10.0.0.9",)]
+
+
+def test_the_api_and_git_over_http_neither_read_nor_write_the_browser_session(client, app, monkeypatch):
+    from .test_people import sign_in
+    assert sign_in(client, "sophie").status_code == 302
+    opened = []
+    real = app.session_interface.get_signing_serializer
+    monkeypatch.setattr(app.session_interface, "get_signing_serializer", lambda a: opened.append(1) or real(a))
+    for path in ("/api/v1/commitments", "/api/v1/me", "/plan.git/info/refs?service=git-upload-pack"):
+        r = client.get(path)
+        assert "Set-Cookie" not in r.headers, path
+    assert opened == []  # the cookie was not even unsigned
+    assert client.get("/api/v1/me").status_code == 401  # the API answers to a bearer token only
+    html = client.get("/").get_data(as_text=True)
+    assert "Sophie Bernard" in html and opened  # the browser is still signed in, its cookie read

@@ -66,6 +66,23 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return cookie_secure()
 
+    # The API (bearer tokens, review/web/auth.py) and git's smart HTTP never use the session: a
+    # browser's cookie sent along is neither read (no signature to check on every API request) nor
+    # ever written back, whatever the request does.
+    def open_session(self, app, request):
+        if _sessionless(request.path):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if _sessionless(request.path):
+            return
+        super().save_session(app, session, response)
+
+
+def _sessionless(path: str) -> bool:
+    return path.startswith(("/api/", "/plan.git/"))
+
 
 def trusted_proxies(app) -> int:
     value = app.config.get("TRUSTED_PROXIES", 0)
