@@ -117,10 +117,15 @@ def test_anonymous_page_kept_while_a_reader_is_signed_in_has_no_personal_content
     assert _cache(r) == "miss" and "Sophie Bernard" not in html and "csrf_token" not in html
 
 
-def test_flashed_message_is_shown_not_cached(client):
+@pytest.mark.parametrize("who", [None, "sophie"])
+def test_flashed_message_is_shown_not_cached(client, who):
     page = "/commitments/engagement-02"
-    client.get(page)
-    assert _cache(client.get(page)) == "hit"
+    if who:
+        sign_in(client, who)
+    hows = []
+    while "hit" not in hows and len(hows) < 8:  # signed in, a first visit is recorded: rendered again
+        hows.append(_cache(client.get(page)))
+    assert hows[-1] == "hit", hows
     # Commenting while signed out flashes "sign in first" and redirects to the sign-in page.
     with client.session_transaction() as s:
         s["_flashes"] = [("error", "Un message à montrer une fois.")]
