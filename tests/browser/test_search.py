@@ -50,7 +50,9 @@ def test_search_page_filters_work_without_javascript(browser, live_server, axe):
         page.get_by_label("Type").select_option("commitment")
         page.get_by_label("Axe").select_option("rendre-des-comptes")
         page.get_by_role("main").get_by_role("button", name="Rechercher").click()
-        assert "type=commitment" in page.url and "axis=rendre-des-comptes" in page.url
+        # the click only starts the navigation: wait for the address of the results
+        expect(page).to_have_url(re.compile(r"[?&]type=commitment(&|$)"))
+        expect(page).to_have_url(re.compile(r"[?&]axis=rendre-des-comptes(&|$)"))
         expect(page.locator("li.search-hit").first).to_be_visible()
         width_now, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width_now <= inner
