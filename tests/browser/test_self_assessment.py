@@ -5,6 +5,7 @@ while the term form and the site's menus go."""
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 
 from playwright.sync_api import Page, expect
@@ -26,7 +27,7 @@ def test_self_assessment_renders_fits_and_prints(page: Page, live_server, axe, l
     toc = page.get_by_role("navigation", name="Sommaire")
     expect(toc).to_be_visible()
     toc.get_by_role("link", name="Engagement 17", exact=False).click()
-    assert page.url.endswith(f"#sa-{CID}")
+    expect(page).to_have_url(re.compile(rf"#sa-{CID}$"))
     row = page.locator(f"#sa-{CID}-{M_DEC}")
     expect(row).to_contain_text("achevé en retard")
     expect(row.get_by_role("link", name="https://www.modernisation.gouv.fr/etat-plateforme")).to_be_visible()
