@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import current_app, g, make_response, render_template, request
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import amendments, audit, axes, comments, logcounts, pages, render, reviewlog, visits
+from .. import amendments, audit, axes, comments, logcounts, lru, pages, render, reviewlog, visits
 from ..errors import Damaged
 from ..gitrepo import GitRepo, open_cached
 from .i18n import current_lang, switch_language
@@ -284,4 +286,14 @@ def warm_up(app) -> float:
             app.logger.exception("warm-up: the notifications could not be caught up")
         from . import integrity
         integrity.state()  # the site's verdict on its history (every page's footer): a full check
+        release_memory()
     return time.perf_counter() - started
+
+
+def release_memory() -> None:
+    """Give back what reading many objects left behind (libgit2's caches of this process's
+    repository, memory freed by the caches): after the warm-up, before gunicorn forks the
+    workers, and after a request slower than RELEASE_AFTER_SECONDS (review/web/__init__.py)."""
+    gc.collect()  # repositories other threads opened and dropped (the integrity check's) go first:
+    repo().release()  # libgit2 shares a pack's caches between them
+    lru.give_back_freed()
