@@ -228,6 +228,9 @@ from review.web import create_app
 from review.web.reading import warm_up
 app = create_app({dep!r}, {{"TESTING": True}})
 warm = warm_up(app)  # what review/web/wsgi.py does before a worker serves
+def rss():
+    return int(re.search(r"VmRSS:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) / 1024
+rss_before = rss()
 c = app.test_client()
 c.environ_base["wsgi.url_scheme"] = "https"
 c.set_cookie("session", {cookie!r}, domain="localhost")
@@ -235,17 +238,29 @@ t1 = time.perf_counter()
 r = c.get({url!r})
 t2 = time.perf_counter()
 assert r.status_code == 200 and 'class="me"' in r.get_data(as_text=True), r.status_code
-print(t1 - t0, t2 - t1, warm)
+print(t1 - t0, t2 - t1, warm, rss_before, rss())
 """
 
 
-def first_request(dep: Path, cookie: str, url: str) -> tuple[float, float, float]:
+def first_request(dep: Path, cookie: str, url: str) -> tuple[float, float, float, float, float]:
+    """(seconds to start, seconds of the first request, seconds of the warm-up, RSS in MB after
+    the warm-up, RSS in MB after the first request) of a fresh interpreter."""
     code = FIRST.format(root=str(ROOT), dep=str(dep), cookie=cookie, url=url)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         raise RuntimeError(p.stderr[-2000:])
-    a, b, w = p.stdout.split()
-    return float(a), float(b), float(w)
+    a, b, w, m0, m1 = p.stdout.split()
+    return float(a), float(b), float(w), float(m0), float(m1)
+
+
+def print_first_requests(dep: Path, cookie: str) -> None:
+    for label, url in (("commitment page", f"/commitments/{PAGE_CID}"), ("plan page", "/")):
+        setup, first, warm, rss_warm, rss_first = first_request(dep, cookie, url)
+        print(f"fresh interpreter, first signed-in request of the {label}: {first * 1e3:.0f} ms "
+              f"(the worker's start before it: {setup * 1e3:.0f} ms, of which {warm * 1e3:.0f} ms "
+              f"reading the plan, review/web/wsgi.py)   target < {FIRST_S:.0f} s   "
+              f"{'PASS' if first < FIRST_S else 'MISS'}; RSS {rss_warm:.0f} MB after the warm-up, "
+              f"{rss_first:.0f} MB after the request", flush=True)
 
 
 def worker_rss(dep: Path, cookie: str, urls: list[str], requests: int) -> list[float]:
@@ -279,6 +294,8 @@ def main() -> int:
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR (or reuse it when it holds a deployment)")
     ap.add_argument("--generate-only", action="store_true", help="with --keep: generate, measure nothing")
     ap.add_argument("--rss-only", action="store_true", help="with --keep: only the RSS of the gunicorn workers")
+    ap.add_argument("--first-only", action="store_true",
+                    help="with --keep: only the first signed-in requests of fresh interpreters (and their RSS)")
     ap.add_argument("--profile", metavar="URL", help="print a cProfile of 5 requests of URL on the big plan")
     args = ap.parse_args()
     n_c, n_m, n_a = (500, 10_000, 200) if args.quick else (5000, 100_000, 2000)
@@ -291,6 +308,9 @@ def main() -> int:
             generate(big, n_c, n_m, n_a)
             print(f"  . generated in {time.perf_counter() - t:.1f} s")
         if args.generate_only:
+            return 0
+        if args.first_only:
+            print_first_requests(big, signed_in_client(big).get_cookie("session", domain="localhost").value)
             return 0
         if args.rss_only:
             cookie = signed_in_client(big).get_cookie("session", domain="localhost").value
@@ -342,12 +362,7 @@ def main() -> int:
                 big_client.get(args.profile)
             prof.disable()
             pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
-        for label, url in (("commitment page", f"/commitments/{PAGE_CID}"), ("plan page", "/")):
-            setup, first, warm = first_request(big, cookie, url)
-            print(f"fresh interpreter, first signed-in request of the {label}: {first * 1e3:.0f} ms "
-                  f"(the worker's start before it: {setup * 1e3:.0f} ms, of which {warm * 1e3:.0f} ms "
-                  f"reading the plan, review/web/wsgi.py)   target < {FIRST_S:.0f} s   "
-                  f"{'PASS' if first < FIRST_S else 'MISS'}", flush=True)
+        print_first_requests(big, cookie)
         urls = [u for _, u, _ in pages] + [f"/amendments/{n}" for n in range(1, 40)]
         rss = worker_rss(big, cookie, urls, 2000)
         print(f"RSS of the gunicorn workers after 2,000 signed-in requests: "

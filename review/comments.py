@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
 from . import commitment as core
 from . import model, render, reviewlog
-from .errors import Conflict, Forbidden, Invalid, Missing
+from .errors import Conflict, Damaged, Forbidden, Invalid, Missing
 from .gitrepo import GitRepo
 from .lru import LRU, MB
 from .model import Person
@@ -372,32 +373,62 @@ def summarize(events, folded: dict[str, Comment]) -> tuple[Summary, list[Comment
 
 
 # A list's view of a log (its counts, and who wrote each comment at which position, for the
-# "new since your last visit" counts), kept by the log's tip: the plan page of 5,000 commitments
-# reads no log that did not move, and keeps a few numbers per comment, not the comments.
-_marks = LRU(65536, 32 * MB, lambda key, value: 100 + 60 * len(value[1]))
+# "new since your last visit" counts), kept by the log's tip in memory and on disk
+# (review/logcounts.py): the plan page of 5,000 commitments reads no log that did not move, and a
+# fresh worker reads the counts from one file instead of 100,000 events. The marks are kept as
+# compact JSON text ([[seq, author, hidden], ...]), read back only for a log the reader visited.
+_marks = LRU(65536, 32 * MB, lambda key, value: 250 + len(value[1]))
+NO_MARKS = "[]"
 
 
-def overview_marks(repo: GitRepo, cid: str) -> tuple[Summary, tuple[tuple[int, str, bool], ...]]:
-    """(overview's Summary, (seq, author, hidden) of every comment and reply of its threads)."""
-    ref = _log(cid, None)
-    tip = repo.ref_target(ref)
-    if tip is None:
-        return Summary(0, 0, 0, -1), ()
-    key = (repo.path, ref, tip)
-    hit = _marks.get(key)
-    if hit is None:
-        events = reviewlog.events_at(repo, tip)
+def _marks_text(roots: list[Comment]) -> str:
+    return json.dumps([[c.seq, c.author, 1 if c.hidden else 0] for t in roots for c in (t, *t.replies)],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def overviews(repo: GitRepo, cids, counts=None) -> dict[str, tuple[Summary, str] | None]:
+    """cid -> (overview's Summary, marks: (seq, author, hidden) of every comment and reply of its
+    threads, as text for unread_count) of each commitment's log; None for a damaged log (its own
+    page says what is wrong). `counts` (a review.logcounts.Store) keeps them on disk by log tip:
+    logs found there are not read, logs read are written there."""
+    out: dict[str, tuple[Summary, str] | None] = {}
+    missing: dict[str, tuple[str, str]] = {}
+    for cid in cids:
+        ref = _log(cid, None)
+        tip = repo.ref_target(ref)
+        if tip is None:
+            out[cid] = (Summary(0, 0, 0, -1), NO_MARKS)
+            continue
+        hit = _marks.get((repo.path, ref, tip))
+        if hit is None:
+            missing[ref] = (cid, tip)
+        else:
+            out[cid] = hit
+    if missing and counts is not None:
+        for ref, (numbers, marks) in counts.get({ref: tip for ref, (_, tip) in missing.items()}).items():
+            cid, tip = missing.pop(ref)
+            out[cid] = _marks.put((repo.path, ref, tip), (Summary(*numbers), marks))
+    rows = []
+    for ref, (cid, tip) in missing.items():
+        try:
+            events = reviewlog.events_at(repo, tip)
+        except Damaged:
+            out[cid] = None
+            continue
         summary, roots = summarize(events, fold(events))
-        hit = _marks.put(key, (summary, tuple((c.seq, c.author, bool(c.hidden)) for t in roots
-                                              for c in (t, *t.replies))))
-    return hit
+        out[cid] = _marks.put((repo.path, ref, tip), (summary, _marks_text(roots)))
+        rows.append((ref, tip, (summary.visible, summary.unresolved, summary.resolved, summary.last_seq),
+                     out[cid][1]))
+    if counts is not None:
+        counts.put(rows)
+    return out
 
 
-def unread_count(marks, since_seq: int | None, reader: str) -> int:
-    """len(unread(...)) from overview_marks()."""
+def unread_count(marks: str, since_seq: int | None, reader: str) -> int:
+    """len(unread(...)) from the marks of overviews()."""
     if since_seq is None:
         return 0
-    return sum(1 for seq, author, hidden in marks if seq > since_seq and author != reader and not hidden)
+    return sum(1 for seq, author, hidden in json.loads(marks) if seq > since_seq and author != reader and not hidden)
 
 
 def last_seq(repo: GitRepo, cid: str, log: str | None = None) -> int:

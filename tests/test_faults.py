@@ -414,3 +414,61 @@ def test_a_page_listing_damage_is_not_kept_in_the_page_cache(deployment_dir, cli
     restore(path, data)
     r = client.get("/?lang=en")
     assert r.status_code == 200 and blob not in r.get_data(as_text=True)
+
+
+_AFTER_RELEASE = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from review.gitrepo import DamagedObject, GitRepo
+r = GitRepo(sys.argv[2])
+good, damaged = sys.argv[3], sys.argv[4]
+assert r.read_blob(good) == b"whole\n"  # in libgit2's cache now
+r.release()
+assert r.read_blob(good) == b"whole\n"
+try:
+    r.read_blob(damaged)
+except DamagedObject as exc:
+    print("damaged:", exc)
+"""
+
+
+def test_a_repository_released_still_fails_fast_on_a_truncated_loose_object(tmp_path):
+    """GitRepo.release() lets libgit2 open its object database again: the guard of loose objects
+    (review/gitrepo/loose.py) must be in front of it again, or the read spins forever."""
+    path = tmp_path / "plan.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(path)], check=True)
+    good = subprocess.run(["git", "-C", str(path), "hash-object", "-w", "--stdin"], input="whole\n",
+                          capture_output=True, text=True, check=True).stdout.strip()
+    damaged = subprocess.run(["git", "-C", str(path), "hash-object", "-w", "--stdin"], input=os.urandom(3000).hex(),
+                             capture_output=True, text=True, check=True).stdout.strip()
+    truncate(path / "objects" / damaged[:2] / damaged[2:], 30)
+    proc = subprocess.run([sys.executable, "-c", _AFTER_RELEASE, str(ROOT), str(path), good, damaged],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"damaged: the repository is damaged: object {damaged} is " in proc.stdout
+
+
+_RELEASING = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from review.gitrepo import GitRepo
+from review.web import create_app
+released = []
+release = GitRepo.release
+GitRepo.release = lambda self: (released.append(1), release(self))[1]  # counted, then done for real
+app = create_app(sys.argv[2], {"TESTING": True, "RELEASE_AFTER_SECONDS": 1e-9, "PAGE_CACHE_SIZE": 0})
+c = app.test_client()
+print(c.get("/commitments/engagement-02").status_code, len(released) >= 1)
+r = c.get("/commitments/engagement-01")
+print(r.status_code, sys.argv[3] in r.get_data(as_text=True))
+"""
+
+
+def test_a_worker_that_released_its_repository_after_a_slow_request_still_fails_fast(deployment_dir):
+    line = git(deployment_dir, "ls-tree", "-r", "main", "commitments/engagement-01").splitlines()[0]
+    blob = line.split()[2]
+    truncate(object_file(deployment_dir, blob), 20)
+    proc = subprocess.run([sys.executable, "-c", _RELEASING, str(ROOT), str(deployment_dir), blob],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["200", "True", "503", "True"]

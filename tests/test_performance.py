@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -233,6 +234,10 @@ def test_a_worker_reads_the_plan_before_it_serves(app, repo):
     key = (repo.tree_entry_id(main, "commitments"), core.plan_blob_id(repo, main))
     core._indexes.data.clear()
     app.extensions[web_integrity.KEY].state = None
+    comments.add(repo, core.read_plan(repo, main).people["karim"], "engagement-02", "Un avis.")
     assert warm_up(app) >= 0
     assert core._indexes.get(key) is not None  # the list of commitments
     assert app.extensions[web_integrity.KEY].state is not None  # the integrity verdict
+    # the plan page's counts of every log, kept on disk for the next worker (review/logcounts.py)
+    from review import logcounts
+    assert (Path(app.instance_path) / logcounts.FILE_NAME).exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from dataclasses import dataclass
 
 import pygit2
@@ -96,13 +97,15 @@ def _utc(ts: int) -> dt.datetime:
 
 
 def _info(commit: pygit2.Commit) -> CommitInfo:
+    # names and addresses repeat from commit to commit (a few people write 100,000 events): one
+    # string each, not one per commit, in what the integrity check keeps of every log
     return CommitInfo(
         id=str(commit.id),
         parents=tuple(str(p) for p in commit.parent_ids),
-        author_name=commit.author.name,
-        author_email=commit.author.email,
+        author_name=sys.intern(commit.author.name),
+        author_email=sys.intern(commit.author.email),
         time=_utc(commit.author.time),
-        committer_name=commit.committer.name,
+        committer_name=sys.intern(commit.committer.name),
         message=commit.message,
         tree_id=str(commit.tree_id),
     )

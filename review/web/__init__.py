@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from ..deployment import Deployment
 from . import auth, errors, i18n, security, urls
@@ -22,6 +23,7 @@ DEFAULTS = {
     "BASE_URL": None,                # the site's public address (published books link back to it); None: the request's
     "PUBLISH_CACHE_BYTES": 256 * 1024 * 1024,  # downloads of published versions kept in DIR/instance/publish-cache
     "CONSULTATION_NOTICE_DAYS": 14,  # the least days between a consultation's announcement and its opening
+    "RELEASE_AFTER_SECONDS": 1.0,    # after a request this slow, libgit2's caches and freed memory go back (0: never)
 }
 
 
@@ -49,6 +51,23 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
     auth.init_app(app)
     urls.register(app)
     _repair(app, dep)
+
+    @app.before_request
+    def _clock():
+        g.review_started = time.perf_counter()
+
+    @app.teardown_request
+    def _release(_exc):
+        # a request that took long read much (a first audit log, a plan read from git): what it
+        # left in libgit2's caches and in malloc's free lists goes back, so a worker's memory
+        # does not keep the peak of its slowest request
+        limit, started = app.config.get("RELEASE_AFTER_SECONDS"), g.get("review_started")
+        if limit and started is not None and time.perf_counter() - started > limit:
+            from .reading import release_memory
+            try:
+                release_memory()
+            except Exception:  # noqa: BLE001 - memory given back later, never a failed request
+                app.logger.exception("could not release the repository's caches")
 
     @app.after_request
     def _headers(resp):

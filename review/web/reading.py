@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import current_app, g, make_response, render_template, request
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import amendments, audit, axes, comments, pages, render, reviewlog, visits
+from .. import amendments, audit, axes, comments, logcounts, lru, pages, render, reviewlog, visits
 from ..errors import Damaged
 from ..gitrepo import GitRepo, open_cached
 from .i18n import current_lang, switch_language
@@ -62,14 +64,20 @@ def _axes_with(plan, summaries):
     return [(a, by_axis.get(a.id, [])) for a in plan.axes]
 
 
-def _overview(r, cid: str):
-    """(summary, marks: comments.overview_marks) of a commitment's discussion; empty when its log
-    is damaged: its own page says what is wrong."""
-    try:
-        return comments.overview_marks(r, cid)
-    except Damaged:
-        g.review_damaged = True
-        return comments.Summary(0, 0, 0, -1), ()
+def counts_store():
+    """The deployment's file of each log's counts (review/logcounts.py)."""
+    return logcounts.store_of(current_app.instance_path)
+
+
+def _overviews(r, cids) -> dict:
+    """cid -> (summary, marks: comments.overviews) of each commitment's discussion; empty for a
+    damaged log: its own page says what is wrong."""
+    out = comments.overviews(r, cids, counts_store())
+    for cid, hit in out.items():
+        if hit is None:
+            g.review_damaged = True
+            out[cid] = (comments.Summary(0, 0, 0, -1), comments.NO_MARKS)
+    return out
 
 
 @cached_page
@@ -84,7 +92,7 @@ def index():
     ctx = {"plan": plan, "count": len(summaries), "version": _version(name, commit), "rev": name}
 
     def body() -> str:
-        overviews = {s.id: _overview(r, s.id) for s in summaries}
+        overviews = _overviews(r, [s.id for s in summaries])
         counts = {cid: o[0].visible for cid, o in overviews.items()}
         unresolved = {cid: o[0].unresolved for cid, o in overviews.items()}
         by_state, open_by_commitment = amendments.tally(r)
@@ -249,9 +257,13 @@ def theme_page(axis_id: str, theme_id: str):
 
 def warm_up(app) -> float:
     """Read what every page needs before a worker serves its first request (review/web/wsgi.py):
-    the plan and the list of its commitments at main, and the integrity check of every ref (on a
-    plan of 5,000 commitments and 100,000 comments: seconds of front matter parsed, and the
-    events of every log checked; the worker pays it while starting, not a reader; issue 20).
+    the plan and the list of its commitments at main, the counts of every commitment's log and
+    the amendments' tallies (the plan page), the notifications derived from every log (the header
+    of a signed-in page), and the integrity check of every ref (on a plan of 5,000 commitments and
+    100,000 comments: seconds of front matter parsed, and the events of every log checked; the
+    worker pays it while starting, not a reader; issue 20). The logs' counts and the
+    notifications are kept on disk by the refs' tips (DIR/instance/logcounts.sqlite,
+    notifications.sqlite): a later start reads only the logs that moved.
     The repository opened here is this process's (open_cached is per process): a fork opens its own.
     Returns the seconds it took."""
     import time
@@ -261,10 +273,27 @@ def warm_up(app) -> float:
         try:
             main = core.resolve(r, "main")
             core.read_plan(r, main)
-            core.list_commitments(r, main)
+            listed = core.list_commitments(r, main)
             pages.read_book(r, main)
+            comments.overviews(r, [s.id for s in core.readable(listed)], counts_store())
+            amendments.tally(r)
         except Exception:  # noqa: BLE001 - a damaged plan is each page's to say, never a failed start
             app.logger.exception("warm-up: the plan could not be read")
+        try:
+            from .. import notifications
+            notifications.catch_up(app.extensions["review.deployment"], r)
+        except Exception:  # noqa: BLE001 - the header's count says it, never a failed start
+            app.logger.exception("warm-up: the notifications could not be caught up")
         from . import integrity
         integrity.state()  # the site's verdict on its history (every page's footer): a full check
+        release_memory()
     return time.perf_counter() - started
+
+
+def release_memory() -> None:
+    """Give back what reading many objects left behind (libgit2's caches of this process's
+    repository, memory freed by the caches): after the warm-up, before gunicorn forks the
+    workers, and after a request slower than RELEASE_AFTER_SECONDS (review/web/__init__.py)."""
+    gc.collect()  # repositories other threads opened and dropped (the integrity check's) go first:
+    repo().release()  # libgit2 shares a pack's caches between them
+    lru.give_back_freed()

@@ -42,9 +42,9 @@ def visits_key() -> frozenset | None:
         return frozenset()
 
 
-def new_counts(summaries: dict[str, tuple[comments.Summary, list]]) -> dict[str, int]:
+def new_counts(summaries: dict[str, tuple[comments.Summary, str]]) -> dict[str, int]:
     """Commitment id -> number of comments new to the signed-in reader (empty when signed out
-    or never visited). `summaries` maps each id to its summary and marks (comments.overview_marks)."""
+    or never visited). `summaries` maps each id to its summary and marks (comments.overviews)."""
     person = g.get("person")
     if person is None or not summaries:
         return {}
@@ -55,10 +55,10 @@ def new_counts(summaries: dict[str, tuple[comments.Summary, list]]) -> dict[str,
         pagecache.uncacheable()
         return {}
     out = {}
-    for cid, (summary, roots) in summaries.items():
+    for cid, (summary, marks) in summaries.items():
         v = seen.get(visits.commitment_subject(cid))
         if v is not None and summary.last_seq > v.seq:
-            n = comments.unread_count(roots, v.seq, person.handle)
+            n = comments.unread_count(marks, v.seq, person.handle)
             if n:
                 out[cid] = n
     return out
