@@ -282,6 +282,13 @@ def worker_rss(dep: Path, cookie: str, urls: list[str], requests: int) -> list[f
         for pid in workers:
             status = Path(f"/proc/{pid}/status").read_text()
             out.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+            # the proportional share: pages shared with the master and the other worker (what the
+            # master read before forking, the pack files) counted once among them, not in each
+            rollup = Path(f"/proc/{pid}/smaps_rollup")
+            if rollup.exists():
+                pss = re.search(r"Pss:\s+(\d+) kB", rollup.read_text())
+                if pss:
+                    print(f"  . worker {pid}: proportional set size (PSS) {int(pss.group(1)) / 1024:.0f} MB", flush=True)
         return out
     finally:
         servers.stop_all()
