@@ -11,7 +11,6 @@ import bisect
 import datetime as dt
 import itertools
 import re
-import sys
 from dataclasses import dataclass
 
 from . import amendments as am
@@ -371,10 +370,6 @@ def _detail(e) -> str:
 # interned strings, 320 was assumed then): weighed by count, not walked.
 ROW_BYTES = 600
 _rows = LRU(32768, 64 * MB, lambda key, rows: 64 + ROW_BYTES * len(rows))
-
-
-def _intern(value):
-    return sys.intern(value) if isinstance(value, str) else value
 UNREADABLE = "unreadable"  # the type of the row that stands for a damaged log
 SERVICE = "review"
 
@@ -404,8 +399,9 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
         target = d.get("target") or d.get("reply_to") or d.get("report")
         # the type, the actor, the commitment and the revision repeat from row to row: one string each
         where = d.get("commitment") or commitment
-        out.append(Row(e.time, ref, e.seq, e.id, _intern(e.type), _intern(e.actor), org, _intern(where), number,
-                       _intern(revision) if isinstance(revision, str) else None, target, _detail(e), e.commit))
+        one = reviewlog.shared
+        out.append(Row(e.time, ref, e.seq, e.id, one(e.type), one(e.actor), org, one(where), number,
+                       one(revision) if isinstance(revision, str) else None, target, _detail(e), e.commit))
     return _rows.put(key, out)
 
 

@@ -7,7 +7,6 @@ so an entry never goes stale: the bound only limits memory.
 from __future__ import annotations
 
 import ctypes
-import gc
 import sys
 import threading
 from collections import OrderedDict
@@ -92,8 +91,8 @@ def sized(key, value) -> int:
 def give_back_freed() -> None:
     """Return to the system the memory that dropped entries (and libgit2's released caches) left
     free: glibc's malloc keeps freed memory in its arenas, so a worker's resident size only grew.
-    A no-op where the C library has no malloc_trim."""
-    gc.collect()
+    A no-op where the C library has no malloc_trim. Collect cycles first (gc.collect) for what
+    they hold to be freed too."""
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):

@@ -78,23 +78,23 @@ class Event:
                 "actor": self.actor, "time": self.time, **self.data}
 
 
+SHARED_LEN = 64  # strings up to this length in an event's data are shared (ids, handles, anchors)
+
+
+def shared(value):
+    """One string object for equal strings (sys.intern); other values as they are. What many cached
+    events or audit rows repeat (types, handles, ids) is then kept once."""
+    return sys.intern(value) if isinstance(value, str) else value
+
+
 def parse_event(raw: bytes, commit: str | None = None) -> Event:
     d = json.loads(raw)
     core = {k: d.pop(k) for k in ("format", "seq", "id", "type", "actor", "time")}
     # the keys of the data, its short values (commit and blob ids, handles, anchors, languages) and
     # the type and actor repeat from event to event: one string each, not one per event (a cached
     # event of a comment held 2,100 bytes, a third of them copies of the same words)
-    data = {sys.intern(k): sys.intern(v) if isinstance(v, str) and len(v) <= SHARED_LEN else v for k, v in d.items()}
-    return Event(core["seq"], core["id"], _shared(core["type"]), _shared(core["actor"]), core["time"], data, commit)
-
-
-SHARED_LEN = 64
-
-
-def _shared(value):
-    return sys.intern(value) if isinstance(value, str) else value
-
-
+    data = {sys.intern(k): shared(v) if isinstance(v, str) and len(v) <= SHARED_LEN else v for k, v in d.items()}
+    return Event(core["seq"], core["id"], shared(core["type"]), shared(core["actor"]), core["time"], data, commit)
 
 
 # What one event holds: its fields, data and commit id, as tracemalloc saw a comment's event of the
