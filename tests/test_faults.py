@@ -472,3 +472,10 @@ def test_a_worker_that_released_its_repository_after_a_slow_request_still_fails_
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["200", "True", "503", "True"]
+
+
+@pytest.mark.parametrize("value", [-1, "1", True, None, float("nan")])
+def test_a_wrong_release_setting_is_refused_clearly_at_start(deployment_dir, value):
+    from review.web import create_app
+    with pytest.raises(RuntimeError, match=r"RELEASE_AFTER_SECONDS is .* in .*config\.py: give the seconds"):
+        create_app(deployment_dir, {"TESTING": True, "RELEASE_AFTER_SECONDS": value})

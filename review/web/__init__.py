@@ -41,6 +41,10 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
     app.config["REVIEW_DIR"] = str(dep.root)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(f"no SECRET_KEY in {dep.instance_path}/config.py")
+    release_after = app.config.get("RELEASE_AFTER_SECONDS")
+    if isinstance(release_after, bool) or not isinstance(release_after, (int, float)) or not release_after >= 0:
+        raise RuntimeError(f"RELEASE_AFTER_SECONDS is {release_after!r} in {dep.instance_path}/config.py: give the "
+                           "seconds after which a slow request gives memory back (a number such as 1.0; 0: never)")
     app.extensions["review.deployment"] = dep
 
     i18n.install_babel(app)
@@ -61,7 +65,7 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
         # a request that took long read much (a first audit log, a plan read from git): what it
         # left in libgit2's caches and in malloc's free lists goes back, so a worker's memory
         # does not keep the peak of its slowest request
-        limit, started = app.config.get("RELEASE_AFTER_SECONDS"), g.get("review_started")
+        limit, started = release_after, g.get("review_started")
         if limit and started is not None and time.perf_counter() - started > limit:
             from .reading import release_memory
             try:
