@@ -107,3 +107,17 @@ def test_the_plan_page_of_a_fresh_worker_shows_the_counts_kept_on_disk(app, dep,
     _fresh_worker()
     fresh = create_app(dep.root, {"TESTING": True, "PAGE_CACHE_SIZE": 0}).test_client()
     assert fresh.get("/?lang=fr").get_data(as_text=True) == html
+
+
+def test_a_file_that_cannot_be_opened_or_written_leaves_the_counts_right(dep, repo, tmp_path):
+    """As on a full disk or a folder the worker may not write: every read is a miss, read from git."""
+    comments.add(repo, _people(repo)["karim"], CID, "Un avis.")
+    _fresh_worker()
+    want = comments.overviews(repo, _cids(repo), None)
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()  # a folder where the file should be: SQLite can neither open nor create it
+    store = logcounts.Store(blocked)
+    for _ in range(2):
+        _fresh_worker()
+        assert comments.overviews(repo, _cids(repo), store) == want
+    assert blocked.is_dir() and not any(blocked.iterdir())
