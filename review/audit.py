@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
 import itertools
+import json
 import re
 from dataclasses import dataclass
 
@@ -380,10 +382,17 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
     hit = _rows.get(key)
     if hit is not None:
         return hit
+    out = _rows_at(repo, ref, tip, people)
+    return out if out and out[0].type == UNREADABLE else _rows.put(key, out)
+
+
+def _rows_at(repo: GitRepo, ref: str, tip: str | None, people: dict) -> list[Row]:
+    """The rows of one log at `tip` (one unreadable row if it cannot be read); a row's
+    organisation is the event's own or, failing that, its actor's in `people`."""
     kind, name, number = reviewlog.log_name(ref)
     commitment = name if kind == "commitments" else None
     try:
-        events = reviewlog.read_events(repo, ref) if tip else []
+        events = reviewlog.events_at(repo, tip) if tip else []
     except Damaged as exc:  # one damaged log is shown as one unreadable row, never cached
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return [Row(now, ref, 0, "", UNREADABLE, SERVICE, None, commitment, number, None, None, exc.message, None)]
@@ -402,7 +411,7 @@ def _log_rows(repo: GitRepo, ref: str, people: dict, plan_blob: str | None) -> l
         one = reviewlog.shared
         out.append(Row(e.time, ref, e.seq, e.id, one(e.type), one(e.actor), org, one(where), number,
                        one(revision) if isinstance(revision, str) else None, target, _detail(e), e.commit))
-    return _rows.put(key, out)
+    return out
 
 
 VERSION_PUBLISHED = "version-published"  # the type of the rows of published versions (annotated tags)
@@ -469,23 +478,125 @@ def _all_rows(repo: GitRepo) -> list[Row]:
     return rows if damaged else _sorted_rows.put(key, rows)  # restoring a damaged object moves no ref
 
 
-def audit_log(repo: GitRepo, f: Filters | None = None) -> list[Row]:
-    """Every event of every review log, oldest first (time, then log, then seq), filtered."""
+# -- the audit log from its file on disk (review/auditindex.py) ----------------------------
+
+SYNC_BATCH = 200  # logs read, then written in one transaction: what filling the file holds in memory at once
+
+
+def _as_stored(r: Row) -> tuple:
+    return (r.time, r.log, r.seq, r.event, r.type, r.actor, r.organisation, r.commitment, r.amendment,
+            r.revision, r.target, r.detail, r.commit)
+
+
+def sync_index(repo: GitRepo, index) -> list[Row] | None:
+    """Bring the audit file (`index`: an auditindex.Store) to the review logs' tips now: only the
+    logs whose tip differs from the one it holds are read from git. Returns the unreadable rows of
+    the logs that cannot be read (they have no rows in the file), or None when the file cannot
+    be used (the caller reads git instead)."""
+    key = (repo.path, repo.refs_fingerprint())
+    if index.is_synced(key):
+        return []
+    tips = repo.refs("refs/reviews/")
+    stored = index.tips()
+    if stored is None:
+        return None
+    damaged: list[Row] = []
+    batch = [(ref, None, []) for ref in stored if ref not in tips]  # a log gone (deleted on the server)
+    for ref in sorted(r for r, tip in tips.items() if stored.get(r) != tip):
+        rows = _rows_at(repo, ref, tips[ref], {})  # an event's own organisation only: plan.yaml's at read time
+        if rows and rows[0].type == UNREADABLE:
+            damaged += rows
+            batch.append((ref, None, []))  # an earlier tip's rows must not stand for it
+        else:
+            batch.append((ref, tips[ref], [_as_stored(r) for r in rows]))
+        if len(batch) >= SYNC_BATCH:
+            if not index.put(batch, repo.ref_target):
+                return None
+            batch = []
+    if batch and not index.put(batch, repo.ref_target):
+        return None
+    if not damaged:  # a damaged log is read again next time: restoring an object moves no ref
+        index.mark_synced(key)
+    return damaged
+
+
+def _where(f: Filters, people: dict) -> tuple[str, list]:
+    """The SQL of `_row_keeps(f)` over the file's columns (a row's organisation: its own, or
+    its actor's in `people`)."""
+    clauses: list[str] = []
+    params: list = []
+    for column, value in (("actor", f.person), ("commitment", f.commitment), ("type", f.type)):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if f.organisation:
+        handles = sorted(h for h, p in people.items() if p.organisation == f.organisation)
+        clauses.append("(organisation = ? OR (organisation IS NULL AND actor IN (SELECT value FROM json_each(?))))")
+        params += [f.organisation, json.dumps(handles)]
+    if f.amendment is not None:
+        clauses.append("log = ?")
+        params.append(reviewlog.amendment_log(f.amendment))
+    if f.since:
+        clauses.append("substr(time, 1, 10) >= ?")
+        params.append(f.since.isoformat())
+    if f.until:
+        clauses.append("substr(time, 1, 10) <= ?")
+        params.append(f.until.isoformat())
+    return " AND ".join(clauses), params
+
+
+def _from_stored(t: tuple, people: dict) -> Row:
+    time, log, seq, event, type_, actor, org, commitment, amendment, revision, target, detail, commit = t
+    if org is None and actor in people:
+        org = people[actor].organisation
+    return Row(time, log, seq, event, type_, actor, org, commitment, amendment, revision, target, detail, commit)
+
+
+def _indexed(repo: GitRepo, f: Filters, after: tuple | None, limit: int | None, index):
+    """The rows `f` keeps after the key `after`, oldest first, at most `limit` of the file's
+    (with the published versions and the unreadable logs, from git); None when the file cannot
+    be used."""
+    damaged = sync_index(repo, index)
+    if damaged is None:
+        return None
+    people = core.read_plan(repo, core.resolve(repo, "main")).people
+    where, params = _where(f, people)
+    found = index.select(where, params, after, limit)
+    if found is None:
+        return None
+    keep = _row_keeps(f)
+    extra = sorted((r for r in damaged + _version_rows(repo, people)
+                    if keep(r) and (after is None or _row_key(r) > after)), key=_row_key)
+    return heapq.merge((_from_stored(t, people) for t in found), extra, key=_row_key)
+
+
+def audit_log(repo: GitRepo, f: Filters | None = None, index=None) -> list[Row]:
+    """Every event of every review log, oldest first (time, then log, then seq), filtered; read
+    from the audit file `index` (review/auditindex.py) when one is given and usable."""
     f = f or Filters()
     if f.amendment is not None:  # one log: no need for the others
         main = core.resolve(repo, "main")
         rows = _log_rows(repo, reviewlog.amendment_log(f.amendment), core.read_plan(repo, main).people,
                          core.plan_blob_id(repo, main)) if repo.ref_target(reviewlog.amendment_log(f.amendment)) else []
         return sorted(filter(_row_keeps(f), rows), key=_row_key)
+    if index is not None:
+        got = _indexed(repo, f, None, None, index)
+        if got is not None:
+            return list(got)
     return [r for r in _all_rows(repo) if _row_keeps(f)(r)]
 
 
-def audit_page(repo: GitRepo, f: Filters | None, after: tuple | None, limit: int) -> tuple[list[Row], str | None]:
+def audit_page(repo: GitRepo, f: Filters | None, after: tuple | None, limit: int,
+               index=None) -> tuple[list[Row], str | None]:
     """One page of the audit log (oldest first) after the row whose key (time, log, seq) the
-    cursor holds, and the next page's cursor (None at the end): a bisection, then the rows of the
-    page, whatever the log's length."""
+    cursor holds, and the next page's cursor (None at the end). With the audit file `index`:
+    one query of limit + 1 rows; without: a bisection of every row kept in memory."""
     f = f or Filters()
     keep = _row_keeps(f)
+    if index is not None and f.amendment is None:
+        got = _indexed(repo, f, after, limit + 1, index)
+        if got is not None:
+            return cursors.take(got, keep, limit, _row_key)
     rows = audit_log(repo, f) if f.amendment is not None else _all_rows(repo)
     start = bisect.bisect_right(rows, after, key=_row_key) if after is not None else 0
     return cursors.take(itertools.islice(rows, start, None), keep, limit, _row_key)

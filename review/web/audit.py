@@ -16,7 +16,7 @@ from ..errors import ReviewError
 from . import pagecache, params
 from .errors import ApiError
 from .i18n import current_lang
-from .reading import _rev, _version, repo
+from .reading import _rev, _version, audit_store, repo
 
 PER_PAGE = 100
 
@@ -148,12 +148,12 @@ def _beside(text: str, shaped: list) -> list[tuple[str, Markup, list, bool]]:
 # -- the audit log --------------------------------------------------------------------------
 
 def _rows():
-    return audit.audit_log(repo(), _filters())
+    return audit.audit_log(repo(), _filters(), audit_store())
 
 
 def _audit_cursor_page(r, f) -> CursorPage:
     after, limit = _cursor_args(audit.AUDIT_CURSOR)
-    items, nxt = audit.audit_page(r, f, after, limit)
+    items, nxt = audit.audit_page(r, f, after, limit, audit_store())
     return CursorPage(items, nxt, limit, request.args.get("after"))
 
 
@@ -165,7 +165,7 @@ def _row_key(row) -> tuple:
 def audit_page():
     f = _filters()
     r = repo()
-    page = _audit_cursor_page(r, f) if _cursor_mode(False) else _page(audit.audit_log(r, f))
+    page = _audit_cursor_page(r, f) if _cursor_mode(False) else _page(audit.audit_log(r, f, audit_store()))
     return render_template("audit/log.html", page=page, filters=f, args=f.as_args(),
                            types=sorted([*eventschema.SCHEMAS, audit.VERSION_PUBLISHED]), event_names=_event_names(), **_choices(r, core.resolve(r, "main")))
 
@@ -183,7 +183,7 @@ def export_csv():
 
 def export_json():
     f = _filters()
-    rows = audit.audit_log(repo(), f)
+    rows = audit.audit_log(repo(), f, audit_store())
     resp = jsonify({"columns": list(audit.COLUMNS), "filters": f.as_args(), "total": len(rows),
                     "events": [row.as_json() for row in rows]})
     resp.headers["Content-Disposition"] = 'attachment; filename="audit-log.json"'
@@ -197,7 +197,7 @@ def api_audit():
         cp = _audit_cursor_page(repo(), f)
         return jsonify({"columns": list(audit.COLUMNS), "filters": f.as_args(), "limit": cp.limit, "next": cp.next,
                         "events": [row.as_json() for row in cp.items]})
-    page = _page(audit.audit_log(repo(), f))
+    page = _page(audit.audit_log(repo(), f, audit_store()))
     return jsonify({"columns": list(audit.COLUMNS), "filters": f.as_args(), "page": page.page,
                     "per_page": page.per_page, "total": page.total, "pages": page.pages,
                     "next": _next_of(page, _row_key), "events": [row.as_json() for row in page.items]})

@@ -8,7 +8,7 @@ from flask import current_app, g, make_response, render_template, request
 from markupsafe import Markup
 
 from .. import commitment as core
-from .. import amendments, audit, axes, comments, logcounts, lru, pages, render, reviewlog, visits
+from .. import amendments, audit, auditindex, axes, comments, logcounts, lru, pages, render, reviewlog, visits
 from ..errors import Damaged
 from ..gitrepo import GitRepo, open_cached
 from .i18n import current_lang, switch_language
@@ -67,6 +67,11 @@ def _axes_with(plan, summaries):
 def counts_store():
     """The deployment's file of each log's counts (review/logcounts.py)."""
     return logcounts.store_of(current_app.instance_path)
+
+
+def audit_store():
+    """The deployment's file of the audit log's rows (review/auditindex.py)."""
+    return auditindex.store_of(current_app.instance_path)
 
 
 def _overviews(r, cids) -> dict:
@@ -259,11 +264,12 @@ def warm_up(app) -> float:
     """Read what every page needs before a worker serves its first request (review/web/wsgi.py):
     the plan and the list of its commitments at main, the counts of every commitment's log and
     the amendments' tallies (the plan page), the notifications derived from every log (the header
-    of a signed-in page), and the integrity check of every ref (on a plan of 5,000 commitments and
+    of a signed-in page), the audit log's rows, and the integrity check of every ref (on a plan of 5,000 commitments and
     100,000 comments: seconds of front matter parsed, and the events of every log checked; the
-    worker pays it while starting, not a reader; issue 20). The logs' counts and the
-    notifications are kept on disk by the refs' tips (DIR/instance/logcounts.sqlite,
-    notifications.sqlite): a later start reads only the logs that moved.
+    worker pays it while starting, not a reader; issue 20). The logs' counts, the
+    notifications and the audit log's rows are kept on disk by the refs' tips
+    (DIR/instance/logcounts.sqlite, notifications.sqlite, audit.sqlite): a later start reads only
+    the logs that moved.
     The repository opened here is this process's (open_cached is per process): a fork opens its own.
     Returns the seconds it took."""
     import time
@@ -277,6 +283,7 @@ def warm_up(app) -> float:
             pages.read_book(r, main)
             comments.overviews(r, [s.id for s in core.readable(listed)], counts_store())
             amendments.tally(r)
+            audit.sync_index(r, audit_store())
         except Exception:  # noqa: BLE001 - a damaged plan is each page's to say, never a failed start
             app.logger.exception("warm-up: the plan could not be read")
         try:

@@ -1,0 +1,151 @@
+"""The audit log's rows kept on disk (DIR/instance/audit.sqlite), by each review log's name and
+tip commit id.
+
+The audit log lists every event of every review log, oldest first: on a plan of 100,000 comments a
+worker read every log (15 s) and kept the 100,000 rows sorted in memory (about 60 MB) to serve one
+page of 100. Rows are a pure function of their log's tip, so they are kept here under (log, tip)
+and a page is one query in (time, log, seq) order. A log whose tip differs from the one written
+is read again from git and its rows replaced; a log that cannot be read (a damaged object) has no
+row here (the caller shows it as unreadable, from git, each time). What depends on plan.yaml (a
+person's organisation) is not kept: the caller adds it when it reads. Derived from git and safe to
+delete: the next reader writes it again.
+
+Errors of the file (a full disk, a read-only folder, a damaged file) are logged and read as
+"no index": the caller reads every log from git, as it did before the file existed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from . import derivedfile
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "audit.sqlite"
+SCHEMA = 1
+# the columns of review.audit.Row, in its order, but `organisation` holds only the one an event
+# names itself (an approval, a consultation's response): a person's comes from plan.yaml at read time
+COLUMNS = ("time", "log", "seq", "event", "type", "actor", "organisation", "commitment", "amendment",
+           "revision", "target", "detail", "commit_id")
+_DDL = [
+    "CREATE TABLE IF NOT EXISTS logs(log TEXT PRIMARY KEY, tip TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS rows(time TEXT NOT NULL, log TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "event TEXT, type TEXT, actor TEXT, organisation TEXT, commitment TEXT, amendment INTEGER, "
+    "revision TEXT, target TEXT, detail TEXT, commit_id TEXT, PRIMARY KEY (time, log, seq)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS rows_by_log ON rows(log)",
+]
+_DERIVED = ("logs", "rows")
+
+
+class Store:
+    """The audit file of one deployment (one object per file and process: `store_of`)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = str(path)
+        self._ready = False
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.synced: tuple | None = None  # (what the file was last brought to by this process, its inode)
+
+    def _db(self) -> sqlite3.Connection:
+        key = (os.getpid(), self.path)  # a connection must not cross a fork
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "key", None) != key or not self._ready \
+                or not os.path.exists(self.path):
+            if not os.path.exists(self.path):
+                self._ready = False
+                self.synced = None
+            conn = self._local.conn = derivedfile.connect(self.path, SCHEMA, _DDL, _DERIVED, self._ready,
+                                                          self._lock)
+            self._local.key = key
+            self._ready = True
+        return conn
+
+    def _inode(self) -> int | None:
+        try:
+            return os.stat(self.path).st_ino
+        except OSError:
+            return None
+
+    def is_synced(self, key) -> bool:
+        """Did this process bring the file to `key` (and is it still that file: not deleted,
+        not replaced by another)?"""
+        return self.synced is not None and self.synced == (key, self._inode())
+
+    def mark_synced(self, key) -> None:
+        self.synced = (key, self._inode())
+
+    def tips(self) -> dict[str, str] | None:
+        """log -> the tip its rows were written at; None when the file cannot be read."""
+        try:
+            return dict(self._db().execute("SELECT log, tip FROM logs"))
+        except sqlite3.Error:
+            log.exception("could not read %s: reading the audit log from git", self.path)
+            return None
+
+    def put(self, logs: list[tuple[str, str | None, list[tuple]]], current) -> bool:
+        """Replace the rows of each (log, tip, rows) in one transaction; a tip None removes the
+        log's rows (a log gone, or one that cannot be read now). `current(log)` is the log's tip
+        as the repository says now: a log that moved since its rows were read is left for the
+        next reader (so a slower process never writes an older tip over a newer one).
+        False when the file cannot be written."""
+        try:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for name, tip, rows in logs:
+                    if tip is not None and current(name) != tip:
+                        continue
+                    db.execute("DELETE FROM rows WHERE log = ?", (name,))
+                    if tip is None:
+                        db.execute("DELETE FROM logs WHERE log = ?", (name,))
+                        continue
+                    db.executemany(f"INSERT OR REPLACE INTO rows VALUES ({','.join('?' * len(COLUMNS))})", rows)
+                    db.execute("INSERT OR REPLACE INTO logs VALUES (?, ?)", (name, tip))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return True
+        except sqlite3.Error:
+            log.exception("could not write %s: reading the audit log from git", self.path)
+            self.synced = None
+            return False
+
+    def select(self, where: str, params: list, after: tuple | None, limit: int | None):
+        """The rows matching `where` (SQL over COLUMNS, with `params`) after the key (time, log,
+        seq) `after`, in key order, at most `limit`; None when the file cannot be read."""
+        clauses = [where] if where else []
+        args = list(params)
+        if after is not None:
+            clauses.append("(time, log, seq) > (?, ?, ?)")
+            args += list(after)
+        sql = (f"SELECT {', '.join(COLUMNS)} FROM rows" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+               + " ORDER BY time, log, seq" + (" LIMIT ?" if limit is not None else ""))
+        if limit is not None:
+            args.append(limit)
+        try:
+            return self._db().execute(sql, args).fetchall()
+        except sqlite3.Error:
+            log.exception("could not read %s: reading the audit log from git", self.path)
+            self.synced = None
+            return None
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def store_of(instance_path: str | os.PathLike) -> Store:
+    """The Store of a deployment's instance folder, one object per file and process."""
+    path = str(Path(instance_path) / FILE_NAME)
+    with _stores_lock:
+        s = _stores.get(path)
+        if s is None:
+            s = _stores[path] = Store(path)
+        return s
