@@ -520,6 +520,16 @@ def sync_index(repo: GitRepo, index) -> list[Row] | None:
     return damaged
 
 
+def logs_acted_in(repo: GitRepo, index, handle: str) -> tuple[tuple, set[str]] | None:
+    """(refs fingerprint, the review logs in which `handle` wrote an event) as of that state of
+    the refs, read from the audit file; None when it cannot be had (a damaged log, a file error)."""
+    key = repo.refs_fingerprint()
+    if sync_index(repo, index) != [] or repo.refs_fingerprint() != key:
+        return None
+    logs = index.logs_of(handle)
+    return None if logs is None or repo.refs_fingerprint() != key else (key, logs)
+
+
 def _where(f: Filters, people: dict) -> tuple[str, list]:
     """The SQL of `_row_keeps(f)` over the file's columns (a row's organisation: its own, or
     its actor's in `people`)."""

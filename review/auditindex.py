@@ -38,6 +38,7 @@ _DDL = [
     "event TEXT, type TEXT, actor TEXT, organisation TEXT, commitment TEXT, amendment INTEGER, "
     "revision TEXT, target TEXT, detail TEXT, commit_id TEXT, PRIMARY KEY (time, log, seq)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS rows_by_log ON rows(log)",
+    "CREATE INDEX IF NOT EXISTS rows_by_actor ON rows(actor, log)",
 ]
 _DERIVED = ("logs", "rows")
 
@@ -133,6 +134,16 @@ class Store:
             return self._db().execute(sql, args).fetchall()
         except sqlite3.Error:
             log.exception("could not read %s: reading the audit log from git", self.path)
+            self.synced = None
+            return None
+
+    def logs_of(self, actor: str) -> set[str] | None:
+        """The logs in which `actor` wrote an event (at the tips the file holds); None when the
+        file cannot be read."""
+        try:
+            return {name for (name,) in self._db().execute("SELECT DISTINCT log FROM rows WHERE actor = ?", (actor,))}
+        except sqlite3.Error:
+            log.exception("could not read %s", self.path)
             self.synced = None
             return None
 

@@ -127,10 +127,13 @@ def _log_part(repo: GitRepo, cid: str, tip: str, handle: str, check=lambda: None
     return hit
 
 
-def compute(repo: GitRepo, person: Person, deadline: float | None = None) -> ForYou:
+def compute(repo: GitRepo, person: Person, deadline: float | None = None, acted=None) -> ForYou:
     """What waits for `person`; with a `deadline` (time.monotonic()), raises OutOfTime past it,
     keeping what it read (the header's count asks with a deadline: a fresh worker on a big plan
-    shows the count once the logs are read, over a few requests, never one slow page)."""
+    shows the count once the logs are read, over a few requests, never one slow page).
+    `acted`: (refs fingerprint, the logs in which the person wrote an event) when known (the audit
+    file, review.audit.logs_acted_in): a commitment's log where they never wrote holds no reply
+    to them and no answer on their reports, so only those and the led commitments' are read."""
     def check():
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime()
@@ -138,13 +141,15 @@ def compute(repo: GitRepo, person: Person, deadline: float | None = None) -> For
     main = core.resolve(repo, "main")
     summaries = core.readable(core.list_commitments(repo, main))
     refs = repo.ref_snapshot()
+    wrote_in = acted[1] if acted is not None and acted[0] == repo.refs_fingerprint() else None
     out = ForYou(person.handle)
     out.led = [s.id for s in summaries if person.organisation and person.organisation in s.leads]
     led = set(out.led)
     reports = []
     for s in summaries:
-        tip = refs.get(reviewlog.commitment_log(s.id))
-        if tip is None:
+        ref = reviewlog.commitment_log(s.id)
+        tip = refs.get(ref)
+        if tip is None or (wrote_in is not None and ref not in wrote_in and s.id not in led):
             continue
         try:
             replies, visible = _log_part(repo, s.id, tip, person.handle, check)
@@ -178,12 +183,14 @@ def compute(repo: GitRepo, person: Person, deadline: float | None = None) -> For
     return out
 
 
-def for_person(repo: GitRepo, person: Person, budget: float | None = None) -> ForYou:
+def for_person(repo: GitRepo, person: Person, budget: float | None = None, acted_in=None) -> ForYou:
     """`compute`, kept while no ref moves (the key holds a digest of every ref). With a `budget`
-    (seconds), raises OutOfTime when computing takes longer (see `compute`)."""
+    (seconds), raises OutOfTime when computing takes longer (see `compute`). `acted_in(handle)`:
+    what `compute` takes as `acted`, asked only when the result is not kept."""
     key = (repo.path, person, repo.refs_fingerprint())
     hit = _cache.get(key)
     if hit is None:
         deadline = time.monotonic() + budget if budget is not None else None
-        hit = _cache.put(key, compute(repo, person, deadline))
+        acted = acted_in(person.handle) if acted_in is not None else None
+        hit = _cache.put(key, compute(repo, person, deadline, acted))
     return hit

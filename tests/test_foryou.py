@@ -97,3 +97,39 @@ def test_for_you_is_fast_from_the_cache(repo):
     for _ in range(100):
         foryou.for_person(repo, p["antoine"])
     assert (time.perf_counter() - start) / 100 < 0.005  # a cache hit: a digest of the refs
+
+
+def test_with_the_audit_file_only_the_logs_a_person_wrote_in_or_leads_are_read(dep, repo, monkeypatch):
+    """The same result for everyone, whether each log is read or the audit file says which logs
+    a person wrote in (review.audit.logs_acted_in)."""
+    from review import audit, auditindex
+    p = _people(repo)
+    _open(repo, p["lucie"], "engagement-04")
+    c = comments.add(repo, p["karim"], "engagement-04", "Quand ?", anchor="p-1")
+    comments.add(repo, p["antoine"], "engagement-04", "En 2016.", reply_to=c.id)
+    r = progress.report(repo, p["antoine"], "engagement-04", "limited", "")
+    progress.answer(repo, p["sophie"], "engagement-04", r.id, "Pas d'accord.", stance="contested")
+    d = comments.add(repo, p["karim"], "engagement-07", "Et ici ?")
+    comments.add(repo, p["lucie"], "engagement-07", "Ici aussi.", reply_to=d.id)
+    comments.add(repo, p["sophie"], "engagement-09", "Rien pour karim ici.")
+    store = auditindex.store_of(dep.instance_path)
+    read = []
+    real = foryou._log_part
+    monkeypatch.setattr(foryou, "_log_part", lambda r_, cid, *a, **k: read.append(cid) or real(r_, cid, *a, **k))
+    for who in ("antoine", "karim", "sophie", "lucie", "claire"):
+        want = foryou.compute(repo, p[who])
+        read.clear()
+        acted = audit.logs_acted_in(repo, store, who)
+        assert acted is not None
+        got = foryou.compute(repo, p[who], acted=acted)
+        assert got.as_json() == want.as_json(), who
+        led = {s for s in got.led}
+        wrote = {reviewlog.commitment_log(x) for x in ("engagement-04", "engagement-07", "engagement-09")} & acted[1]
+        assert set(read) <= led | {reviewlog.log_name(x)[1] for x in wrote}, (who, read)
+    assert foryou.compute(repo, p["karim"], acted=audit.logs_acted_in(repo, store, "karim")).count == 2
+    # an answer given after the file was read: the fingerprint differs, every log is read again
+    stale = audit.logs_acted_in(repo, store, "karim")
+    comments.add(repo, p["lucie"], "engagement-04", "Toujours 2016.", reply_to=c.id)
+    read.clear()
+    assert foryou.compute(repo, p["karim"], acted=stale).count == 3
+    assert "engagement-09" in read  # where karim never wrote: read since the file's answer is stale

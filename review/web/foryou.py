@@ -5,20 +5,25 @@ from __future__ import annotations
 from flask import g, jsonify, render_template
 
 from .. import commitment as core
-from .. import foryou
+from .. import audit, foryou
 from ..errors import ReviewError
 from .auth import require_signed_in
 from .errors import ApiError
 from .i18n import current_lang
-from .reading import repo
+from .reading import audit_store, repo
 from . import pagecache
+
+
+def _acted_in(r):
+    """The logs a person wrote in, from the audit file (review/auditindex.py)."""
+    return lambda handle: audit.logs_acted_in(r, audit_store(), handle)
 
 
 @pagecache.cached
 def page():
     require_signed_in()
     r = repo()
-    data = foryou.for_person(r, g.person)
+    data = foryou.for_person(r, g.person, acted_in=_acted_in(r))
     main = core.resolve(r, "main")
     lang = current_lang()
     titles = {s.id: f"{s.number}. {s.title_in(lang)}" for s in core.list_commitments(r, main)}
@@ -29,7 +34,7 @@ def page():
 def api():
     if g.get("person") is None:
         raise ApiError(401, "send Authorization: Bearer <token> to read what waits for you")
-    return jsonify(foryou.for_person(repo(), g.person).as_json())
+    return jsonify(foryou.for_person(repo(), g.person, acted_in=_acted_in(repo())).as_json())
 
 
 def count() -> int | None:
@@ -38,7 +43,7 @@ def count() -> int | None:
     if person is None:
         return None
     try:
-        return foryou.for_person(repo(), person, budget=HEADER_BUDGET).count
+        return foryou.for_person(repo(), person, budget=HEADER_BUDGET, acted_in=_acted_in(repo())).count
     except foryou.OutOfTime:  # a fresh worker on a big plan: the count shows after a few pages
         pagecache.uncacheable()
         return None
