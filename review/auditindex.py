@@ -19,8 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
-from pathlib import Path
 
 from . import derivedfile
 
@@ -43,29 +41,17 @@ _DDL = [
 _DERIVED = ("logs", "rows")
 
 
-class Store:
+class Store(derivedfile.Store):
     """The audit file of one deployment (one object per file and process: `store_of`)."""
 
+    SCHEMA, DDL, DERIVED = SCHEMA, _DDL, _DERIVED
+
     def __init__(self, path: str | os.PathLike):
-        self.path = str(path)
-        self._ready = False
-        self._lock = threading.Lock()
-        self._local = threading.local()
+        super().__init__(path)
         self.synced: tuple | None = None  # (what the file was last brought to by this process, its inode)
 
-    def _db(self) -> sqlite3.Connection:
-        key = (os.getpid(), self.path)  # a connection must not cross a fork
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "key", None) != key or not self._ready \
-                or not os.path.exists(self.path):
-            if not os.path.exists(self.path):
-                self._ready = False
-                self.synced = None
-            conn = self._local.conn = derivedfile.connect(self.path, SCHEMA, _DDL, _DERIVED, self._ready,
-                                                          self._lock)
-            self._local.key = key
-            self._ready = True
-        return conn
+    def forget(self) -> None:
+        self.synced = None
 
     def _inode(self) -> int | None:
         try:
@@ -148,15 +134,4 @@ class Store:
             return None
 
 
-_stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def store_of(instance_path: str | os.PathLike) -> Store:
-    """The Store of a deployment's instance folder, one object per file and process."""
-    path = str(Path(instance_path) / FILE_NAME)
-    with _stores_lock:
-        s = _stores.get(path)
-        if s is None:
-            s = _stores[path] = Store(path)
-        return s
+store_of = derivedfile.registry(Store, FILE_NAME)  # one Store per file and process

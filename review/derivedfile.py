@@ -11,9 +11,11 @@ which the next catch-up derives again, never the file's consistency.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 META = "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 BUSY_MS = 30_000
@@ -68,3 +70,50 @@ def connect(path: str, schema: int, ddl: list[str], derived: tuple[str, ...], re
                 raise
     db.execute("PRAGMA synchronous = NORMAL")
     return db
+
+
+class Store:
+    """A derived file with one connection per thread and process (a connection must not cross a
+    fork), its tables made on first use and again when the file was deleted. Subclasses name
+    SCHEMA, DDL and DERIVED (as `connect` takes them)."""
+
+    SCHEMA: int
+    DDL: list[str]
+    DERIVED: tuple[str, ...]
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = str(path)
+        self._ready = False
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def forget(self) -> None:
+        """What a subclass knows of the file's contents, forgotten when the file is gone."""
+
+    def _db(self) -> sqlite3.Connection:
+        key = (os.getpid(), self.path)
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "key", None) != key or not self._ready \
+                or not os.path.exists(self.path):
+            if not os.path.exists(self.path):
+                self._ready = False
+                self.forget()
+            conn = self._local.conn = connect(self.path, self.SCHEMA, self.DDL, self.DERIVED, self._ready, self._lock)
+            self._local.key = key
+            self._ready = True
+        return conn
+
+
+def registry(cls, file_name: str):
+    """A `store_of(instance_path)` giving one `cls` object per file and process."""
+    stores: dict[str, Store] = {}
+    lock = threading.Lock()
+
+    def store_of(instance_path: str | os.PathLike):
+        path = str(Path(instance_path) / file_name)
+        with lock:
+            s = stores.get(path)
+            if s is None:
+                s = stores[path] = cls(path)
+            return s
+    return store_of

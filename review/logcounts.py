@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
-from pathlib import Path
 
 from . import derivedfile
 
@@ -31,28 +29,11 @@ _DERIVED = ("counts",)
 CHUNK = 500  # SQLite's limit on variables in one statement
 
 
-class Store:
+class Store(derivedfile.Store):
     """The counts file of one deployment. Errors of the file (a full disk, a read-only folder,
     a damaged file) are logged and read as misses: the caller reads git instead."""
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = str(path)
-        self._ready = False
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    def _db(self) -> sqlite3.Connection:
-        key = (os.getpid(), self.path)  # a connection must not cross a fork
-        conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "key", None) != key or not self._ready \
-                or not os.path.exists(self.path):
-            if not os.path.exists(self.path):
-                self._ready = False
-            conn = self._local.conn = derivedfile.connect(self.path, SCHEMA, _DDL, _DERIVED, self._ready,
-                                                          self._lock)
-            self._local.key = key
-            self._ready = True
-        return conn
+    SCHEMA, DDL, DERIVED = SCHEMA, _DDL, _DERIVED
 
     def get(self, tips: dict[str, str]) -> dict[str, tuple[tuple[int, int, int, int], str]]:
         """log -> ((visible, unresolved, resolved, last_seq), marks) for the logs of `tips` (log ->
@@ -93,15 +74,4 @@ class Store:
             log.exception("could not write %s: the counts will be read from git again", self.path)
 
 
-_stores: dict[str, Store] = {}
-_stores_lock = threading.Lock()
-
-
-def store_of(instance_path: str | os.PathLike) -> Store:
-    """The Store of a deployment's instance folder, one object per file and process."""
-    path = str(Path(instance_path) / FILE_NAME)
-    with _stores_lock:
-        s = _stores.get(path)
-        if s is None:
-            s = _stores[path] = Store(path)
-        return s
+store_of = derivedfile.registry(Store, FILE_NAME)  # one Store per file and process
