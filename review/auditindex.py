@@ -25,16 +25,19 @@ from . import derivedfile
 log = logging.getLogger(__name__)
 
 FILE_NAME = "audit.sqlite"
-SCHEMA = 1
+SCHEMA = 2
 # the columns of review.audit.Row, in its order, but `organisation` holds only the one an event
 # names itself (an approval, a consultation's response): a person's comes from plan.yaml at read time
 COLUMNS = ("time", "log", "seq", "event", "type", "actor", "organisation", "commitment", "amendment",
            "revision", "target", "detail", "commit_id")
+# `pos`, a row's place in its log, keeps apart two rows of one log with the same time and seq (a
+# log rewritten by hand, which `review verify` flags): the audit page shows both, as git has them
 _DDL = [
     "CREATE TABLE IF NOT EXISTS logs(log TEXT PRIMARY KEY, tip TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS rows(time TEXT NOT NULL, log TEXT NOT NULL, seq INTEGER NOT NULL, "
     "event TEXT, type TEXT, actor TEXT, organisation TEXT, commitment TEXT, amendment INTEGER, "
-    "revision TEXT, target TEXT, detail TEXT, commit_id TEXT, PRIMARY KEY (time, log, seq)) WITHOUT ROWID",
+    "revision TEXT, target TEXT, detail TEXT, commit_id TEXT, pos INTEGER NOT NULL, "
+    "PRIMARY KEY (time, log, seq, pos)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS rows_by_log ON rows(log)",
     "CREATE INDEX IF NOT EXISTS rows_by_actor ON rows(actor, log)",
 ]
@@ -48,24 +51,27 @@ class Store(derivedfile.Store):
 
     def __init__(self, path: str | os.PathLike):
         super().__init__(path)
-        self.synced: tuple | None = None  # (what the file was last brought to by this process, its inode)
+        self.synced: tuple | None = None  # (what this process last brought the file to, its stamp then)
 
     def forget(self) -> None:
         self.synced = None
 
-    def _inode(self) -> int | None:
+    def _stamp(self) -> tuple | None:
+        """The file's inode and write count: any write by any process (a log put back after it was
+        damaged brings the refs back to a state seen before, not the file) changes it."""
         try:
-            return os.stat(self.path).st_ino
-        except OSError:
+            inode = os.stat(self.path).st_ino
+            row = self._db().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        except (OSError, sqlite3.Error):
             return None
+        return inode, row[0] if row else None
 
     def is_synced(self, key) -> bool:
-        """Did this process bring the file to `key` (and is it still that file: not deleted,
-        not replaced by another)?"""
-        return self.synced is not None and self.synced == (key, self._inode())
+        """Did this process bring the file to `key`, with no write to it since?"""
+        return self.synced is not None and self.synced == (key, self._stamp())
 
     def mark_synced(self, key) -> None:
-        self.synced = (key, self._inode())
+        self.synced = (key, self._stamp())
 
     def tips(self) -> dict[str, str] | None:
         """log -> the tip its rows were written at; None when the file cannot be read."""
@@ -92,8 +98,11 @@ class Store(derivedfile.Store):
                     if tip is None:
                         db.execute("DELETE FROM logs WHERE log = ?", (name,))
                         continue
-                    db.executemany(f"INSERT OR REPLACE INTO rows VALUES ({','.join('?' * len(COLUMNS))})", rows)
+                    db.executemany(f"INSERT INTO rows VALUES ({','.join('?' * (len(COLUMNS) + 1))})",
+                                   [(*row, pos) for pos, row in enumerate(rows)])
                     db.execute("INSERT OR REPLACE INTO logs VALUES (?, ?)", (name, tip))
+                db.execute("INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
+                           "SET value = CAST(value AS INTEGER) + 1")
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -113,7 +122,7 @@ class Store(derivedfile.Store):
             clauses.append("(time, log, seq) > (?, ?, ?)")
             args += list(after)
         sql = (f"SELECT {', '.join(COLUMNS)} FROM rows" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
-               + " ORDER BY time, log, seq" + (" LIMIT ?" if limit is not None else ""))
+               + " ORDER BY time, log, seq, pos" + (" LIMIT ?" if limit is not None else ""))
         if limit is not None:
             args.append(limit)
         try:

@@ -174,7 +174,7 @@ def test_processes_writing_and_reading_at_once_leave_the_file_as_git_says(dep, r
 
 def test_a_fresh_worker_serves_the_audit_page_from_the_file(app, dep, repo):
     _lived(repo)
-    html = app.test_client().get("/audit?lang=fr").get_data(as_text=True)
+    assert app.test_client().get("/audit?lang=fr").status_code == 200  # the first page fills the file
     assert (dep.instance_path / auditindex.FILE_NAME).exists()
     from review.web import create_app
     fresh = create_app(dep.root, {"TESTING": True, "PAGE_CACHE_SIZE": 0})
@@ -184,3 +184,42 @@ def test_a_fresh_worker_serves_the_audit_page_from_the_file(app, dep, repo):
     db.close()
     got = fresh.test_client().get("/audit?lang=fr").get_data(as_text=True)
     assert "from the file" in got
+
+
+def _git(dep, *args, input=None) -> str:
+    return subprocess.run(["git", "-C", str(dep.repo_path), *args], input=input, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def test_routes_around_the_log_on_the_server_show_as_git_has_them(dep, repo):
+    """A shell on the server: a log given a second commit with the same event (same time and
+    seq), a log pointed at a blob, then put back, and a log deleted. Each time the pages from the
+    file are the rows read from git, and nothing of an earlier tip stands for a log."""
+    _lived(repo)
+    store = auditindex.store_of(dep.instance_path)
+    assert audit.audit_log(repo, None, store) == audit.audit_log(repo)
+    ref = reviewlog.commitment_log(C4)
+    tip = _git(dep, "rev-parse", ref)
+    again = _git(dep, "commit-tree", f"{tip}^{{tree}}", "-p", tip, input=_git(dep, "log", "-1", "--format=%B", tip))
+    _git(dep, "update-ref", ref, again, tip)
+    want = audit.audit_log(repo)
+    twice = [r for r in want if r.log == ref and r.commit in (tip, again)]
+    assert len(twice) == 2 and twice[0].seq == twice[1].seq and twice[0].time == twice[1].time
+    assert audit.audit_log(repo, None, store) == want
+    assert _walk(repo, audit.Filters(commitment=C4), 1, store) == _walk(repo, audit.Filters(commitment=C4), 1, None)
+
+    blob = _git(dep, "hash-object", "-w", "--stdin", input="not a log")
+    _git(dep, "update-ref", ref, blob, again)
+    other = auditindex.Store(dep.instance_path / auditindex.FILE_NAME)  # another worker reads it damaged
+    damaged = audit.audit_log(repo, None, other)
+    assert damaged == audit.audit_log(repo)
+    mine = [r for r in damaged if r.log == ref]
+    assert [r.type for r in mine] == [audit.UNREADABLE] and blob in mine[0].detail
+    _git(dep, "update-ref", ref, again, blob)
+    # put back: the refs are as this worker last saw them, but the file is not: its rows again
+    assert audit.audit_log(repo, None, store) == want
+    assert audit.audit_log(repo, None, other) == want
+
+    _git(dep, "update-ref", "-d", ref)
+    gone = audit.audit_log(repo, None, store)
+    assert gone == audit.audit_log(repo) and not [r for r in gone if r.log == ref]
