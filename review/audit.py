@@ -488,11 +488,11 @@ def _as_stored(r: Row) -> tuple:
             r.revision, r.target, r.detail, r.commit)
 
 
-def sync_index(repo: GitRepo, index) -> list[Row] | None:
+def sync_index(repo: GitRepo, index, most: int | None = None) -> list[Row] | None:
     """Bring the audit file (`index`: an auditindex.Store) to the review logs' tips now: only the
     logs whose tip differs from the one it holds are read from git. Returns the unreadable rows of
     the logs that cannot be read (they have no rows in the file), or None when the file cannot
-    be used (the caller reads git instead)."""
+    be used (the caller reads git instead), or when more than `most` logs would have to be read."""
     key = (repo.path, repo.refs_fingerprint())
     if index.is_synced(key):
         return []
@@ -500,9 +500,12 @@ def sync_index(repo: GitRepo, index) -> list[Row] | None:
     stored = index.tips()
     if stored is None:
         return None
+    moved = sorted(r for r, tip in tips.items() if stored.get(r) != tip)
+    if most is not None and len(moved) > most:
+        return None
     damaged: list[Row] = []
     batch = [(ref, None, []) for ref in stored if ref not in tips]  # a log gone (deleted on the server)
-    for ref in sorted(r for r, tip in tips.items() if stored.get(r) != tip):
+    for ref in moved:
         rows = _rows_at(repo, ref, tips[ref], {})  # an event's own organisation only: plan.yaml's at read time
         if rows and rows[0].type == UNREADABLE:
             damaged += rows
@@ -520,11 +523,12 @@ def sync_index(repo: GitRepo, index) -> list[Row] | None:
     return damaged
 
 
-def logs_acted_in(repo: GitRepo, index, handle: str) -> tuple[tuple, set[str]] | None:
+def logs_acted_in(repo: GitRepo, index, handle: str, most: int | None = None) -> tuple[tuple, set[str]] | None:
     """(refs fingerprint, the review logs in which `handle` wrote an event) as of that state of
-    the refs, read from the audit file; None when it cannot be had (a damaged log, a file error)."""
+    the refs, read from the audit file; None when it cannot be had (a damaged log, a file error,
+    more than `most` logs to read first: see sync_index)."""
     key = repo.refs_fingerprint()
-    if sync_index(repo, index) != [] or repo.refs_fingerprint() != key:
+    if sync_index(repo, index, most) != [] or repo.refs_fingerprint() != key:
         return None
     logs = index.logs_of(handle)
     return None if logs is None or repo.refs_fingerprint() != key else (key, logs)

@@ -133,3 +133,21 @@ def test_with_the_audit_file_only_the_logs_a_person_wrote_in_or_leads_are_read(d
     read.clear()
     assert foryou.compute(repo, p["karim"], acted=stale).count == 3
     assert "engagement-09" in read  # where karim never wrote: read since the file's answer is stale
+
+
+def test_the_header_count_does_not_fill_the_audit_file(dep, repo):
+    """With more logs to read into the audit file than `most`, it is not filled (a page's header
+    has 50 ms): the answer is None and for-you reads the logs itself, with the same result."""
+    from review import audit, auditindex
+    p = _people(repo)
+    for cid in ("engagement-02", "engagement-03", "engagement-05"):
+        comments.add(repo, p["karim"], cid, "Un avis.")
+    store = auditindex.store_of(dep.instance_path)
+    assert audit.logs_acted_in(repo, store, "karim", most=2) is None
+    assert store.tips() == {}  # nothing read into it
+    acted = audit.logs_acted_in(repo, store, "karim", most=3)
+    assert acted is not None and len(acted[1]) == 3
+    comments.add(repo, p["sophie"], "engagement-06", "Un autre.")
+    assert audit.logs_acted_in(repo, store, "karim", most=1)[1] == acted[1]  # one log to read: within 1
+    assert foryou.compute(repo, p["karim"], acted=None).as_json() == \
+        foryou.compute(repo, p["karim"], acted=audit.logs_acted_in(repo, store, "karim")).as_json()

@@ -14,9 +14,11 @@ from .reading import audit_store, repo
 from . import pagecache
 
 
-def _acted_in(r):
-    """The logs a person wrote in, from the audit file (review/auditindex.py)."""
-    return lambda handle: audit.logs_acted_in(r, audit_store(), handle)
+def _acted_in(r, most: int | None = None):
+    """The logs a person wrote in, from the audit file (review/auditindex.py); with `most`, only
+    when the file needs at most that many logs read first (the header's count has 50 ms: a
+    file to fill on a big plan is for the warm-up or the /for-you page, not any page's header)."""
+    return lambda handle: audit.logs_acted_in(r, audit_store(), handle, most)
 
 
 @pagecache.cached
@@ -43,7 +45,8 @@ def count() -> int | None:
     if person is None:
         return None
     try:
-        return foryou.for_person(repo(), person, budget=HEADER_BUDGET, acted_in=_acted_in(repo())).count
+        return foryou.for_person(repo(), person, budget=HEADER_BUDGET,
+                                 acted_in=_acted_in(repo(), HEADER_LOGS)).count
     except foryou.OutOfTime:  # a fresh worker on a big plan: the count shows after a few pages
         pagecache.uncacheable()
         return None
@@ -53,6 +56,7 @@ def count() -> int | None:
 
 
 HEADER_BUDGET = 0.05  # seconds the header's count may spend reading logs on one page
+HEADER_LOGS = 50  # logs the header's count may read into the audit file first
 
 
 def init_app(app) -> None:
