@@ -115,7 +115,9 @@ def test_rule2_the_log_at_the_merge_and_each_approval(merged):
     flags = Flags()
     assert verify.rule2_approvals(m.id, t.approvals, a.head, at, flags) == list(t.approvals) and flags == []
     karim = trailers.Approval("Karim Haddad", "karim", "observatoire-citoyen", a.head)
-    other = trailers.Approval("Sophie Bernard", "sophie", "observatoire-citoyen", a.revisions[0].id[:39] + "0")
+    first = a.revisions[0].id  # another revision: its last digit changed (a "0" there would leave it the same)
+    other = trailers.Approval("Sophie Bernard", "sophie", "observatoire-citoyen",
+                              first[:39] + ("1" if first.endswith("0") else "0"))
     moved = trailers.Approval("Sophie Bernard", "sophie", "communs-numeriques", a.head)
     assert verify.rule2_approvals(m.id, [karim, other, moved], a.head, at, flags) == [moved]
     assert flags == [(2, "approval-missing"), (2, "other-revision"), (2, "organisation-differs")]
