@@ -263,6 +263,24 @@ def print_first_requests(dep: Path, cookie: str) -> None:
               f"{rss_first:.0f} MB after the request", flush=True)
 
 
+def memory_breakdown(pid: int, status: str) -> str:
+    """What a worker's resident memory is made of: its own heap (anonymous pages, the part
+    no other process shares), the files it maps (the pack files libgit2 reads, the libraries:
+    the kernel's page cache, given back under pressure), its proportional share (PSS: a page
+    shared with the master and the other worker counted once among them) and its unique
+    set (USS: what stopping this worker would give back)."""
+    def kb(text: str, name: str) -> float:
+        m = re.search(rf"^{name}:\s+(\d+) kB", text, re.M)
+        return int(m.group(1)) / 1024 if m else float("nan")
+    out = f"RSS {kb(status, 'VmRSS'):.0f} MB = anonymous {kb(status, 'RssAnon'):.0f} + files {kb(status, 'RssFile'):.0f}"
+    rollup = Path(f"/proc/{pid}/smaps_rollup")
+    if rollup.exists():
+        text = rollup.read_text()
+        uss = kb(text, "Private_Clean") + kb(text, "Private_Dirty")
+        out += f"; PSS {kb(text, 'Pss'):.0f} MB (anonymous {kb(text, 'Pss_Anon'):.0f}, files {kb(text, 'Pss_File'):.0f}); USS {uss:.0f} MB"
+    return out
+
+
 def worker_rss(dep: Path, cookie: str, urls: list[str], requests: int) -> list[float]:
     from benchmarks.web.servers import Servers
     from benchmarks.web.tools import check_tools
@@ -284,11 +302,7 @@ def worker_rss(dep: Path, cookie: str, urls: list[str], requests: int) -> list[f
             out.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
             # the proportional share: pages shared with the master and the other worker (what the
             # master read before forking, the pack files) counted once among them, not in each
-            rollup = Path(f"/proc/{pid}/smaps_rollup")
-            if rollup.exists():
-                pss = re.search(r"Pss:\s+(\d+) kB", rollup.read_text())
-                if pss:
-                    print(f"  . worker {pid}: proportional set size (PSS) {int(pss.group(1)) / 1024:.0f} MB", flush=True)
+            print(f"  . worker {pid}: {memory_breakdown(pid, status)}", flush=True)
         return out
     finally:
         servers.stop_all()

@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import itertools
+import sys
 import threading
 import time
+from array import array
 from dataclasses import dataclass, field
 
 from . import reviewlog, trailers, verify
@@ -76,7 +79,7 @@ class _Memo:
         self.modes: dict = {}
         self.reflogs: dict = {}
         self.parsed: dict = {}                      # merge commit -> amendment number of its trailers
-        self.ids: dict | None = None                # event id -> (log, commit) where first seen
+        self.ids: set | None = None                 # every event id of every log
         self.id_flags: list = []                    # the duplicate-event-id violations of that pass
         self.id_logs: dict = {}                     # log -> the _Log entry that pass used
         self.main_tip: str | None = None
@@ -114,20 +117,87 @@ def _capture(v: verify._Verifier, run):
         del got
 
 
+_UTC = dt.timezone.utc
+
+
+class _Column:
+    """Commit ids kept as one bytes string of their binary forms (20 bytes each for SHA-1,
+    instead of a 89-byte str): what the memo keeps for every event of every log."""
+    __slots__ = ("raw", "width")
+
+    def __init__(self, ids: list[str], before: "_Column | None" = None):
+        self.width = before.width if before is not None and before.raw else (len(ids[0]) // 2 if ids else 20)
+        self.raw = (before.raw if before is not None else b"") + b"".join(bytes.fromhex(i) for i in ids)
+
+    def __len__(self) -> int:
+        return len(self.raw) // self.width
+
+    def __getitem__(self, i: int) -> str:
+        if i < 0:
+            i += len(self)
+        return self.raw[i * self.width:(i + 1) * self.width].hex()
+
+
+class _Authors:
+    """The (log, commit, handle, time, name) of each event of one log, in order (rule 3's
+    names), kept in columns: a commit id in 20 bytes, the time as seconds, the handle and the
+    name one shared string each. On a plan of 100,000 events this is what keeps each
+    server process's memo of the check small (issue 20); `rows()` gives the tuples back."""
+    __slots__ = ("ref", "commits", "handles", "times", "names")
+
+    def __init__(self, ref: str, rows: list, before: "_Authors | None" = None):
+        self.ref = ref
+        self.commits = _Column([r[1] for r in rows], before.commits if before is not None else None)
+        self.handles = (before.handles if before is not None else ()) + tuple(sys.intern(r[2]) for r in rows)
+        self.times = array("q", before.times if before is not None else ())
+        self.times.extend(int(r[3].timestamp()) for r in rows)
+        self.names = (before.names if before is not None else ()) + tuple(
+            sys.intern(r[4]) if isinstance(r[4], str) else r[4] for r in rows)
+
+    def __len__(self) -> int:
+        return len(self.handles)
+
+    def commit(self, i: int) -> str:
+        return self.commits[i]
+
+    def rows(self, start: int = 0) -> list:
+        return [(self.ref, self.commits[i], self.handles[i], dt.datetime.fromtimestamp(self.times[i], tz=_UTC),
+                 self.names[i]) for i in range(start, len(self.handles))]
+
+
+class _Ids:
+    """The event ids first seen in one log, with the commit of each (rule 5's unique ids), as
+    a tuple and a `_Column`: the same pairs as the dict the check fills, in less memory."""
+    __slots__ = ("ref", "eids", "commits")
+
+    def __init__(self, ref: str, seen: dict):
+        self.ref = ref
+        self.eids = tuple(seen)
+        self.commits = _Column([c for _, c in seen.values()])
+
+    def items(self):
+        """(event id, (log, commit)) pairs, as `verify.rule5_unique_id` keeps them."""
+        for i, eid in enumerate(self.eids):
+            yield eid, (self.ref, self.commits[i])
+
+    def as_dict(self) -> dict:
+        return dict(self.items())
+
+
 @dataclass
 class _Log:
-    """What one log contributed at one tip, and where its checks stood (to go on from there)."""
+    """What one log contributed at one tip, and where its checks stood (to go on from there).
+    Its commits are not kept: rule 8's `on_line` asks the commit graph."""
     tip: str
     number: int | None
     count: int
     violations: list
     warnings: list
-    chain: set
     events: list
     prev_seq: int
     latest: dt.datetime | None
-    ids: dict
-    authors: list
+    ids: _Ids
+    authors: _Authors
     extends: "_Log | None" = None   # the entry this one went on from (until the ids pass used it)
     new_ids: dict = field(default_factory=dict)
 
@@ -182,7 +252,7 @@ def incremental_verifier(memo: _Memo):
         def _run_log(self, ref: str, base: _Log | None, new: list | None) -> _Log:
             """Check a whole log (`base` None), or only the commits `new` it gained since `base`."""
             ids, authors = self.event_ids, self.event_authors
-            self.event_ids, self.event_authors = (dict(base.ids) if base else {}), []
+            self.event_ids, self.event_authors = (base.ids.as_dict() if base else {}), []
             try:
                 if base is None:
                     self._log_state = (0, None)
@@ -193,17 +263,18 @@ def incremental_verifier(memo: _Memo):
                     if number is not None and before.get(number) is not None:
                         self.amendment_events[number] = before[number]
                     prev_seq, latest = getattr(self, "_log_state", (0, None))
-                    return _Log(self.refs[ref], number, count, flagged, warned, self.chains.get(ref, set()),
-                                events or [], prev_seq, latest, self.event_ids, self.event_authors)
+                    self.chains.pop(ref, None)  # on_line falls back on the commit graph: not kept for 100,000 commits
+                    return _Log(self.refs[ref], number, count, flagged, warned, events or [], prev_seq, latest,
+                                _Ids(ref, self.event_ids), _Authors(ref, self.event_authors))
                 events = list(base.events)
                 self._log_state = (base.prev_seq, base.latest)
                 _, flagged, warned = _capture(self, lambda: self.log_commits(ref, base.number, new, events,
                                                                             base.prev_seq, base.latest))
                 prev_seq, latest = self._log_state
                 return _Log(self.refs[ref], base.number, base.count + len(new), base.violations + flagged,
-                            base.warnings + warned, base.chain | {i.id for i in new}, events, prev_seq, latest,
-                            self.event_ids, base.authors + self.event_authors, base,
-                            {k: w for k, w in self.event_ids.items() if k not in base.ids})
+                            base.warnings + warned, events, prev_seq, latest, _Ids(ref, self.event_ids),
+                            _Authors(ref, self.event_authors, base.authors), base,
+                            dict(itertools.islice(self.event_ids.items(), len(base.ids.eids), None)))
             finally:
                 self.event_ids, self.event_authors = ids, authors
 
@@ -231,19 +302,11 @@ def incremental_verifier(memo: _Memo):
                 memo.put("logs", ref, hit)
             return hit
 
-        def log(self, ref: str) -> int:  # one log on its own (verify's logs() is replaced below)
-            hit = self._hit(ref)
-            self._apply(ref, hit)
-            self.event_ids.update({k: w for k, w in hit.ids.items() if k not in self.event_ids})
-            return hit.count
-
         def _apply(self, ref: str, hit: _Log) -> None:
             self.report.violations.extend(hit.violations)
             self.report.warnings.extend(hit.warnings)
-            self.chains[ref] = hit.chain
             if hit.number is not None:
                 self.amendment_events[hit.number] = hit.events
-            self.event_authors.extend(hit.authors)
 
         def logs(self) -> None:
             """verify's logs(), with the pass on event ids (unique across logs) redone only
@@ -281,10 +344,10 @@ def incremental_verifier(memo: _Memo):
                     for eid, (where, commit) in hits[ref].ids.items():
                         verify.rule5_unique_id(eid, where, commit, known,
                                                lambda *found: flags.append(verify.Violation(*found)))
+                known = set(known)  # the ids only: the pass above has the log and commit of each when it needs them
             for hit in hits.values():
-                hit.extends = None
+                hit.extends, hit.new_ids = None, {}
             memo.ids, memo.id_flags, memo.id_logs = known, flags, dict(hits)
-            self.event_ids = known
             self.report.violations.extend(flags)
 
         def merge(self, info) -> int:
@@ -338,10 +401,10 @@ def incremental_verifier(memo: _Memo):
                     done = memo.get("names", key)
                     if done is None or done[0] != hit.tip:
                         checked, found = (done[1], done[2]) if done is not None and done[1] <= len(hit.authors) \
-                            and (done[1] == 0 or hit.authors[done[1] - 1][1] == done[3]) else (0, [])
-                        self.event_authors = hit.authors[checked:]
+                            and (done[1] == 0 or hit.authors.commit(done[1] - 1) == done[3]) else (0, [])
+                        self.event_authors = hit.authors.rows(checked)
                         more = _capture(self, lambda: verify._Verifier.names(self))[1]
-                        last = hit.authors[-1][1] if hit.authors else None
+                        last = hit.authors.commit(-1) if len(hit.authors) else None
                         done = (hit.tip, len(hit.authors), found + more, last)
                         memo.put("names", key, done)
                     self.report.violations.extend(done[2])
@@ -488,9 +551,8 @@ class Monitor:
         memo.ids.update(added)
         before = {}
         for ref, hit in hits.items():
-            hit.extends = None
+            hit.extends, hit.new_ids = None, {}
             memo.logs[ref] = memo.id_logs[ref] = hit
-            v.chains[ref] = hit.chain
             before[ref] = memo.reflogs.pop((ref, prev[ref]), None)
         v.main_line = memo.main_line[::-1]
         v._hits = hits

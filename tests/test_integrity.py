@@ -131,3 +131,38 @@ def test_a_forged_merge_is_marked_on_the_history_and_the_amendment_page(client, 
     page = client.get(f"/amendments/{a.number}").get_data(as_text=True)
     assert "L'historique de cet amendement enfreint des règles de review verify" in page and "not-satisfied" in page
     assert merge[:12] in page
+
+
+def test_the_memo_keeps_each_log_in_columns_and_checks_names_again_from_them(copy):
+    """What the server keeps of each log between checks (issue 20: 100,000 events on a big
+    plan) is kept in columns, not in rows: the rows it gives back are those the check read, and
+    a wrong name is flagged as `review verify` flags it, on the fast path and after main moved
+    (every event's name checked again from the columns)."""
+    repo, n = copy
+    monitor = integrity.Monitor(repo.path)
+    _same_as_full_verify(monitor, repo)
+    ref = reviewlog.commitment_log(C4)
+    fresh = verify._Verifier(repo, verify.Report(repo.path))
+    fresh.log(ref)
+    kept = monitor.memo.logs[ref]
+    assert kept.authors.rows() == fresh.event_authors and len(kept.authors) == len(fresh.event_authors) > 3
+    assert kept.ids.as_dict() == fresh.event_ids
+    assert kept.authors.rows(2) == fresh.event_authors[2:]
+    p = _people(repo)
+    event = {"format": 1, "seq": _events(repo, ref)[-1].seq + 1, "id": "abcabcabc123", "type": "comment",
+             "actor": "karim", "time": reviewlog.now(), "commitment": C4, "body": "Signé d'un autre nom.",
+             "rev": repo.resolve("main"), "blob": None, "lang": "fr", "anchor": None, "quote": None,
+             "stance": None, "reply_to": None}
+    wrong = _append_raw(repo, ref, event, reviewlog.identity("karim", "Karim l'Imposteur"))
+    assert [v.code for v in _same_as_full_verify(monitor, repo).by_commit()[wrong]] == ["name-differs"]
+    comments.add(repo, p["karim"], C4, "Encore une.")  # the fast path: only the new event's name is read
+    assert wrong in _same_as_full_verify(monitor, repo).by_commit()
+    assert monitor.fast_checks == 2
+    assert monitor.memo.logs[ref].authors.commit(-1) == repo.resolve(ref)
+    head = am.get(repo, n["policy"]).head
+    signoff.give_verdict(repo, p["sophie"], n["policy"], head, "approve")
+    before = repo.resolve("main")
+    signoff.merge(repo, p["claire"], n["policy"], head)
+    assert repo.resolve("main") != before
+    state = _same_as_full_verify(monitor, repo)  # main moved: every name checked again, from the columns
+    assert [v.code for v in state.by_commit()[wrong]] == ["name-differs"]
