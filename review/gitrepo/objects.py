@@ -11,10 +11,18 @@ from typing import Iterable
 import pygit2
 from pygit2.enums import ObjectType
 
+from ..lru import LRU
 from .errors import DamagedObject, GitLayerError, UnknownRevision
 from .loose import _KINDS, _LooseGuard
 from .records import (HEX_RE, REGULAR, SERVICE_EMAIL, SERVICE_NAME, TREE_MODE, Change, CommitInfo, Identity,
                       Stamp, _info, _utc)
+
+# Diffs between two commits, by (repository path, old, new, folder): the same two commits always
+# give the same diff, so every repository object of the process shares them, and a server's
+# workers inherit those its warm-up made before the fork (review/web/reading.py: one diff per
+# open amendment, 1,000 on a big plan, that a person's "for you" and the amendment pages ask for).
+DIFF_MEMO = 4096
+_DIFFS = LRU(DIFF_MEMO)
 
 
 class Objects:
@@ -69,17 +77,14 @@ class Objects:
         obj = self._entry(commit_id, path)
         return None if obj is None else str(obj.id)
 
-    DIFF_MEMO = 4096  # diffs kept per repository object: two commits always give the same one (a
-    # person's "for you" asks for one per open amendment: 1,000 on a big plan, 18 ms each to make)
-
     def diff(self, old: str, new: str, prefix: str = "") -> list[Change]:
         """Paths that differ between two commits (blobs only), optionally under a folder.
 
-        Kept by the two commit ids (a diff across a 5,000-entry folder walks it whole: 25 ms;
-        an amendment page asks for four)."""
-        memo = self.__dict__.setdefault("_diff_memo", {})
-        key = (old, new, prefix)
-        hit = memo.get(key)
+        Kept by the repository's path and the two commit ids, for the whole process (`_DIFFS`):
+        a diff across a 5,000-entry folder walks it whole (18-25 ms); an amendment page asks
+        for four, a person's "for you" one per open amendment."""
+        key = (self.path, old, new, prefix)
+        hit = _DIFFS.get(key)
         if hit is not None:
             return list(hit)
         a, b = self._commit(old).tree, self._commit(new).tree
@@ -89,9 +94,7 @@ class Objects:
         out: list[Change] = []
         self._diff_trees(a, b, prefix.rstrip("/") + "/" if prefix else "", out)
         if HEX_RE.match(old) and HEX_RE.match(new) and len(old) == len(new) == 40:  # ids, not names that move
-            if len(memo) >= self.DIFF_MEMO:
-                memo.pop(next(iter(memo)))
-            memo[key] = tuple(out)
+            _DIFFS.put(key, tuple(out))
         return out
 
     def diff_trees(self, old_commit: str, new_tree: str) -> list[Change]:

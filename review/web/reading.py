@@ -264,7 +264,8 @@ def warm_up(app) -> float:
     """Read what every page needs before a worker serves its first request (review/web/wsgi.py):
     the plan and the list of its commitments at main, the counts of every commitment's log and
     the amendments' tallies (the plan page), the notifications derived from every log (the header
-    of a signed-in page), the audit log's rows, and the integrity check of every ref (on a plan of 5,000 commitments and
+    of a signed-in page), the diff of each open amendment (a person's "for you", the overlaps on
+    an amendment page), the audit log's rows, and the integrity check of every ref (on a plan of 5,000 commitments and
     100,000 comments: seconds of front matter parsed, and the events of every log checked; the
     worker pays it while starting, not a reader; issue 20). The logs' counts, the
     notifications and the audit log's rows are kept on disk by the refs' tips
@@ -283,6 +284,7 @@ def warm_up(app) -> float:
             pages.read_book(r, main)
             comments.overviews(r, [s.id for s in core.readable(listed)], counts_store())
             amendments.tally(r)
+            amendments.open_diffs(r)
             audit.sync_index(r, audit_store())
         except Exception:  # noqa: BLE001 - a damaged plan is each page's to say, never a failed start
             app.logger.exception("warm-up: the plan could not be read")
