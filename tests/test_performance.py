@@ -234,8 +234,20 @@ def test_a_worker_reads_the_plan_before_it_serves(app, repo):
     key = (repo.tree_entry_id(main, "commitments"), core.plan_blob_id(repo, main))
     core._indexes.data.clear()
     app.extensions[web_integrity.KEY].state = None
-    comments.add(repo, core.read_plan(repo, main).people["karim"], "engagement-02", "Un avis.")
+    people = core.read_plan(repo, main).people
+    comments.add(repo, people["karim"], "engagement-02", "Un avis.")
+    path = "commitments/engagement-02/fr.md"
+    text = repo.read_file(main, path).decode("utf-8")
+    am.propose(repo, people["lucie"], "engagement-02", "Reformuler", "Plus clair.", {path: text + "\nUne phrase.\n"})
+    from review.gitrepo import objects
+    objects._DIFFS.data.clear()
     assert warm_up(app) >= 0
+    # the diff of each open amendment ("for you", overlaps), kept for the process (a fork inherits it)
+    opened = am.list_all(repo, state="open")
+    keys = [(repo.path, am.base_of(repo, a), a.head, "") for a in opened]
+    assert opened and all(k in objects._DIFFS.data for k in keys)
+    objects._DIFFS.data.clear()
+    assert am.open_diffs(repo) == len(opened) and all(k in objects._DIFFS.data for k in keys)
     assert core._indexes.get(key) is not None  # the list of commitments
     assert app.extensions[web_integrity.KEY].state is not None  # the integrity verdict
     # the plan page's counts of every log, kept on disk for the next worker (review/logcounts.py)
