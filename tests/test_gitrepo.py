@@ -184,3 +184,29 @@ def test_creating_a_ref_has_exactly_one_winner(bare, round_):
     winners = [c for r, c in results if r == "won"]
     assert len(winners) == 1, results
     assert bare.resolve("refs/heads/race") == winners[0]
+
+
+def test_packed_objects_are_read_without_the_loose_guard_and_a_damaged_loose_one_still_fails(bare, monkeypatch):
+    """The packs come first, then the guard of loose objects (review/gitrepo/loose.py), then
+    libgit2's own loose backend: a packed object costs no Python call, a loose one is still
+    read by the guard (a truncated file fails at once, never hangs)."""
+    from review.gitrepo import DamagedObject
+    from review.gitrepo.loose import _LooseGuard
+    packed = _commit(bare, {"a.md": b"dans un pack\n"})
+    subprocess.run(["git", "-C", bare.path, "gc", "-q"], check=True)
+    calls = []
+    original = _LooseGuard.read_cb
+    monkeypatch.setattr(_LooseGuard, "read_cb", lambda self, oid: (calls.append(str(oid)), original(self, oid))[1])
+    repo = GitRepo(bare.path)
+    assert repo.read_file(packed, "a.md") == b"dans un pack\n"
+    assert calls == []
+    loose = _commit(repo, {"b.md": b"en vrac\n"})
+    blob = repo.tree_entry_id(loose, "b.md")
+    assert GitRepo(bare.path).read_file(loose, "b.md") == b"en vrac\n" and calls  # the new commit: loose
+    path = os.path.join(bare.path, "objects", blob[:2], blob[2:])
+    raw = open(path, "rb").read()
+    os.chmod(path, 0o644)
+    with open(path, "wb") as f:
+        f.write(raw[: len(raw) // 2])
+    with pytest.raises(DamagedObject):
+        GitRepo(bare.path).read_file(loose, "b.md")
