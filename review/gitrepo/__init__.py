@@ -49,9 +49,11 @@ pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
 # libgit2 maps pack files into memory in windows of 1 GB, up to 8 GB at once (64-bit defaults):
 # every page of a pack it ever read stays in the worker's resident memory (330 MB of a 300 MB pack
 # after a worker's warm-up on a plan of 5,000 commitments). Smaller windows, fewer of them mapped:
-# the least recently used window is unmapped first.
-MWINDOW_BYTES = 32 << 20
-MWINDOW_MAPPED_BYTES = 96 << 20
+# the least recently used window is unmapped first. 16 MB windows, 32 MB mapped: a worker on that
+# plan held 48 MB of mapped files after 2,000 requests with 96 MB allowed (the pages are kept by our
+# own caches, not re-read from the packs; benchmarks/README.md, issue 20).
+MWINDOW_BYTES = 16 << 20
+MWINDOW_MAPPED_BYTES = 32 << 20
 pygit2.settings.mwindow_size = MWINDOW_BYTES
 pygit2.settings.mwindow_mapped_limit = MWINDOW_MAPPED_BYTES
 
