@@ -111,7 +111,9 @@ class OutOfTime(Exception):
 
 # What one review log holds for one person, kept by the log's tip: a new event re-reads that log
 # only, and a person's "for you" over 5,000 logs is 5,000 look-ups (issue 20).
-_parts = LRU(65536)
+# Weighed: one person who wrote in every log of a big plan keeps 5,000 parts (about 10 MB); the
+# count alone let a few such people hold a hundred MB of each worker.
+_parts = LRU(65536, 16 * MB, sized)
 
 
 def _log_part(repo: GitRepo, cid: str, tip: str, handle: str, check=lambda: None) -> tuple[list[Reply], list]:
