@@ -3,6 +3,7 @@
 The plan is read once here, before the worker serves (REVIEW_WARM_UP=0 skips it): a fresh
 worker's first request then costs what any other does (issue 20)."""
 
+import gc
 import os
 
 from . import create_app
@@ -11,3 +12,7 @@ from .reading import warm_up
 app = create_app(os.environ.get("REVIEW_DIR"))
 if os.environ.get("REVIEW_WARM_UP", "1") != "0":
     warm_up(app)
+    # What the warm-up read stays for the life of the process: out of the collector's reach, a
+    # worker forked from it (gunicorn --preload) shares those pages with the master instead of
+    # copying each one the collector walks (what the worker alone holds, USS: benchmarks/README.md)
+    gc.freeze()
