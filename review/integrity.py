@@ -170,10 +170,11 @@ class _Ids:
     a tuple and a `_Column`: the same pairs as the dict the check fills, in less memory."""
     __slots__ = ("ref", "eids", "commits")
 
-    def __init__(self, ref: str, seen: dict):
+    def __init__(self, ref: str, seen: dict, before: "_Ids | None" = None):
+        """`seen`: event id -> (log, commit), those of `before` (the same log at an earlier tip) left out."""
         self.ref = ref
-        self.eids = tuple(seen)
-        self.commits = _Column([c for _, c in seen.values()])
+        self.eids = (before.eids if before is not None else ()) + tuple(seen)
+        self.commits = _Column([c for _, c in seen.values()], before.commits if before is not None else None)
 
     def items(self):
         """(event id, (log, commit)) pairs, as `verify.rule5_unique_id` keeps them."""
@@ -271,10 +272,10 @@ def incremental_verifier(memo: _Memo):
                 _, flagged, warned = _capture(self, lambda: self.log_commits(ref, base.number, new, events,
                                                                             base.prev_seq, base.latest))
                 prev_seq, latest = self._log_state
+                gained = dict(itertools.islice(self.event_ids.items(), len(base.ids.eids), None))  # the dict keeps order
                 return _Log(self.refs[ref], base.number, base.count + len(new), base.violations + flagged,
-                            base.warnings + warned, events, prev_seq, latest, _Ids(ref, self.event_ids),
-                            _Authors(ref, self.event_authors, base.authors), base,
-                            dict(itertools.islice(self.event_ids.items(), len(base.ids.eids), None)))
+                            base.warnings + warned, events, prev_seq, latest, _Ids(ref, gained, base.ids),
+                            _Authors(ref, self.event_authors, base.authors), base, gained)
             finally:
                 self.event_ids, self.event_authors = ids, authors
 

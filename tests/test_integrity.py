@@ -159,6 +159,11 @@ def test_the_memo_keeps_each_log_in_columns_and_checks_names_again_from_them(cop
     assert wrong in _same_as_full_verify(monitor, repo).by_commit()
     assert monitor.fast_checks == 2
     assert monitor.memo.logs[ref].authors.commit(-1) == repo.resolve(ref)
+    again = verify._Verifier(repo, verify.Report(repo.path))  # the columns extended, not made again: the same
+    again.log(ref)
+    extended = monitor.memo.logs[ref]
+    assert extended.extends is None and extended.ids.as_dict() == again.event_ids
+    assert extended.authors.rows() == again.event_authors and len(again.event_authors) == len(fresh.event_authors) + 2
     head = am.get(repo, n["policy"]).head
     signoff.give_verdict(repo, p["sophie"], n["policy"], head, "approve")
     before = repo.resolve("main")
