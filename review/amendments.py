@@ -363,11 +363,17 @@ def targets_of(paths) -> list[str]:
     return sorted(out, key=lambda t: (t != PLAN_TARGET, t))
 
 
+def changes(repo: GitRepo, a: "Amendment") -> list:
+    """The files the amendment changes against its base (`base_of`), as `GitRepo.diff` gives them:
+    kept by commit ids for the whole process (a server's warm-up makes those of every open
+    amendment, `open_diffs`)."""
+    return repo.diff(base_of(repo, a), a.head)
+
+
 def touched(repo: GitRepo, a: "Amendment") -> tuple[str, list[str]]:
     """(base, targets): what the amendment really changes against its base (the merge-base
     with main), whatever commitment it was opened on; its declared target when it changes nothing."""
-    base = base_of(repo, a)
-    return base, targets_of(ch.path for ch in repo.diff(base, a.head)) or [a.commitment]
+    return base_of(repo, a), targets_of(ch.path for ch in changes(repo, a)) or [a.commitment]
 
 
 def mode_name(mode: int | None) -> str:
@@ -742,7 +748,7 @@ def open_diffs(repo: GitRepo) -> int:
     big plan: 18 s once, instead of in each worker). Returns how many."""
     n = 0
     for a in list_all(repo, state="open"):
-        repo.diff(base_of(repo, a), a.head)
+        changes(repo, a)
         n += 1
     return n
 
@@ -752,15 +758,14 @@ def overlaps(repo: GitRepo, a: Amendment) -> list[tuple[int, str]]:
     amendment whose diff leaves the file alone is not read)."""
     if a.state != "open":
         return []
-    mine = {ch.path: _touched(repo, a, ch.path) for ch in repo.diff(base_of(repo, a), a.head)
-            if ch.path.endswith(".md")}
+    mine = {ch.path: _touched(repo, a, ch.path) for ch in changes(repo, a) if ch.path.endswith(".md")}
     out: list[tuple[int, str]] = []
     if not any(mine.values()):
         return out
     for other in list_all(repo, state="open"):
         if other.number == a.number:
             continue
-        theirs = {ch.path for ch in repo.diff(base_of(repo, other), other.head)}  # kept by commit ids
+        theirs = {ch.path for ch in changes(repo, other)}
         for path, texts in mine.items():
             if texts and path in theirs and texts & _touched(repo, other, path):
                 out.append((other.number, path))

@@ -191,8 +191,7 @@ def _context(repo: GitRepo, a: am.Amendment, main: str | None = None):
     changes against its base, each with the policy of the plan.yaml on main."""
     main = main or core.resolve(repo, "main")
     plan = core.read_plan(repo, main)
-    base = am.base_of(repo, a)
-    paths = [ch.path for ch in repo.diff(base, a.head)]
+    paths = [ch.path for ch in am.changes(repo, a)]
     targets = am.targets_of(paths) or [a.commitment]
     files = {t: [p for p in paths if am.targets_of([p]) == [t]] for t in targets}
     return main, plan, scopes_for(plan, targets, leads_reader(repo, main, a.head)), files

@@ -228,7 +228,7 @@ def _touches(r, a: am.Amendment, cid: str) -> bool:
     if a.commitment == cid:
         return True
     folder = f"commitments/{cid}/"
-    return any(ch.path.startswith(folder) for ch in r.diff(am.base_of(r, a), a.head))
+    return any(ch.path.startswith(folder) for ch in am.changes(r, a))
 
 
 def commitment_feed(cid: str):
