@@ -253,3 +253,19 @@ def test_a_worker_reads_the_plan_before_it_serves(app, repo):
     # the plan page's counts of every log, kept on disk for the next worker (review/logcounts.py)
     from review import logcounts
     assert (Path(app.instance_path) / logcounts.FILE_NAME).exists()
+
+
+def test_the_wsgi_entry_point_warms_up_then_freezes_what_it_read(deployment_dir):
+    """review/web/wsgi.py, as gunicorn --preload imports it in the master: after the warm-up
+    the objects read are out of the collector's reach (gc.freeze), so the forked workers share
+    their pages; without the warm-up nothing is frozen."""
+    import subprocess
+    import sys
+    code = "import gc, review.web.wsgi; print(gc.get_freeze_count())"
+    root = Path(__file__).resolve().parents[1]
+    for warm, frozen in (("1", True), ("0", False)):
+        env = dict(os.environ, REVIEW_DIR=str(deployment_dir), REVIEW_WARM_UP=warm)
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert (int(out.stdout.split()[-1]) > 10_000) is frozen, (warm, out.stdout)
