@@ -7,6 +7,7 @@ so an entry never goes stale: the bound only limits memory.
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -86,6 +87,22 @@ def approx_size(value, budget: int = 200_000) -> int:
 def sized(key, value) -> int:
     """A weigh function for caches of parsed objects: the key and value's approximate size."""
     return approx_size((key, value))
+
+
+def resident_bytes() -> int | None:
+    """This process's resident set size now (Linux's /proc/self/statm), None where it cannot be
+    read: a few microseconds, asked after each request (review/web/__init__.py)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+try:
+    _PAGE = os.sysconf("SC_PAGE_SIZE")
+except (AttributeError, ValueError, OSError):
+    _PAGE = 4096
 
 
 def give_back_freed() -> None:

@@ -479,3 +479,38 @@ def test_a_wrong_release_setting_is_refused_clearly_at_start(deployment_dir, val
     from review.web import create_app
     with pytest.raises(RuntimeError, match=r"RELEASE_AFTER_SECONDS is .* in .*config\.py: give the seconds"):
         create_app(deployment_dir, {"TESTING": True, "RELEASE_AFTER_SECONDS": value})
+
+
+@pytest.mark.parametrize("value", [-1, "24", True, None, float("nan")])
+def test_a_wrong_growth_setting_is_refused_clearly_at_start(deployment_dir, value):
+    from review.web import create_app
+    with pytest.raises(RuntimeError, match=r"RELEASE_AFTER_GROWTH_MB is .* in .*config\.py: give the megabytes"):
+        create_app(deployment_dir, {"TESTING": True, "RELEASE_AFTER_GROWTH_MB": value})
+
+
+@pytest.mark.parametrize("limit_mb,grown_mb,releases", [(24, 30, [50, 100]), (24, 10, []), (0, 500, [])])
+def test_a_worker_that_grew_gives_memory_back_at_most_once_in_a_gap(deployment_dir, monkeypatch, limit_mb, grown_mb,
+                                                                      releases):
+    """Many short requests that each read a little (a person's first "for you" on a big plan)
+    never trigger the release after a slow request: growth does, once the worker grew by
+    RELEASE_AFTER_GROWTH_MB since its last release, and not sooner than GROWTH_GAP requests."""
+    from review import lru
+    from review.web import create_app, reading
+    app = create_app(deployment_dir, {"TESTING": True, "RELEASE_AFTER_SECONDS": 0, "RELEASE_AFTER_GROWTH_MB": limit_mb})
+    floor, done = 100 << 20, []
+    resident = [floor]
+    monkeypatch.setattr(lru, "resident_bytes", lambda: resident[0])
+    monkeypatch.setattr(reading, "resident_floor", floor)
+    monkeypatch.setattr(reading, "_asked_since", 0)
+
+    def release():  # what release_memory leaves: the floor where the process now stands
+        done.append(n)
+        resident[0] = floor
+        reading.resident_floor, reading._asked_since = floor, 0
+    monkeypatch.setattr(reading, "release_memory", release)
+    c = app.test_client()
+    for n in range(1, 121):
+        resident[0] += (grown_mb << 20) // 10 if resident[0] - floor < grown_mb << 20 else 0
+        assert c.get("/api/v1/people").status_code == 200
+    assert done == releases
+    assert reading.GROWTH_GAP == 50

@@ -24,6 +24,9 @@ DEFAULTS = {
     "PUBLISH_CACHE_BYTES": 256 * 1024 * 1024,  # downloads of published versions kept in DIR/instance/publish-cache
     "CONSULTATION_NOTICE_DAYS": 14,  # the least days between a consultation's announcement and its opening
     "RELEASE_AFTER_SECONDS": 1.0,    # after a request this slow, libgit2's caches and freed memory go back (0: never)
+    "RELEASE_AFTER_GROWTH_MB": 24,   # ... and once the worker grew by this much since it last did (0: never)
+    "INTEGRITY_CHECK": None,         # "process" (one checker beside the workers), "thread"; None: process, thread if TESTING
+    "INTEGRITY_WAIT_SECONDS": 10.0,  # how long a page waits for the checker's verdict on the refs as they are
 }
 
 
@@ -45,6 +48,11 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
     if isinstance(release_after, bool) or not isinstance(release_after, (int, float)) or not release_after >= 0:
         raise RuntimeError(f"RELEASE_AFTER_SECONDS is {release_after!r} in {dep.instance_path}/config.py: give the "
                            "seconds after which a slow request gives memory back (a number such as 1.0; 0: never)")
+    release_growth = app.config.get("RELEASE_AFTER_GROWTH_MB")
+    if isinstance(release_growth, bool) or not isinstance(release_growth, (int, float)) or not release_growth >= 0:
+        raise RuntimeError(f"RELEASE_AFTER_GROWTH_MB is {release_growth!r} in {dep.instance_path}/config.py: give "
+                           "the megabytes a worker may grow by before it gives memory back (a number such as 24; "
+                           "0: never)")
     app.extensions["review.deployment"] = dep
 
     i18n.install_babel(app)
@@ -65,9 +73,12 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
         # a request that took long read much (a first audit log, a plan read from git): what it
         # left in libgit2's caches and in malloc's free lists goes back, so a worker's memory
         # does not keep the peak of its slowest request
+        # ...and so does a worker that grew by RELEASE_AFTER_GROWTH_MB over many short requests
+        # (a person's first "for you" on a big plan reads its logs 50 ms per page)
+        from .reading import grew_by, release_memory
         limit, started = release_after, g.get("review_started")
-        if limit and started is not None and time.perf_counter() - started > limit:
-            from .reading import release_memory
+        slow = bool(limit) and started is not None and time.perf_counter() - started > limit
+        if slow or (release_growth and grew_by(int(release_growth * 1024 * 1024))):
             try:
                 release_memory()
             except Exception:  # noqa: BLE001 - memory given back later, never a failed request

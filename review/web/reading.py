@@ -294,7 +294,7 @@ def warm_up(app) -> float:
         except Exception:  # noqa: BLE001 - the header's count says it, never a failed start
             app.logger.exception("warm-up: the notifications could not be caught up")
         from . import integrity
-        integrity.state()  # the site's verdict on its history (every page's footer): a full check
+        integrity.warm_up()  # the site's verdict on its history (every page's footer): a full check
         release_memory()
     return time.perf_counter() - started
 
@@ -302,7 +302,35 @@ def warm_up(app) -> float:
 def release_memory() -> None:
     """Give back what reading many objects left behind (libgit2's caches of this process's
     repository, memory freed by the caches): after the warm-up, before gunicorn forks the
-    workers, and after a request slower than RELEASE_AFTER_SECONDS (review/web/__init__.py)."""
+    workers, after a request slower than RELEASE_AFTER_SECONDS, and once the process grew by
+    RELEASE_AFTER_GROWTH_MB since the last time (review/web/__init__.py: many short requests
+    that each read a little, such as a person's first "for you" read 50 ms per page)."""
+    global resident_floor, _asked_since
     gc.collect()  # repositories other threads opened and dropped (the integrity check's) go first:
     repo().release()  # libgit2 shares a pack's caches between them
     lru.give_back_freed()
+    resident_floor, _asked_since = lru.resident_bytes(), 0
+
+
+resident_floor: int | None = None  # this process's resident size after its last release_memory()
+_asked_since = 0  # requests that asked grew_by since then
+GROWTH_GAP = 50  # requests between two releases for growth, at least: reading more after one costs
+
+
+def grew_by(limit_bytes: int) -> bool:
+    """Whether this process's resident size grew by more than `limit_bytes` since its last
+    release_memory() (since its start when it never released: the first such check sets it),
+    and GROWTH_GAP requests asked since. A release costs the next request the object database
+    opened again (about 100 ms on the big plan): while a person's first "for you" reads 50 ms
+    of logs per page, growing by more than 24 MB each time, a release after every other page
+    made those pages slow; with the gap it is one in 50 at most."""
+    global resident_floor, _asked_since
+    _asked_since += 1
+    if _asked_since < GROWTH_GAP:
+        return False
+    now = lru.resident_bytes()
+    if now is None:
+        return False
+    if resident_floor is None:
+        resident_floor = now
+    return now - resident_floor > limit_bytes
