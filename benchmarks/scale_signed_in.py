@@ -295,9 +295,17 @@ def worker_rss(dep: Path, cookie: str, urls: list[str], requests: int) -> list[f
             req = urllib.request.Request(base + urls[i % len(urls)], headers={"Cookie": f"session={cookie}"})
             with opener.open(req, timeout=120) as resp:
                 resp.read()
-        workers = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        # the master's children: its workers, and the integrity checker it started while warming
+        # up (review/integrityd.py), which is no worker: its memory is printed, not counted
+        checkers = [p for p in children if b"review.integrityd" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        for pid in checkers:
+            print(f"  . integrity checker {pid} (one per deployment, not a worker): "
+                  f"{memory_breakdown(pid, Path(f'/proc/{pid}/status').read_text())}", flush=True)
+        print(f"  . master {proc.pid}: {memory_breakdown(proc.pid, Path(f'/proc/{proc.pid}/status').read_text())}",
+              flush=True)
         out = []
-        for pid in workers:
+        for pid in (p for p in children if p not in checkers):
             status = Path(f"/proc/{pid}/status").read_text()
             out.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
             # the proportional share: pages shared with the master and the other worker (what the
