@@ -42,9 +42,9 @@ pygit2.settings.set_odb_packed_priority(GUARD_PRIORITY + 1000)
 # libgit2's object cache, per process, in bytes (its default cap is 256 MB): part of the
 # memory budget of a worker (docs/operations.md). libgit2 counts an object's size in the pack,
 # not what it takes parsed: on a plan of 5,000 commitments, a 32 MB cap held 190 MB of a worker's
-# memory (commits and trees of 100,000 events), 8 MB 110 MB, none 60 MB; with 4 MB the pages
+# memory (commits and trees of 100,000 events), 8 MB 110 MB, none 60 MB; with 1 MB the pages
 # take the same time (our own caches keep what they read; benchmarks/README.md, issue 20).
-OBJECT_CACHE_BYTES = 4 << 20
+OBJECT_CACHE_BYTES = 1 << 20
 pygit2.settings.cache_max_size(OBJECT_CACHE_BYTES)
 # libgit2 maps pack files into memory in windows of 1 GB, up to 8 GB at once (64-bit defaults):
 # every page of a pack it ever read stays in the worker's resident memory (330 MB of a 300 MB pack

@@ -24,7 +24,7 @@ DEFAULTS = {
     "PUBLISH_CACHE_BYTES": 256 * 1024 * 1024,  # downloads of published versions kept in DIR/instance/publish-cache
     "CONSULTATION_NOTICE_DAYS": 14,  # the least days between a consultation's announcement and its opening
     "RELEASE_AFTER_SECONDS": 1.0,    # after a request this slow, libgit2's caches and freed memory go back (0: never)
-    "RELEASE_AFTER_GROWTH_MB": 24,   # ... and once the worker grew by this much since it last did (0: never)
+    "RELEASE_AFTER_GROWTH_MB": 16,   # ... and once the worker grew by this much since it last did (0: never)
     "INTEGRITY_CHECK": None,         # "process" (one checker beside the workers), "thread"; None: process, thread if TESTING
     "INTEGRITY_WAIT_SECONDS": 10.0,  # how long a page waits for the checker's verdict on the refs as they are
 }
@@ -51,7 +51,7 @@ def create_app(deployment_dir: str | os.PathLike | None = None, test_config: dic
     release_growth = app.config.get("RELEASE_AFTER_GROWTH_MB")
     if isinstance(release_growth, bool) or not isinstance(release_growth, (int, float)) or not release_growth >= 0:
         raise RuntimeError(f"RELEASE_AFTER_GROWTH_MB is {release_growth!r} in {dep.instance_path}/config.py: give "
-                           "the megabytes a worker may grow by before it gives memory back (a number such as 24; "
+                           "the megabytes a worker may grow by before it gives memory back (a number such as 16; "
                            "0: never)")
     app.extensions["review.deployment"] = dep
 

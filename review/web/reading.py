@@ -322,7 +322,7 @@ def grew_by(limit_bytes: int) -> bool:
     release_memory() (since its start when it never released: the first such check sets it),
     and GROWTH_GAP requests asked since. A release costs the next request the object database
     opened again (about 100 ms on the big plan): while a person's first "for you" reads 50 ms
-    of logs per page, growing by more than 24 MB each time, a release after every other page
+    of logs per page, growing by 20-25 MB each time, a release after every other page
     made those pages slow; with the gap it is one in 50 at most."""
     global resident_floor, _asked_since
     _asked_since += 1
