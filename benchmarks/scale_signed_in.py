@@ -226,7 +226,7 @@ t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
 from review.web import create_app
 from review.web.reading import warm_up
-app = create_app({dep!r}, {{"TESTING": True}})
+app = create_app({dep!r}, {{"TESTING": True, "INTEGRITY_CHECK": "process"}})  # as in production
 warm = warm_up(app)  # what review/web/wsgi.py does before a worker serves
 def rss():
     return int(re.search(r"VmRSS:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) / 1024
