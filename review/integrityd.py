@@ -8,9 +8,12 @@ DIR/instance/integrity-state.json (the refs' digest it was checked at, when thos
 read, and the state as GET /api/v1/integrity gives it). A worker reads that file (`Shared`);
 it never checks anything itself.
 
-The checker holds DIR/instance/integrity.lock while it runs: a worker that finds the lock
-free starts one (`ensure_running`), and a second one started by a race exits at once. It
-exits when the process that started it is gone, or when the repository is.
+The checker holds DIR/instance/integrity.lock while it runs, its name (process id and a random
+token) written in it: a worker that finds the lock free starts one (`ensure_running`), and a
+second one started by a race exits at once. A worker believes a verdict only if the checker
+that holds the lock now wrote it: a state file left by an earlier checker (an earlier start of
+the server, other code, an object damaged since) is not this checker's check of everything.
+The checker exits when the process that started it is gone, or when the repository is.
 
 Run by `Shared`: `python -m review.integrityd REPO_PATH INSTANCE_DIR PARENT_PID`.
 """
@@ -21,6 +24,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -37,18 +41,18 @@ LOCK_FILE = "integrity.lock"
 POLL_SECONDS = 0.05  # how often the checker looks at the ref store (a stat of its folders: microseconds)
 
 
-def state_json(key: bytes, read_at: float, state: integrity.State) -> dict:
-    return {"key": key.hex(), "read_at": read_at, "seconds": state.seconds, **state.as_json()}
+def state_json(key: bytes, read_at: float, state: integrity.State, checker: str) -> dict:
+    return {"key": key.hex(), "read_at": read_at, "checker": checker, "seconds": state.seconds, **state.as_json()}
 
 
-def state_from_json(data: dict) -> tuple[bytes, float, integrity.State]:
-    """(refs digest, when those refs were read, state); ValueError/KeyError/TypeError when the
-    file is not one the checker wrote."""
+def state_from_json(data: dict) -> tuple[bytes, float, integrity.State, str]:
+    """(refs digest, when those refs were read, state, the checker that wrote it);
+    ValueError/KeyError/TypeError when the file is not one the checker wrote."""
     violations = [verify.Violation(int(v["rule"]), str(v["code"]), str(v["ref"]), v["commit"], str(v["message"]))
                   for v in data["violations"]]
     state = integrity.State(bool(data["clean"]), data["verified_tip"], violations, dict(data["refs"]),
                             str(data["checked_at"]), float(data["seconds"]), data.get("error"))
-    return bytes.fromhex(data["key"]), float(data["read_at"]), state
+    return bytes.fromhex(data["key"]), float(data["read_at"]), state, str(data["checker"])
 
 
 def _write(instance: Path, doc: dict) -> None:
@@ -78,6 +82,13 @@ def serve(repo_path: str, instance: Path, parent: int, poll: float = POLL_SECOND
     lock = _try_lock(instance)
     if lock is None:
         return 0
+    # who holds the lock, written in it: a worker believes only the verdicts of the checker that
+    # runs now (a state file left by an earlier one, of an earlier start of the server, perhaps
+    # of other code or before an object was damaged, is not this start's check)
+    me = f"{os.getpid()}-{secrets.token_hex(8)}"
+    os.ftruncate(lock.fileno(), 0)
+    os.write(lock.fileno(), me.encode())
+    os.fsync(lock.fileno())
     monitor = integrity.Monitor(repo_path)
     repo = GitRepo(repo_path)
     written = None
@@ -86,7 +97,7 @@ def serve(repo_path: str, instance: Path, parent: int, poll: float = POLL_SECOND
             if repo.refs_fingerprint() != written:
                 read_at = time.time()  # before the refs are read: a worker that asked earlier takes this state
                 state = monitor.current(repo)
-                _write(instance, state_json(monitor.key, read_at, state))
+                _write(instance, state_json(monitor.key, read_at, state, me))
                 written = monitor.key
         except Exception:  # noqa: BLE001 - a failed round is tried again; the workers wait meanwhile
             log.exception("the integrity checker's round failed")
@@ -110,6 +121,7 @@ class Shared:
         self.read_at = 0.0
         self.stamp = None
         self.bad = None  # the stamp of a state file that could not be read
+        self.checker: str | None = None  # who wrote the state read
         self.lock = threading.Lock()
         self.child: subprocess.Popen | None = None
         self.spawned = 0  # how many checkers this process started (tests)
@@ -122,7 +134,7 @@ class Shared:
         deadline = time.monotonic() + (self.wait if wait is None else wait)
         with self.lock:
             while True:
-                if self._read() and (self.key == key or self.read_at >= asked):
+                if self._read() and (self.key == key or self.read_at >= asked) and self.checker == self.running():
                     return self.state
                 if time.monotonic() > deadline:
                     raise TimeoutError("the integrity checker has not checked the refs as they are now yet")
@@ -142,13 +154,26 @@ class Shared:
             return False
         try:
             with open(self.instance / STATE_FILE, encoding="utf-8") as f:
-                self.key, self.read_at, self.state = state_from_json(json.load(f))
+                self.key, self.read_at, self.state, self.checker = state_from_json(json.load(f))
         except (OSError, ValueError, KeyError, TypeError) as exc:  # not the checker's: wait for its next one
             log.warning("unreadable %s (%s): waiting for the checker to write it again", STATE_FILE, exc)
             self.bad = stamp
             return False
         self.stamp = stamp
         return True
+
+    def running(self) -> str | None:
+        """The checker that holds the lock now, as it wrote itself in it; None when none does."""
+        probe = _try_lock(self.instance)
+        if probe is not None:
+            probe.close()
+            return None
+        try:
+            me = (self.instance / LOCK_FILE).read_text(encoding="utf-8").strip()
+            os.kill(int(me.split("-")[0]), 0)  # the one that wrote it is alive: not the name of a dead one
+        except (OSError, ValueError):  # no such process, or not yet written by the one that just took the lock
+            return None
+        return me
 
     def ensure_running(self) -> None:
         """Start a checker when none holds the lock (none started, or it died)."""

@@ -153,3 +153,28 @@ def test_the_mode_is_the_process_unless_testing(deployment_dir):
     assert web_integrity.mode(app) == "thread" and isinstance(app.extensions[web_integrity.KEY], integrity.Monitor)
     app.testing = False
     assert web_integrity.mode(app) == "process"
+
+
+def test_a_verdict_left_by_an_earlier_checker_is_not_believed(deployment_dir, repo, dep):
+    """A server started again finds the state file of its last run, for the same refs: it is
+    not this start's check (the code may differ, an object may have been damaged since, the
+    file may have been edited). Only the verdict of the checker that runs now is shown."""
+    forged = _forge_comment(repo)
+    app = _app(deployment_dir)
+    client = app.test_client()
+    assert [v["commit"] for v in client.get("/api/v1/integrity").get_json()["violations"]] == [forged]
+    first = app.extensions[web_integrity.KEY].child.pid
+    app.extensions[web_integrity.KEY].stop()
+    # the last verdict, edited to say "clean", for the very same refs and by the same checker
+    path = dep.instance_path / integrityd.STATE_FILE
+    doc = json.loads(path.read_text())
+    doc.update(clean=True, violations=[])
+    path.write_text(json.dumps(doc))
+    again = _app(deployment_dir)
+    try:
+        api = again.test_client().get("/api/v1/integrity").get_json()
+        assert api["clean"] is False and [v["commit"] for v in api["violations"]] == [forged]
+        assert again.extensions[web_integrity.KEY].child.pid != first
+        assert json.loads(path.read_text())["checker"] != doc["checker"]
+    finally:
+        again.extensions[web_integrity.KEY].stop()
