@@ -65,6 +65,14 @@ def _write(instance: Path, doc: dict) -> None:
     os.replace(tmp, instance / STATE_FILE)
 
 
+def _stamp(instance: Path) -> tuple | None:
+    try:
+        st = os.stat(instance / STATE_FILE)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def _try_lock(instance: Path):
     """The open lock file when this process now holds it, None when another process does."""
     f = open(instance / LOCK_FILE, "a")
@@ -91,14 +99,16 @@ def serve(repo_path: str, instance: Path, parent: int, poll: float = POLL_SECOND
     os.fsync(lock.fileno())
     monitor = integrity.Monitor(repo_path)
     repo = GitRepo(repo_path)
-    written = None
+    written, stamp = None, None
     while os.getppid() == parent and os.path.isdir(repo_path):
         try:
-            if repo.refs_fingerprint() != written:
+            # a ref moved, or the file is not the one written last (deleted, damaged, edited):
+            # write it again (the check itself is done again only for refs that moved)
+            if repo.refs_fingerprint() != written or _stamp(instance) != stamp:
                 read_at = time.time()  # before the refs are read: a worker that asked earlier takes this state
                 state = monitor.current(repo)
                 _write(instance, state_json(monitor.key, read_at, state, me))
-                written = monitor.key
+                written, stamp = monitor.key, _stamp(instance)
         except Exception:  # noqa: BLE001 - a failed round is tried again; the workers wait meanwhile
             log.exception("the integrity checker's round failed")
             time.sleep(1)
@@ -143,11 +153,9 @@ class Shared:
 
     def _read(self) -> bool:
         """Whether a state was read (the file changed since the last reading, or was read before)."""
-        try:
-            st = os.stat(self.instance / STATE_FILE)
-        except FileNotFoundError:
+        stamp = _stamp(self.instance)
+        if stamp is None:
             return self.state is not None
-        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if stamp == self.stamp:
             return True
         if stamp == self.bad:

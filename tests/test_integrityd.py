@@ -178,3 +178,31 @@ def test_a_verdict_left_by_an_earlier_checker_is_not_believed(deployment_dir, re
         assert json.loads(path.read_text())["checker"] != doc["checker"]
     finally:
         again.extensions[web_integrity.KEY].stop()
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate", "edit"])
+def test_a_state_file_damaged_while_nothing_moves_is_written_again(shared_app, repo, dep, damage):
+    """No ref moves, but the verdict's file is deleted, cut short or edited: the checker writes
+    its verdict again, so the pages do not wait for a write to see one."""
+    forged = _forge_comment(repo)
+    client = shared_app.test_client()
+    assert [v["commit"] for v in client.get("/api/v1/integrity").get_json()["violations"]] == [forged]
+    path = dep.instance_path / integrityd.STATE_FILE
+    shared = shared_app.extensions[web_integrity.KEY]
+    if damage == "delete":
+        path.unlink()
+    elif damage == "truncate":
+        path.write_text(path.read_text()[:100])
+    else:
+        doc = json.loads(path.read_text())
+        doc.update(clean=True, violations=[])
+        path.write_text(json.dumps(doc))
+    def rewritten():
+        try:
+            return bool(json.loads(path.read_text())["violations"])
+        except (OSError, ValueError, KeyError):
+            return False
+    assert _until(rewritten), damage
+    fresh = integrityd.Shared(dep.repo_path, dep.instance_path, wait=30)  # another worker, reading it now
+    assert [v.commit for v in fresh.current(repo).violations] == [forged]
+    assert shared.spawned == 1 and fresh.spawned == 0
