@@ -31,11 +31,16 @@ class Refs:
         """A branch, tag, full or abbreviated commit id, or full ref name -> commit id."""
         if not rev or len(rev) > 255 or any(c in rev for c in " ~^:?*[\\\x00") or ".." in rev:
             raise UnknownRevision(rev)
+        if len(rev) == 40 and HEX_RE.match(rev):  # a full commit id is the object, as git takes it
+            try:
+                return str(self._repo[rev].peel(pygit2.Commit).id)
+            except (KeyError, ValueError, pygit2.GitError):
+                pass  # no such object (or not a commit): a ref of that name, if any
         candidates = [rev] if rev.startswith("refs/") else [
             f"refs/heads/{rev}", f"refs/tags/{rev}", f"refs/{rev}"]
         for name in candidates:
             try:
-                ref = self._repo.references.get(name)
+                ref = self._reference(name)
             except (ValueError, pygit2.GitError):
                 ref = None
             if ref is not None:
@@ -50,8 +55,29 @@ class Refs:
 
     def ref_target(self, ref: str) -> str | None:
         """The commit a ref points at now, or None when it does not exist."""
+        r = self._reference(ref)
+        return None if r is None else str(r.resolve().target)
+
+    def _target_on_disk(self, ref: str) -> str | None:
+        """`ref_target` read from the ref store itself, never from what was read of it before:
+        under a ref's lock, the compare of a compare-and-swap (a new ref leaks its name once,
+        see `_reference`)."""
         r = self._repo.references.get(ref)
         return None if r is None else str(r.resolve().target)
+
+    def _reference(self, name: str):
+        """libgit2's reference `name`, or None when there is none. A name the ref store does not
+        hold is not looked up: pygit2 (1.21) keeps alive the name of every look-up that fails
+        (`references.get`, `lookup_reference`, `in references`: the str's count goes up by one
+        and never down), and `resolve(commit id)` fails three such look-ups before it parses
+        the id: on the big plan 18 MB of a worker after 600 pages (benchmarks/README.md). The
+        ref store is read again whenever a ref moved (`_ref_store`), so this answers for now;
+        a name the last reading holds is asked of libgit2 directly (no stat of the ref folders)."""
+        memo = getattr(self, "_refs_memo", None)
+        known = memo[3] if memo is not None else None
+        if (known is None or name not in known) and name not in self._ref_store()[1]:
+            return None  # a name the last reading holds is looked up at once; any other is checked first
+        return self._repo.references.get(name)
 
     def refs(self, prefix: str = "refs/") -> dict[str, str]:
         if prefix == "refs/":
@@ -170,9 +196,9 @@ class Refs:
     def _read_tags(self, names: list[str]) -> list[TagInfo]:
         out = []
         for name in names:
-            if name not in self._repo.references:
+            ref = self._reference(name)
+            if ref is None:
                 continue
-            ref = self._repo.references[name]
             obj = self._repo[ref.target]
             when, msg = None, ""
             if isinstance(obj, pygit2.Tag):
@@ -191,7 +217,7 @@ class Refs:
 
     def reflog(self, ref: str) -> list[tuple[str, str, str]]:
         """(old, new, message) of each recorded update of a ref, oldest first; [] without a reflog."""
-        r = self._repo.references.get(ref)
+        r = self._reference(ref)
         if r is None:
             return []
         try:
@@ -232,7 +258,7 @@ class Refs:
         message = reason or "review: update"
         with self._repo.transaction() as txn:
             txn.lock_ref(ref)  # OSError/GitError "failed to lock" when another writer holds it
-            current = self.ref_target(ref)
+            current = self._target_on_disk(ref)
             if current != expected:
                 raise RefMoved(ref, expected, current)
             txn.set_target(ref, oid, message=message)
@@ -344,7 +370,7 @@ class Refs:
 
     def create_tag_if_absent(self, name: str, target: str, tagger: Identity, message: str) -> str | None:
         """An annotated tag `refs/tags/<name>`; None (nothing written) when that tag exists."""
-        if self._repo.references.get(f"refs/tags/{name}") is not None:
+        if self._reference(f"refs/tags/{name}") is not None:
             return None
         try:
             return self.create_tag(name, target, tagger, message)
@@ -356,7 +382,7 @@ class Refs:
         Used only for transient refs (refs/for/*); managed refs are never deleted."""
         with self._repo.transaction() as txn:
             txn.lock_ref(ref)
-            current = self.ref_target(ref)
+            current = self._target_on_disk(ref)
             if current != expected:
                 raise RefMoved(ref, expected, current)
             txn.remove(ref)
