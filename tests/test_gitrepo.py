@@ -95,6 +95,26 @@ def test_looking_up_what_does_not_exist_keeps_nothing_alive(bare):
     assert bare.resolve("v2") == c1 and bare.ref_target("refs/tags/v2") is not None
 
 
+def test_reading_a_missing_file_again_and_again_does_not_grow(bare):
+    """The same leak on a tree look-up that fails (a commitment without en.md, read on each of
+    its pages): the path is looked up by its one interned copy, so asking again adds nothing."""
+    import tracemalloc
+    c1 = _commit(bare, {"commitments/c1/fr.md": b"x"})
+    path = "commitments/c1/en.md"
+    for _ in range(10):
+        assert bare.blob_id(c1, "".join(path)) is None and bare.read_file(c1, "".join(path)) is None
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for _ in range(5000):
+            assert bare.blob_id(c1, "".join(path)) is None
+            assert bare.tree_entry_id(c1, "".join(["commitments/c2"])) is None
+        grown = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert grown < 50_000, grown  # without the interned copy: 10,000 strings kept, 345 KB
+
+
 def test_a_full_commit_id_is_that_commit_even_where_a_branch_bears_its_name(bare):
     """As git takes it: a branch pushed under another commit's id does not redirect it."""
     c1 = _commit(bare, {"f": b"1"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from typing import Iterable
 
 import pygit2
@@ -24,6 +25,13 @@ from .records import (HEX_RE, REGULAR, SERVICE_EMAIL, SERVICE_NAME, TREE_MODE, C
 DIFF_MEMO = 4096
 _DIFFS = LRU(DIFF_MEMO)
 
+
+def _held(path: str) -> str:
+    """The one str object of this path: pygit2 (1.21) keeps alive the path of every tree look-up
+    that fails (a commitment without en.md: one more str on each of its pages, for the life of
+    the worker). Looked up by its interned copy, a failed path costs a count on one object that
+    exists once, not a new object each time."""
+    return sys.intern(path)
 
 class Objects:
     """The part of GitRepo that reads and writes objects (`self._repo` is the pygit2 repository)."""
@@ -51,7 +59,7 @@ class Objects:
     def _entry(self, commit_id: str, path: str) -> pygit2.Object | None:
         tree = self._commit(commit_id).tree
         try:
-            return tree[path] if path else tree
+            return tree[_held(path)] if path else tree
         except KeyError:
             return None
 
@@ -105,14 +113,14 @@ class Objects:
 
     def read_tree_file(self, tree_id: str, path: str) -> bytes | None:
         try:
-            obj = self._repo[tree_id][path]
+            obj = self._repo[tree_id][_held(path)]
         except KeyError:
             return None
         return obj.data if isinstance(obj, pygit2.Blob) else None
 
     def _subtree(self, tree, path):
         try:
-            obj = tree[path]
+            obj = tree[_held(path)]
         except KeyError:
             return None
         return obj if isinstance(obj, pygit2.Tree) else None
