@@ -345,9 +345,14 @@ from review import commitment as core
 d = deployment.Deployment.open(sys.argv[2])
 repo = d.open_repo()
 karim = core.read_plan(repo, repo.resolve("main")).people["karim"]
+from review.gitrepo import RefLocked
 with open(sys.argv[5], "a", buffering=1) as acks:
     for i in range(10000):
-        c = comments.add(repo, karim, sys.argv[3], f"écrivain {sys.argv[4]} avis {i}")
+        try:
+            c = comments.add(repo, karim, sys.argv[3], f"écrivain {sys.argv[4]} avis {i}")
+        except RefLocked as exc:  # a writer killed inside git's own lock left it: "busy, try again
+            print("busy:", exc, file=sys.stderr)  # in N s" is the answer until it is old enough
+            break
         acks.write(c.id + "\n")  # acknowledged: the write returned
 """
 
