@@ -93,6 +93,23 @@ def test_two_sessions_of_one_person_share_the_page_each_with_its_own_token(app):
     assert "Depuis la seconde session." in _get(one, PAGE).get_data(as_text=True)
 
 
+def test_sessions_taking_turns_on_one_kept_page_each_get_their_own_token(app):
+    """The page is kept once, with the token of the session that asked last: each turn puts the
+    asking session's token in place of it, everywhere on the page, and never leaves the other's."""
+    one, two = app.test_client(), app.test_client()
+    sign_in(one, "sophie")
+    sign_in(two, "sophie")
+    pages = [_get(c, PAGE) for c in (one, two, one, one, two, two, one)]
+    assert [_cache(r) for r in pages[1:]] == ["hit"] * 6
+    tokens = [set(TOKEN.findall(r.get_data(as_text=True))) for r in pages]
+    assert all(len(t) == 1 for t in tokens)
+    mine, theirs = tokens[0] | tokens[2], tokens[1] | tokens[4]
+    assert len(mine) == 1 and len(theirs) == 1 and mine != theirs
+    assert tokens == [mine, theirs, mine, mine, theirs, theirs, mine]
+    forms = pages[0].get_data(as_text=True).count('name="csrf_token"')
+    assert forms > 1 and all(r.get_data(as_text=True).count('name="csrf_token"') == forms for r in pages)
+
+
 def test_news_by_someone_else_shows_at_once_with_its_marker_then_the_marker_goes(client, repo):
     sign_in(client, "sophie")
     _get(client, PAGE)

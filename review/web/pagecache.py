@@ -12,7 +12,7 @@ memory.
 
 Readers who are not signed in share one entry per key, as before. A signed-in reader gets their
 own entries: what differs between two requests with the same key is only the CSRF token of the
-page's forms, kept as a placeholder and put back on each use (as review/web/fragments.py does). A
+page's forms, put in place of the one it was kept with when another session asks. A
 page is not kept when it was read with a message to flash, something else waiting in the session,
 a damaged object (restoring it changes no ref) or a part cut short by a time budget.
 
@@ -40,20 +40,22 @@ CACHE_HEADER = "X-Review-Cache"
 # mailprefs.py); accounts.sqlite is not one: the session is checked on every request before this
 PRIVATE_FILES = ("visits.sqlite", "notifications.sqlite", "participants.sqlite", "mail.sqlite")
 SESSION_KEYS = frozenset({"sid", "csrf_token", "_permanent", "_fresh"})  # anything else: not kept
-_CSRF_MARK = b"\x00csrf-token\x00"
 _STORED_HEADERS_LEFT_OUT = frozenset({"content-length", "set-cookie"})
 
 
 class _Kept:
-    """A kept response: its body (CSRF tokens replaced by a placeholder) and headers, and the body
-    last filled in with a token, for the next request of the same session."""
-    __slots__ = ("body", "headers", "marked", "filled")
+    """A kept response: its headers and its body as last served, with the CSRF token filled in
+    then (`filled`: (token, body); token None when the body holds none). Kept once: a request of
+    another session of the same person puts its own token in place of that one (a signed token
+    is 90 random-looking characters, found nowhere else in a page); a second copy with a
+    placeholder cost each worker 7 MB on the big plan (the signed-in plan page is 2.4 MB)."""
+    __slots__ = ("headers", "filled")
 
-    def __init__(self, body: bytes, headers: tuple, marked: bool):
-        self.body, self.headers, self.marked, self.filled = body, headers, marked, None
+    def __init__(self, body: bytes, headers: tuple, token: bytes | None):
+        self.headers, self.filled = headers, (token, body)
 
     def weight(self) -> int:
-        return len(self.body) * (2 if self.marked else 1)  # the filled-in copy counts from the start
+        return len(self.filled[1])
 
 
 def _cache() -> LRU:
@@ -145,15 +147,12 @@ def _key():
 
 
 def _replay(kept: _Kept):
-    body = kept.body
-    if kept.marked:
+    was, body = kept.filled
+    if was is not None:
         token = csrf_token().encode()
-        filled = kept.filled
-        if filled is not None and filled[0] == token:
-            body = filled[1]
-        else:
-            body = body.replace(_CSRF_MARK, token)
-            kept.filled = (token, body)
+        if token != was:
+            body = body.replace(was, token)
+            kept.filled = (token, body)  # one assignment: a thread serving it meanwhile sees a pair
     resp = make_response(body)
     for name, value in kept.headers:
         resp.headers[name] = value
@@ -168,14 +167,13 @@ def _keep(resp, signed_in: bool) -> _Kept | None:
             or _session_holds_more(request._get_current_object())):
         return None
     body = resp.get_data()
-    marked = False
+    token = None
     if signed_in and "csrf_token" in g:
         token = g.csrf_token.encode()
-        marked = token in body
-        if marked:
-            body = body.replace(token, _CSRF_MARK)
+        if token not in body:
+            token = None
     headers = tuple((k, v) for k, v in resp.headers.items() if k.lower() not in _STORED_HEADERS_LEFT_OUT)
-    return _Kept(body, headers, marked)
+    return _Kept(body, headers, token)
 
 
 def cached(view):
