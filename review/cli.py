@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import deployment
+from . import deployment, lru
 from .model import SchemaError
 
 
@@ -42,6 +42,7 @@ def _serve(args) -> int:
         print(f"review serve: {exc}", file=sys.stderr)
         return 1
     from .web import create_app
+    lru.map_large_blocks()
     app = create_app(d.root)
     print(f"Serving {d.root} on http://{args.host}:{args.port}/ (Ctrl-C to stop)")
     app.run(host=args.host, port=args.port, debug=False, threaded=True)

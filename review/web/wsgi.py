@@ -6,9 +6,11 @@ worker's first request then costs what any other does (issue 20)."""
 import gc
 import os
 
+from .. import lru
 from . import create_app
 from .reading import warm_up
 
+lru.map_large_blocks()  # before anything is read: a big page freed is given back (review/lru.py)
 app = create_app(os.environ.get("REVIEW_DIR"))
 if os.environ.get("REVIEW_WARM_UP", "1") != "0":
     warm_up(app)
