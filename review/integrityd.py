@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import integrity, lru, verify
+from . import integrity, verify
 from .gitrepo import GitRepo
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,6 @@ def serve(repo_path: str, instance: Path, parent: int, poll: float = POLL_SECOND
     lock = _try_lock(instance)
     if lock is None:
         return 0
-    lru.map_large_blocks()
     # who holds the lock, written in it: a worker believes only the verdicts of the checker that
     # runs now (a state file left by an earlier one, of an earlier start of the server, perhaps
     # of other code or before an object was damaged, is not this start's check)

@@ -114,9 +114,10 @@ def map_large_blocks(threshold: int = MAP_FROM) -> None:
     block is freed (up to 32 MB): after the first rendered page of a big plan (a 2.4 MB body, its
     parts), the next ones land in the heap among small objects that outlive them, and the holes
     they leave stay resident. Setting it once turns that raising off (mallopt(M_MMAP_THRESHOLD)).
-    For the server's processes (review/web/wsgi.py, `review serve`, the integrity checker): on
-    the big plan a worker ends 5 to 12 MB smaller under load (benchmarks/README.md). A no-op
-    where the C library has no mallopt."""
+    For the server's workers (review/web/wsgi.py, `review serve`): on the big plan a worker ends
+    5 to 12 MB smaller under load (benchmarks/README.md). Not for the integrity checker: each
+    block mapped costs its pages' first touch again, and its first verdict on the big plan took
+    41.5 s instead of 37.9. A no-op where the C library has no mallopt."""
     try:
         ctypes.CDLL(None).mallopt(-3, threshold)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
