@@ -503,8 +503,8 @@ def test_a_worker_that_grew_gives_memory_back_at_most_once_in_a_gap(deployment_d
     from review.web import create_app, reading
     app = create_app(deployment_dir, {"TESTING": True, "RELEASE_AFTER_SECONDS": 0, "RELEASE_AFTER_GROWTH_MB": limit_mb})
     floor, done = 100 << 20, []
-    resident = [floor]
-    monkeypatch.setattr(lru, "resident_bytes", lambda: resident[0])
+    resident, reads = [floor], []
+    monkeypatch.setattr(lru, "resident_bytes", lambda: reads.append(1) or resident[0])
     monkeypatch.setattr(reading, "resident_floor", floor)
     monkeypatch.setattr(reading, "_asked_since", 0)
 
@@ -519,3 +519,4 @@ def test_a_worker_that_grew_gives_memory_back_at_most_once_in_a_gap(deployment_d
         assert c.get("/api/v1/people").status_code == 200
     assert done == releases
     assert reading.GROWTH_GAP == 50
+    assert len(reads) == (2 if limit_mb else 0)  # once in 50 requests: not a /proc read per request

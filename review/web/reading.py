@@ -320,14 +320,16 @@ GROWTH_GAP = 50  # requests between two releases for growth, at least: reading m
 def grew_by(limit_bytes: int) -> bool:
     """Whether this process's resident size grew by more than `limit_bytes` since its last
     release_memory() (since its start when it never released: the first such check sets it),
-    and GROWTH_GAP requests asked since. A release costs the next request the object database
-    opened again (about 100 ms on the big plan): while a person's first "for you" reads 50 ms
-    of logs per page, growing by 20-25 MB each time, a release after every other page
-    made those pages slow; with the gap it is one in 50 at most."""
+    and GROWTH_GAP requests asked since (it reads the resident size once in GROWTH_GAP requests,
+    not on each one). A release costs the next request the object database opened again (about
+    100 ms on the big plan): while a person's first "for you" reads 50 ms of logs per page,
+    growing by 20-25 MB each time, a release after every other page made those pages slow; with
+    the gap it is one in 50 at most."""
     global resident_floor, _asked_since
     _asked_since += 1
     if _asked_since < GROWTH_GAP:
         return False
+    _asked_since = 0  # /proc read once in a gap, not on every request after the first gap
     now = lru.resident_bytes()
     if now is None:
         return False
